@@ -1,0 +1,67 @@
+//! A dense (linear) layer whose weight can be gated or masked without changing its callers.
+
+use burn::module::{Module, Param};
+use burn::tensor::{Device, Distribution, Tensor, module::linear};
+
+use crate::gate::HardConcreteGate;
+use crate::{Result, Weights};
+
+use super::INIT_STD;
+
+/// `y = x W + b`, with `W` multiplied element-wise by a gate or a binary mask when present.
+#[derive(Module, Debug)]
+pub struct Dense {
+    /// Weight, stored `[d_in, d_out]` (the transpose of HF's `[out, in]`).
+    pub weight: Param<Tensor<2>>,
+    /// Bias, `[d_out]`.
+    pub bias: Param<Tensor<1>>,
+    /// Hard-concrete gates learnt by the ticket search, shaped like `weight`.
+    pub gate: Option<HardConcreteGate>,
+    /// A drawn ticket's fixed 0/1 mask, shaped like `weight`.
+    pub mask: Option<Tensor<2>>,
+}
+
+impl Dense {
+    /// A fresh layer: weight ~ N(0, 0.02), bias 0 (HF's initialisation).
+    pub fn random(d_in: usize, d_out: usize, device: &Device) -> Self {
+        Self::from_tensors(
+            Tensor::random([d_in, d_out], Distribution::Normal(0.0, INIT_STD), device),
+            Tensor::zeros([d_out], device),
+        )
+    }
+
+    /// Loads `{key}.weight` (`[d_out, d_in]` in the file) and `{key}.bias`.
+    pub fn load(weights: &Weights, key: &str, d_in: usize, d_out: usize, device: &Device) -> Result<Self> {
+        Ok(Self::from_tensors(
+            weights.linear_weight(&format!("{key}.weight"), d_in, d_out, device)?,
+            weights.vector(&format!("{key}.bias"), d_out, device)?,
+        ))
+    }
+
+    fn from_tensors(weight: Tensor<2>, bias: Tensor<1>) -> Self {
+        Self { weight: Param::from_tensor(weight), bias: Param::from_tensor(bias), gate: None, mask: None }
+    }
+
+    /// The weight as the forward pass sees it: `W * z` under a gate, `W * m` under a mask.
+    pub fn effective_weight(&self) -> Tensor<2> {
+        let mut weight = self.weight.val();
+        if let Some(gate) = &self.gate {
+            weight = weight * gate.values();
+        }
+        if let Some(mask) = &self.mask {
+            weight = weight * mask.clone();
+        }
+        weight
+    }
+
+    /// # Shapes
+    /// input: `[..., d_in]`, output: `[..., d_out]`.
+    pub fn forward<const D: usize>(&self, input: Tensor<D>) -> Tensor<D> {
+        linear(input, self.effective_weight(), Some(self.bias.val()))
+    }
+
+    /// `[d_in, d_out]`.
+    pub fn shape(&self) -> [usize; 2] {
+        self.weight.shape().dims()
+    }
+}

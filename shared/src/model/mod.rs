@@ -1,0 +1,24 @@
+//! The BERT-family encoder in burn, its layers named after the HF checkpoint keys.
+//!
+//! Structure (HF key in brackets): [`BertEmbeddings`] (`embeddings.*`), one [`BertLayer`] per
+//! `encoder.layer.{i}`, an optional pooler (`pooler.dense`), and a [`SequenceClassifier`] head
+//! (`classifier`). Every dense matrix the ticket search gates is a [`Dense`], which carries an
+//! optional gate and an optional fixed mask, so gating never touches the model code.
+
+mod bert;
+mod classifier;
+mod dense;
+mod embeddings;
+mod input;
+mod layer;
+mod layer_norm;
+
+pub use bert::{BertModel, cls, mean_pool};
+pub use classifier::{CONFIG_METADATA_KEY, Pooling, SequenceClassifier, SequenceClassifierConfig, sentence_features};
+pub use dense::Dense;
+pub use embeddings::BertEmbeddings;
+pub use input::EncoderInput;
+pub use layer::BertLayer;
+
+/// Initial standard deviation of fresh weights (HF `initializer_range`).
+pub const INIT_STD: f64 = 0.02;

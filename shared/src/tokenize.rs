@@ -1,0 +1,134 @@
+//! The model's own WordPiece tokenizer (from `tokenizer.json` bytes), padded per batch.
+//!
+//! HF sentence-transformers ship `tokenizer.json` with fixed padding and truncation at 128 turned
+//! on; both are switched off here. Texts longer than `max_len` tokens are truncated (documented
+//! behaviour, reported per text in [`EncodedBatch::truncated`]), never an error.
+
+use tokenizers::{Tokenizer, TruncationParams};
+
+use crate::{Error, Result};
+
+/// A tokenizer bound to a maximum sequence length.
+#[derive(Clone)]
+pub struct TextTokenizer {
+    inner: Tokenizer,
+    max_len: usize,
+    pad_id: u32,
+}
+
+/// Token ids of a batch of texts, right-padded to the longest text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedBatch {
+    /// Longest sequence in the batch (with [CLS] and [SEP]).
+    pub seq_len: usize,
+    /// `[batch * seq_len]` row-major token ids.
+    pub input_ids: Vec<i64>,
+    /// `[batch * seq_len]` segment ids.
+    pub token_type_ids: Vec<i64>,
+    /// `[batch * seq_len]`, 1.0 for real tokens.
+    pub attention_mask: Vec<f32>,
+    /// Real tokens per text.
+    pub lengths: Vec<usize>,
+    /// Whether each text was cut at `max_len`.
+    pub truncated: Vec<bool>,
+}
+
+impl EncodedBatch {
+    /// Number of texts.
+    pub fn len(&self) -> usize {
+        self.lengths.len()
+    }
+
+    /// Whether the batch has no text.
+    pub fn is_empty(&self) -> bool {
+        self.lengths.is_empty()
+    }
+}
+
+impl TextTokenizer {
+    /// Reads `tokenizer.json`. `max_len` counts [CLS] and [SEP] and must not exceed the
+    /// model's `max_position_embeddings`.
+    pub fn from_bytes(json: &[u8], max_len: usize) -> Result<Self> {
+        if max_len < 3 {
+            return Err(Error::Tokenizer(format!("max_len {max_len} leaves no room for a word")));
+        }
+        let mut inner = Tokenizer::from_bytes(json).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        inner.with_padding(None);
+        inner
+            .with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        let pad_id = inner
+            .get_padding()
+            .map(|p| p.pad_id)
+            .or_else(|| inner.token_to_id("[PAD]"))
+            .unwrap_or(0);
+        Ok(Self { inner, max_len, pad_id })
+    }
+
+    /// The maximum sequence length, [CLS] and [SEP] included.
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Vocabulary size, added tokens included.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// The id of `token`, if the vocabulary has it.
+    pub fn token_id(&self, token: &str) -> Option<u32> {
+        self.inner.token_to_id(token)
+    }
+
+    /// The word pieces of one text, without special tokens.
+    pub fn pieces(&self, text: &str) -> Result<Vec<String>> {
+        let encoding = self.inner.encode(text, false).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        Ok(encoding.get_tokens().to_vec())
+    }
+
+    /// Tokenizes and pads a batch. Empty (or whitespace-only) texts are an error; texts past
+    /// `max_len` tokens are truncated.
+    pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<EncodedBatch> {
+        if texts.is_empty() {
+            return Err(Error::EmptyBatch);
+        }
+        let mut encodings = Vec::with_capacity(texts.len());
+        for (index, text) in texts.iter().enumerate() {
+            let text = text.as_ref();
+            if text.trim().is_empty() {
+                return Err(Error::EmptyText { index });
+            }
+            encodings.push(self.inner.encode(text, true).map_err(|e| Error::Tokenizer(e.to_string()))?);
+        }
+        let seq_len = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+        let size = texts.len() * seq_len;
+        let mut batch = EncodedBatch {
+            seq_len,
+            input_ids: vec![self.pad_id as i64; size],
+            token_type_ids: vec![0; size],
+            attention_mask: vec![0.0; size],
+            lengths: Vec::with_capacity(texts.len()),
+            truncated: Vec::with_capacity(texts.len()),
+        };
+        for (row, encoding) in encodings.iter().enumerate() {
+            let start = row * seq_len;
+            for (j, (&id, &type_id)) in encoding.get_ids().iter().zip(encoding.get_type_ids()).enumerate() {
+                batch.input_ids[start + j] = id as i64;
+                batch.token_type_ids[start + j] = type_id as i64;
+                batch.attention_mask[start + j] = 1.0;
+            }
+            batch.lengths.push(encoding.get_ids().len());
+            batch.truncated.push(!encoding.get_overflowing().is_empty());
+        }
+        Ok(batch)
+    }
+
+    /// Checks that every id the tokenizer can produce has an embedding in a model of
+    /// `vocab_size` rows.
+    pub fn check_vocab(&self, vocab_size: usize) -> Result<()> {
+        match self.inner.get_vocab(true).values().copied().max() {
+            Some(id) if id as usize >= vocab_size => Err(Error::TokenOutOfVocab { id, vocab_size }),
+            _ => Ok(()),
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests on real assets (MiniLM, MR) and on a tiny random model, one harness split
+//! by topic. The real assets come from `scripts/setup.sh`; a missing asset fails the test with
+//! that instruction, it never skips.
+
+mod bad_input;
+mod common;
+mod encoder;
+mod training;

@@ -1,0 +1,150 @@
+//! Command-line arguments, parsed into plain values.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rticket_core::Pooling;
+
+use crate::data::DatasetName;
+use crate::device::DeviceChoice;
+
+#[derive(Debug, Parser)]
+#[command(name = "rticket", version, about = "Robust lottery tickets for BERT-family encoders")]
+pub struct Cli {
+    /// Where to compute: a hardware GPU through wgpu when one exists (auto), the CPU backend, or wgpu on any adapter.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub device: DeviceChoice,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print sentence embeddings of texts as JSON (compare with sentence-transformers).
+    Embed(EmbedArgs),
+    /// Classify texts with a classifier saved by `finetune` (JSON lines).
+    Classify(ClassifyArgs),
+    /// Fine-tune the encoder and a fresh head on a dataset.
+    Finetune(FinetuneArgs),
+    /// Run the whole pipeline with a named preset (the README's main command).
+    Pipeline(PipelineArgs),
+    /// List the wgpu adapters and say which device `--device auto` picks.
+    Devices,
+}
+
+/// Where the texts come from.
+#[derive(Debug, Args)]
+pub struct TextInput {
+    /// Texts to process.
+    pub texts: Vec<String>,
+    /// Read texts from this file, one per line (`-` for stdin).
+    #[arg(long)]
+    pub input: Option<PathBuf>,
+}
+
+/// The base model folder.
+#[derive(Debug, Args)]
+pub struct ModelArg {
+    /// Folder with config.json, model.safetensors and tokenizer.json [default: assets/minilm].
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EmbedArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[command(flatten)]
+    pub input: TextInput,
+    /// How token states become one vector.
+    #[arg(long, value_enum, default_value = "mean")]
+    pub pooling: PoolingArg,
+    /// Scale each embedding to unit length.
+    #[arg(long)]
+    pub normalize: bool,
+    /// Longest input in tokens ([CLS] and [SEP] included); longer texts are truncated.
+    #[arg(long, default_value_t = 512)]
+    pub max_len: usize,
+}
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// A classifier.safetensors written by `finetune` or `pipeline`.
+    #[arg(long)]
+    pub classifier: PathBuf,
+    /// The tokenizer.json of its base model [default: assets/minilm/tokenizer.json].
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: TextInput,
+}
+
+#[derive(Debug, Args)]
+pub struct FinetuneArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Dataset (the set-up step fetches it into assets/data).
+    #[arg(long, value_enum, default_value = "mr")]
+    pub data: DatasetName,
+    /// Output folder (created; refuses to overwrite a finished run).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Settings preset; the flags below override single values.
+    #[arg(long, value_enum, default_value = "paper")]
+    pub preset: Preset,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long)]
+    pub lr: Option<f64>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub max_len: Option<usize>,
+    /// Use only the first N training examples (after the seeded split).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[arg(long, value_enum, default_value = "mr")]
+    pub data: DatasetName,
+    #[arg(long, value_enum, default_value = "quick")]
+    pub preset: Preset,
+    /// Output folder [default: runs/pipeline-<preset>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+}
+
+/// Named settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Preset {
+    /// Finishes in minutes on a 2-core CPU: fewer examples, shorter inputs, one epoch.
+    Quick,
+    /// The reference hyper-parameters of PAPER.md.
+    Paper,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PoolingArg {
+    Mean,
+    Cls,
+    Pooler,
+}
+
+impl From<PoolingArg> for Pooling {
+    fn from(p: PoolingArg) -> Self {
+        match p {
+            PoolingArg::Mean => Pooling::Mean,
+            PoolingArg::Cls => Pooling::Cls,
+            PoolingArg::Pooler => Pooling::Pooler,
+        }
+    }
+}

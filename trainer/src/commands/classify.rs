@@ -1,0 +1,55 @@
+//! `rticket classify`: labels and probabilities from a saved classifier, one JSON line per text.
+
+use anyhow::{Context, Result, bail};
+use rticket_core::{SequenceClassifier, TextTokenizer, Weights};
+
+use crate::cli::ClassifyArgs;
+use crate::device::{self, DeviceChoice};
+use crate::model_files::{default_model_dir, read, sha256_hex};
+use crate::train::predict_probabilities;
+
+/// Metadata keys a saved classifier carries besides its config.
+pub const TOKENIZER_SHA_KEY: &str = "rticket.tokenizer_sha256";
+pub const MAX_LEN_KEY: &str = "rticket.max_len";
+pub const BASE_SHA_KEY: &str = "rticket.base_model_sha256";
+
+pub fn run(args: ClassifyArgs, device: DeviceChoice) -> Result<()> {
+    let texts = args.input.texts()?;
+    let selected = device::select(device)?;
+    let bytes = read(&args.classifier, "classifier")?;
+    let context = || format!("loading classifier {}", args.classifier.display());
+    let config = SequenceClassifier::config_from_safetensors(&bytes).with_context(context)?;
+    let metadata = Weights::metadata(&bytes).with_context(context)?;
+    let weights = Weights::from_bytes(&bytes).with_context(context)?;
+    let model = SequenceClassifier::load(&config, &weights, &selected.device).with_context(context)?;
+
+    let tokenizer_path = args.tokenizer.clone().unwrap_or_else(|| default_model_dir().join("tokenizer.json"));
+    let tokenizer_bytes = read(&tokenizer_path, "tokenizer")?;
+    if let Some(expected) = metadata.get(TOKENIZER_SHA_KEY) {
+        let found = sha256_hex(&tokenizer_bytes);
+        if &found != expected {
+            bail!(
+                "{} (sha256 {found}) is not the tokenizer this classifier was trained with (sha256 {expected}): \
+                 pass the base model's tokenizer.json with --tokenizer",
+                tokenizer_path.display()
+            );
+        }
+    }
+    let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
+    let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?;
+    tokenizer.check_vocab(config.bert.vocab_size)?;
+
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let probs = predict_probabilities(&model, &tokenizer, &refs, 32, &selected.device)?;
+    for (text, p) in texts.iter().zip(probs) {
+        let best = crate::train::argmax(&p);
+        let line = serde_json::json!({
+            "text": text,
+            "label": config.labels[best],
+            "probability": p[best],
+            "probabilities": config.labels.iter().zip(&p).map(|(l, v)| (l.clone(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{line}");
+    }
+    Ok(())
+}

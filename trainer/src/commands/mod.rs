@@ -1,0 +1,64 @@
+//! The subcommands. Each turns parsed arguments into configured objects in one place, then runs.
+
+mod classify;
+mod embed;
+mod finetune;
+mod pipeline;
+
+use std::io::Read;
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::{Cli, Command, ModelArg, TextInput};
+use crate::device;
+use crate::model_files::default_model_dir;
+
+pub use finetune::{FinetuneSettings, FinetuneSummary, run_finetune};
+
+/// Runs one parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Devices => {
+            let adapters = device::adapters();
+            if adapters.is_empty() {
+                println!("wgpu sees no adapter");
+            }
+            for (name, hardware) in adapters {
+                println!("{name}{}", if hardware { "" } else { "  (software: auto will not pick it)" });
+            }
+            println!("--device auto picks: {}", device::select(device::DeviceChoice::Auto)?.description);
+            Ok(())
+        }
+        Command::Embed(args) => embed::run(args, cli.device),
+        Command::Classify(args) => classify::run(args, cli.device),
+        Command::Finetune(args) => finetune::run(args, cli.device),
+        Command::Pipeline(args) => pipeline::run(args, cli.device),
+    }
+}
+
+impl ModelArg {
+    /// The folder given, or the embedded default.
+    pub fn dir(&self) -> std::path::PathBuf {
+        self.model.clone().unwrap_or_else(default_model_dir)
+    }
+}
+
+impl TextInput {
+    /// The texts of the arguments, or of `--input` (one per line).
+    pub fn texts(&self) -> Result<Vec<String>> {
+        let mut texts = self.texts.clone();
+        if let Some(path) = &self.input {
+            let mut content = String::new();
+            if path.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut content).context("reading texts from stdin")?;
+            } else {
+                content = std::fs::read_to_string(path).with_context(|| format!("reading texts from {}", path.display()))?;
+            }
+            texts.extend(content.lines().filter(|l| !l.trim().is_empty()).map(str::to_string));
+        }
+        if texts.is_empty() {
+            bail!("no texts: pass them as arguments or with --input FILE");
+        }
+        Ok(texts)
+    }
+}

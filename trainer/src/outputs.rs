@@ -1,0 +1,39 @@
+//! A run's output folder: its full configuration, metrics and artefacts side by side.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+/// An output folder being written.
+pub struct RunDir {
+    pub path: PathBuf,
+}
+
+impl RunDir {
+    /// Creates `path`. A folder that already holds a finished run (`metrics.json`) is refused
+    /// rather than overwritten.
+    pub fn create(path: &Path) -> Result<Self> {
+        if path.join("metrics.json").exists() {
+            bail!("{} already holds a finished run: pass another --out or delete it", path.display());
+        }
+        std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(Self { path: path.to_path_buf() })
+    }
+
+    /// Writes `value` as pretty JSON to `name`, atomically (temp file + rename), so a killed
+    /// run never leaves half a file.
+    pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<PathBuf> {
+        let json = serde_json::to_vec_pretty(value)?;
+        self.write(name, &json)
+    }
+
+    /// Writes bytes to `name` atomically.
+    pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
+        let target = self.path.join(name);
+        let temp = self.path.join(format!(".{name}.partial"));
+        std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
+        std::fs::rename(&temp, &target).with_context(|| format!("moving {} into place", target.display()))?;
+        Ok(target)
+    }
+}

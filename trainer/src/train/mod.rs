@@ -1,0 +1,18 @@
+//! One training loop for every stage; what it optimises is an [`Objective`].
+//!
+//! Fine-tuning, mask search, retraining and the baselines differ only in the objective (plain
+//! cross-entropy, adversarial, plus L0) and in which parameters are trainable; the loop,
+//! schedule, clipping, evaluation and model selection on the dev split are shared.
+
+mod batches;
+mod clip;
+mod evaluate;
+mod fit;
+mod objective;
+mod schedule;
+
+pub use batches::{batches_by_length, shuffled_batches};
+pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
+pub use fit::{EpochMetrics, FitConfig, FitOutput, fit};
+pub use objective::{CrossEntropy, Objective, StepOutput};
+pub use schedule::LinearSchedule;
