@@ -62,7 +62,7 @@ fn gpu(_: Option<String>) -> anyhow::Result<Selected> {
 pub fn adapters() -> Vec<(String, bool)> {
     use burn::tensor::wgpu::wgpu;
     let instance = wgpu::Instance::default();
-    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()))
+    pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
         .into_iter()
         .map(|adapter| {
             let info = adapter.get_info();

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Every test of the project. Assumes scripts/setup.sh has run (make test does that).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+echo "[test] cargo test (native: unit + integration tests on the real assets)"
+cargo test --workspace
+echo "[test] shared and web crates build for wasm32-unknown-unknown"
+cargo build -p rticket-core -p rticket-web --target wasm32-unknown-unknown
+echo "[test] all passed"
