@@ -15,13 +15,13 @@ fn finetune_writes_a_classifier_that_classify_reads() {
     settings.max_len = 32;
     settings.fit.epochs = 2;
     let run = out.path().join("run");
-    let summary = run_finetune(&settings, &run, &cpu(), "cpu").unwrap();
+    let summary = run_finetune(&settings, &run, false, &cpu(), "cpu").unwrap();
 
     assert_eq!(summary.history.len(), 2);
     assert!(summary.history.iter().all(|e| e.train_loss.is_finite()));
     assert_eq!(summary.dev.examples, 400);
     assert_eq!(summary.test.examples, 400);
-    for file in ["run.json", "split.json", "metrics.json", "classifier.safetensors", "last.safetensors"] {
+    for file in ["run.json", "split.json", "metrics.json", "classifier.safetensors", "checkpoint/state.json"] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
     // The recorded split is the stratified 3200/400/400 one (before the train limit).
@@ -30,7 +30,7 @@ fn finetune_writes_a_classifier_that_classify_reads() {
     assert_eq!(split["train"].as_array().unwrap().len(), 64);
 
     // A finished run is never overwritten.
-    let again = run_finetune(&settings, &run, &cpu(), "cpu").err().unwrap().to_string();
+    let again = run_finetune(&settings, &run, false, &cpu(), "cpu").err().unwrap().to_string();
     assert!(again.contains("already holds a finished run"), "{again}");
 
     let classifier = run.join("classifier.safetensors");

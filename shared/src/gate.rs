@@ -108,3 +108,80 @@ impl HardConcreteGate {
         self.len() == 0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mask::{L0Form, l0_penalty};
+
+    fn mean(t: Tensor<2>) -> f64 {
+        t.mean().into_scalar::<f32>() as f64
+    }
+
+    /// E[z] under the hard-concrete distribution, by Monte Carlo in f64 with its own RNG.
+    fn reference_expected_gate(config: &HardConcreteConfig, draws: usize) -> f64 {
+        let mut state = 0x9E3779B97F4A7C15u64;
+        let mut total = 0.0;
+        for _ in 0..draws {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let unit = (state >> 11) as f64 / (1u64 << 53) as f64;
+            let u = config.noise_eps + unit * (1.0 - 2.0 * config.noise_eps);
+            let s = 1.0 / (1.0 + (-((u.ln() - (1.0 - u).ln() + config.init_log_alpha) / config.temperature)).exp());
+            total += (s * (config.limit_high - config.limit_low) + config.limit_low).clamp(0.0, 1.0);
+        }
+        total / draws as f64
+    }
+
+    #[test]
+    fn deterministic_gate_and_l0_at_init_match_the_paper() {
+        let config = HardConcreteConfig::new();
+        let gate = config.init([8, 4], &Device::flex());
+        // clamp(sigmoid(ln 5) * 1.2 - 0.1, 0, 1) = 5/6 * 1.2 - 0.1 = 0.9
+        assert!((mean(gate.values()) - 0.9).abs() < 1e-6);
+        let l0 = l0_penalty(&[&gate], L0Form::MeanOverWeights).into_scalar::<f32>() as f64;
+        assert!((l0 - 0.96).abs() < 0.005, "L0 at init = {l0}");
+        assert!((l0 - 1.0 / (1.0 + (-(5f64.ln() + 1.599)).exp())).abs() < 1e-4);
+    }
+
+    #[test]
+    fn training_samples_follow_the_hard_concrete_distribution() {
+        let config = HardConcreteConfig::new();
+        let device = Device::flex().autodiff();
+        device.seed(3);
+        let gate = config.init([200, 200], &device);
+        let first = gate.values();
+        let second = gate.values();
+        let (min, max) = (first.clone().min().into_scalar::<f32>(), first.clone().max().into_scalar::<f32>());
+        assert!(min >= 0.0 && max <= 1.0);
+        let expected = reference_expected_gate(&config, 200_000);
+        let sampled = mean(first.clone());
+        assert!((sampled - expected).abs() < 0.01, "sample mean {sampled}, reference {expected}");
+        // The sample mean differs from the deterministic gate (0.9): stochastic vs. eval mode.
+        assert!((expected - 0.9).abs() > 0.02);
+        // A fresh u per forward pass.
+        assert!(mean((first - second).abs()) > 0.01);
+    }
+
+    #[test]
+    fn gradients_reach_the_scores_through_a_sample() {
+        let config = HardConcreteConfig::new().with_init_log_alpha(0.0);
+        let device = Device::flex().autodiff();
+        let gate = config.init([4, 4], &device);
+        let grads = gate.values().sum().backward();
+        let grad = gate.log_alpha.val().grad(&grads).expect("log_alpha has a gradient");
+        assert!(grad.abs().sum().into_scalar::<f32>() > 0.0);
+    }
+
+    #[test]
+    fn both_l0_forms_weigh_matrices_as_documented() {
+        let device = Device::flex();
+        let open = HardConcreteConfig::new().with_init_log_alpha(20.0).init([1, 4], &device);
+        let shut = HardConcreteConfig::new().with_init_log_alpha(-20.0).init([1, 12], &device);
+        let over_weights = l0_penalty(&[&open, &shut], L0Form::MeanOverWeights).into_scalar::<f32>();
+        let over_matrices = l0_penalty(&[&open, &shut], L0Form::MeanOfMatrixMeans).into_scalar::<f32>();
+        assert!((over_weights - 0.25).abs() < 1e-4, "{over_weights}");
+        assert!((over_matrices - 0.5).abs() < 1e-4, "{over_matrices}");
+    }
+}

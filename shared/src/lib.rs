@@ -8,8 +8,10 @@
 pub mod config;
 pub mod error;
 pub mod gate;
+pub mod mask;
 pub mod model;
 pub mod tokenize;
+pub mod ticket;
 pub mod weights;
 
 pub use config::{BertConfig, HiddenAct};

@@ -28,6 +28,8 @@ pub enum Command {
     Finetune(FinetuneArgs),
     /// Run the whole pipeline with a named preset (the README's main command).
     Pipeline(PipelineArgs),
+    /// Measure encode throughput (sentences/s) on the chosen device.
+    Bench(BenchArgs),
     /// List the wgpu adapters and say which device `--device auto` picks.
     Devices,
 }
@@ -105,6 +107,24 @@ pub struct FinetuneArgs {
     pub train_limit: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Continue the unfinished run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// How many MR sentences to encode per repeat.
+    #[arg(long, default_value_t = 512)]
+    pub sentences: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 128)]
+    pub max_len: usize,
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
 }
 
 #[derive(Debug, Args)]
@@ -115,11 +135,14 @@ pub struct PipelineArgs {
     pub data: DatasetName,
     #[arg(long, value_enum, default_value = "quick")]
     pub preset: Preset,
-    /// Output folder [default: runs/pipeline-<preset>].
+    /// Output folder [default: runs/pipeline-<preset>-<unix time>].
     #[arg(long)]
     pub out: Option<PathBuf>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Continue the unfinished run in --out from its last checkpoints.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 /// Named settings.

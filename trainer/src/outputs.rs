@@ -12,10 +12,17 @@ pub struct RunDir {
 
 impl RunDir {
     /// Creates `path`. A folder that already holds a finished run (`metrics.json`) is refused
-    /// rather than overwritten.
-    pub fn create(path: &Path) -> Result<Self> {
+    /// rather than overwritten; one holding an unfinished run's checkpoint is continued only
+    /// when `resume` is set.
+    pub fn create(path: &Path, resume: bool) -> Result<Self> {
         if path.join("metrics.json").exists() {
             bail!("{} already holds a finished run: pass another --out or delete it", path.display());
+        }
+        if !resume && has_checkpoint(path) {
+            bail!(
+                "{} holds the checkpoint of an unfinished run: pass --resume to continue it, or another --out",
+                path.display()
+            );
         }
         std::fs::create_dir_all(path).with_context(|| format!("creating {}", path.display()))?;
         Ok(Self { path: path.to_path_buf() })
@@ -36,4 +43,12 @@ impl RunDir {
         std::fs::rename(&temp, &target).with_context(|| format!("moving {} into place", target.display()))?;
         Ok(target)
     }
+}
+
+/// Whether `path` or one of its stage folders holds a checkpoint.
+fn has_checkpoint(path: &Path) -> bool {
+    path.join("checkpoint").exists()
+        || std::fs::read_dir(path)
+            .map(|entries| entries.flatten().any(|e| e.path().join("checkpoint").exists()))
+            .unwrap_or(false)
 }

@@ -3,6 +3,7 @@
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 
+use crate::gate::{HardConcreteConfig, HardConcreteGate};
 use crate::{BertConfig, Error, Result, Weights};
 
 use super::{BertEmbeddings, BertLayer, Dense, EncoderInput};
@@ -107,6 +108,33 @@ impl BertModel {
             out.push(pooler);
         }
         out
+    }
+}
+
+impl BertModel {
+    /// Gates every gated matrix with fresh hard-concrete gates (the start of a mask search).
+    pub fn with_gates(mut self, config: &HardConcreteConfig) -> Self {
+        for dense in self.dense_layers_mut() {
+            let device = dense.weight.val().device();
+            let gate = config.init(dense.shape(), &device);
+            *dense = dense.clone().with_gate(gate);
+        }
+        self
+    }
+
+    /// The gates of the gated matrices, in [`Self::dense_layers`] order (empty when ungated).
+    pub fn gates(&self) -> Vec<&HardConcreteGate> {
+        self.dense_layers().into_iter().filter_map(|(_, d)| d.gate.as_ref()).collect()
+    }
+
+    /// Fixes a 0/1 mask (stored `[d_in, d_out]`) on each gated matrix, in [`Self::dense_layers`] order.
+    pub fn with_masks(mut self, masks: Vec<Tensor<2>>) -> Self {
+        let dense = self.dense_layers_mut();
+        assert_eq!(dense.len(), masks.len(), "one mask per gated matrix");
+        for (dense, mask) in dense.into_iter().zip(masks) {
+            *dense = dense.clone().with_mask(mask);
+        }
+        self
     }
 }
 

@@ -133,25 +133,7 @@ impl SequenceClassifier {
     pub fn to_safetensors(&self, config: &SequenceClassifierConfig, mut metadata: HashMap<String, String>) -> Result<Vec<u8>> {
         let config_json = serde_json::to_string(config).map_err(|e| Error::Config(e.to_string()))?;
         metadata.insert(CONFIG_METADATA_KEY.to_string(), config_json);
-        let mut tensors = Vec::new();
-        let emb = &self.bert.embeddings;
-        for (name, table) in [
-            ("word_embeddings", &emb.word_embeddings),
-            ("position_embeddings", &emb.position_embeddings),
-            ("token_type_embeddings", &emb.token_type_embeddings),
-        ] {
-            tensors.push(host(format!("bert.embeddings.{name}.weight"), table.val())?);
-        }
-        push_norm(&mut tensors, "bert.embeddings.LayerNorm", &emb.layer_norm)?;
-        for (name, dense) in self.bert.dense_layers() {
-            push_dense(&mut tensors, &format!("bert.{name}"), dense)?;
-        }
-        for (i, layer) in self.bert.layers.iter().enumerate() {
-            push_norm(&mut tensors, &format!("bert.encoder.layer.{i}.attention.output.LayerNorm"), &layer.attention_norm)?;
-            push_norm(&mut tensors, &format!("bert.encoder.layer.{i}.output.LayerNorm"), &layer.output_norm)?;
-        }
-        push_dense(&mut tensors, HEAD_KEY, &self.classifier)?;
-
+        let tensors = host_tensors(self)?;
         let bytes: Vec<(String, Vec<usize>, Vec<u8>)> = tensors
             .into_iter()
             .map(|(name, shape, values)| (name, shape, values.iter().flat_map(|v| v.to_le_bytes()).collect()))
@@ -191,7 +173,32 @@ pub fn sentence_features(bert: &BertModel, hidden: Tensor<3>, input: &EncoderInp
     }
 }
 
-type HostTensor = (String, Vec<usize>, Vec<f32>);
+/// A tensor read back to the host: HF key, shape, values.
+pub type HostTensor = (String, Vec<usize>, Vec<f32>);
+
+/// Every tensor of `model` under HF key names (`bert.*`, `classifier.*`), linear weights in
+/// HF's `[out, in]` layout. Gates and masks are not included.
+pub fn host_tensors(model: &SequenceClassifier) -> Result<Vec<HostTensor>> {
+    let mut tensors = Vec::new();
+    let emb = &model.bert.embeddings;
+    for (name, table) in [
+        ("word_embeddings", &emb.word_embeddings),
+        ("position_embeddings", &emb.position_embeddings),
+        ("token_type_embeddings", &emb.token_type_embeddings),
+    ] {
+        tensors.push(host(format!("bert.embeddings.{name}.weight"), table.val())?);
+    }
+    push_norm(&mut tensors, "bert.embeddings.LayerNorm", &emb.layer_norm)?;
+    for (name, dense) in model.bert.dense_layers() {
+        push_dense(&mut tensors, &format!("bert.{name}"), dense)?;
+    }
+    for (i, layer) in model.bert.layers.iter().enumerate() {
+        push_norm(&mut tensors, &format!("bert.encoder.layer.{i}.attention.output.LayerNorm"), &layer.attention_norm)?;
+        push_norm(&mut tensors, &format!("bert.encoder.layer.{i}.output.LayerNorm"), &layer.output_norm)?;
+    }
+    push_dense(&mut tensors, HEAD_KEY, &model.classifier)?;
+    Ok(tensors)
+}
 
 fn host<const D: usize>(name: String, tensor: Tensor<D>) -> Result<HostTensor> {
     let shape = tensor.dims().to_vec();

@@ -42,6 +42,22 @@ impl Dense {
         Self { weight: Param::from_tensor(weight), bias: Param::from_tensor(bias), gate: None, mask: None }
     }
 
+    /// Puts hard-concrete gates on the weight (replacing any gate or mask).
+    pub fn with_gate(mut self, gate: HardConcreteGate) -> Self {
+        assert_eq!(gate.log_alpha.shape().dims::<2>(), self.shape(), "gate shape must match the weight");
+        self.gate = Some(gate);
+        self.mask = None;
+        self
+    }
+
+    /// Puts a fixed 0/1 mask on the weight (replacing any gate or mask).
+    pub fn with_mask(mut self, mask: Tensor<2>) -> Self {
+        assert_eq!(mask.dims(), self.shape(), "mask shape must match the weight");
+        self.mask = Some(mask);
+        self.gate = None;
+        self
+    }
+
     /// The weight as the forward pass sees it: `W * z` under a gate, `W * m` under a mask.
     pub fn effective_weight(&self) -> Tensor<2> {
         let mut weight = self.weight.val();

@@ -14,7 +14,9 @@ mod layer;
 mod layer_norm;
 
 pub use bert::{BertModel, cls, mean_pool};
-pub use classifier::{CONFIG_METADATA_KEY, Pooling, SequenceClassifier, SequenceClassifierConfig, sentence_features};
+pub use classifier::{
+    CONFIG_METADATA_KEY, HostTensor, Pooling, SequenceClassifier, SequenceClassifierConfig, host_tensors, sentence_features,
+};
 pub use dense::Dense;
 pub use embeddings::BertEmbeddings;
 pub use input::EncoderInput;

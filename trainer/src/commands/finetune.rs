@@ -15,7 +15,7 @@ use crate::data::{DatasetName, Split, SplitSizes, load_polarity_csv, stratified_
 use crate::device::{self, DeviceChoice};
 use crate::model_files::{ModelFiles, assets_dir, sha256_hex};
 use crate::outputs::RunDir;
-use crate::train::{CrossEntropy, EpochMetrics, Evaluation, FitConfig, evaluate, fit};
+use crate::train::{EpochMetrics, Evaluation, FitConfig, ObjectiveConfig, evaluate, fit};
 
 /// Everything that decides a fine-tuning run; written to `run.json` beside its outputs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,9 +57,12 @@ impl FinetuneSettings {
                 batch_size,
                 lr,
                 weight_decay: 0.01,
+                gate_lr: 0.0,
+                gate_weight_decay: 0.0,
                 warmup_ratio: 0.1,
                 max_grad_norm: Some(1.0),
                 seed: 42,
+                objective: ObjectiveConfig::default(),
             },
         }
     }
@@ -113,19 +116,25 @@ pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
         settings.train_limit = args.train_limit;
     }
     let selected = device::select(device)?;
-    let summary = run_finetune(&settings, &args.out, &selected.device, &selected.description)?;
+    let summary = run_finetune(&settings, &args.out, args.resume, &selected.device, &selected.description)?;
     println!("{}", serde_json::to_string_pretty(&summary)?);
     Ok(())
 }
 
-/// Fine-tunes with `settings`, writing `run.json`, `split.json`, `classifier.safetensors`
-/// (best dev epoch), `last.safetensors` (each epoch) and `metrics.json` into `out`.
-pub fn run_finetune(settings: &FinetuneSettings, out: &Path, device: &Device, device_name: &str) -> Result<FinetuneSummary> {
+/// Fine-tunes with `settings`, writing `run.json`, `split.json`, `checkpoint/` (each epoch),
+/// `classifier.safetensors` (best dev epoch) and `metrics.json` into `out`.
+pub fn run_finetune(
+    settings: &FinetuneSettings,
+    out: &Path,
+    resume: bool,
+    device: &Device,
+    device_name: &str,
+) -> Result<FinetuneSummary> {
     if settings.fit.epochs == 0 || settings.fit.batch_size == 0 {
         bail!("epochs and batch size must be positive");
     }
     let started = std::time::Instant::now();
-    let run = RunDir::create(out)?;
+    let run = RunDir::create(out, resume)?;
     run.write_json("run.json", &serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "stage": "finetune",
@@ -159,9 +168,7 @@ pub fn run_finetune(settings: &FinetuneSettings, out: &Path, device: &Device, de
         run.write(name, &bytes)
     };
 
-    let output = fit(model, &mut CrossEntropy, &tokenizer, &split.train, &split.dev, &settings.fit, &train_device, |model, _| {
-        save(model, "last.safetensors").map(|_| ())
-    })?;
+    let output = fit(model, &tokenizer, &split.train, &split.dev, &settings.fit, &train_device, Some(&out.join("checkpoint")))?;
     let classifier = save(&output.best, "classifier.safetensors")?;
     let best = output.best.valid();
     let dev = output.history[output.best_epoch - 1].dev;

@@ -1,5 +1,6 @@
 //! The subcommands. Each turns parsed arguments into configured objects in one place, then runs.
 
+mod bench;
 mod classify;
 mod embed;
 mod finetune;
@@ -29,6 +30,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("--device auto picks: {}", device::select(device::DeviceChoice::Auto)?.description);
             Ok(())
         }
+        Command::Bench(args) => bench::run(args, cli.device),
         Command::Embed(args) => embed::run(args, cli.device),
         Command::Classify(args) => classify::run(args, cli.device),
         Command::Finetune(args) => finetune::run(args, cli.device),

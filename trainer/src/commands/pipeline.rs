@@ -19,14 +19,14 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let out = args.out.clone().unwrap_or_else(|| {
         PathBuf::from("runs").join(format!("pipeline-{}-{stamp}", serde_json::to_value(args.preset).unwrap().as_str().unwrap()))
     });
-    let run = RunDir::create(&out)?;
+    let run = RunDir::create(&out, args.resume)?;
     eprintln!("pipeline ({:?} preset) on {} -> {}", args.preset, selected.description, out.display());
 
     let mut settings = FinetuneSettings::preset(args.preset, args.data, args.model.dir());
     if let Some(seed) = args.seed {
         settings.fit.seed = seed;
     }
-    let finetune = run_finetune(&settings, &out.join("finetune"), &selected.device, &selected.description)?;
+    let finetune = run_finetune(&settings, &out.join("finetune"), args.resume, &selected.device, &selected.description)?;
 
     let mut report = String::new();
     writeln!(report, "# rticket pipeline report\n")?;

@@ -1,62 +1,108 @@
-//! The training loop shared by every stage.
+//! The training loop shared by every stage, with per-epoch checkpoints and exact resume.
+//!
+//! Two parameter groups, each with its own AdamW: the gate scores (mask search: lr 0.1,
+//! weight decay 1e-6 in the reference) and every other trainable weight. Both follow the same
+//! warm-up/decay shape. A step: task gradients (K adversarial passes or one), clip the global
+//! norm, add the L0 penalty's gradients, step both optimisers.
 
-use anyhow::{Result, bail};
-use burn::module::Module;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamWConfig, GradientsParams};
+use burn::store::ModuleRecord;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use rticket_core::model::EncoderInput;
 use rticket_core::{SequenceClassifier, TextTokenizer};
+use serde::{Deserialize, Serialize};
 
-use super::clip::clip_global_norm;
 use super::evaluate::{Evaluation, argmax, evaluate};
-use super::{LinearSchedule, Objective, shuffled_batches};
+use super::grads::{ParamIds, accumulate, clip_global_norm, take};
+use super::objective::{ObjectiveConfig, penalty_gradients, task_gradients};
+use super::{LinearSchedule, shuffled_batches};
 use crate::data::Example;
 
-/// Optimisation settings common to every stage.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// Optimisation settings of a stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FitConfig {
     pub epochs: usize,
     pub batch_size: usize,
-    /// Peak learning rate.
+    /// Peak learning rate of the weights (head, encoder) that are trainable.
     pub lr: f64,
     pub weight_decay: f64,
+    /// Peak learning rate of the gate scores.
+    pub gate_lr: f64,
+    pub gate_weight_decay: f64,
     /// Fraction of all steps spent warming up.
     pub warmup_ratio: f64,
     /// Clip the global gradient norm to this (None: no clipping).
     pub max_grad_norm: Option<f64>,
-    /// Seeds the shuffling (epoch e uses seed + e) and the device RNG (dropout, gates).
+    /// Seeds the shuffling (epoch e uses seed + e) and the device RNG (dropout, gates, the
+    /// adversary's start), which is re-seeded at each epoch so a resumed run is exact.
     pub seed: u64,
+    pub objective: ObjectiveConfig,
 }
 
 /// What one epoch achieved.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EpochMetrics {
     pub epoch: usize,
     pub train_loss: f64,
     pub train_accuracy: f64,
+    /// Mean L0 penalty R (expected density) over the epoch, when gates are trained.
+    pub expected_density: Option<f64>,
     pub dev: Evaluation,
     pub seconds: f64,
 }
 
-/// The model of the best dev epoch, and the history.
+/// The model of the best dev epoch, the last model, and the history.
 pub struct FitOutput {
     pub best: SequenceClassifier,
+    pub last: SequenceClassifier,
     pub best_epoch: usize,
     pub history: Vec<EpochMetrics>,
 }
 
-/// Trains `model` (already on an autodiff device) on `train`, picking the epoch with the best
-/// dev accuracy. `on_epoch` sees each epoch's model and metrics (checkpoints, logs).
+/// Progress saved after each epoch in `checkpoint/` of the run folder.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct CheckpointState {
+    config: FitConfig,
+    epochs_done: usize,
+    step: usize,
+    best_epoch: usize,
+    history: Vec<EpochMetrics>,
+}
+
+/// Ids of the gate scores.
+struct GateIds(ParamIds);
+
+impl ModuleVisitor for GateIds {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.0.push((param.id, D));
+    }
+}
+
+fn gate_ids(model: &SequenceClassifier) -> ParamIds {
+    let mut ids = GateIds(ParamIds::default());
+    for gate in model.bert.gates() {
+        gate.visit(&mut ids);
+    }
+    ids.0
+}
+
+/// Trains `model` (on an autodiff device) on `train`, selecting the epoch with the best dev
+/// accuracy. With `checkpoint` set, progress is saved there after every epoch and a run that
+/// finds a checkpoint there continues from it (refusing one made with other settings).
+#[allow(clippy::too_many_arguments)]
 pub fn fit(
-    mut model: SequenceClassifier,
-    objective: &mut dyn Objective,
+    model: SequenceClassifier,
     tokenizer: &TextTokenizer,
     train: &[Example],
     dev: &[Example],
     config: &FitConfig,
     device: &Device,
-    mut on_epoch: impl FnMut(&SequenceClassifier, &EpochMetrics) -> Result<()>,
+    checkpoint: Option<&Path>,
 ) -> Result<FitOutput> {
     if train.is_empty() || dev.is_empty() {
         bail!("training needs a non-empty train and dev split");
@@ -64,41 +110,71 @@ pub fn fit(
     if !device.is_autodiff() {
         bail!("fit needs an autodiff device");
     }
-    device.seed(config.seed);
     let steps_per_epoch = train.len().div_ceil(config.batch_size);
-    let schedule = LinearSchedule::new(config.lr, config.warmup_ratio, steps_per_epoch * config.epochs);
-    let mut optimizer = AdamWConfig::new().with_weight_decay(config.weight_decay as f32).with_epsilon(1e-8).init();
+    let total_steps = steps_per_epoch * config.epochs;
+    let weights_schedule = LinearSchedule::new(config.lr, config.warmup_ratio, total_steps);
+    let gates_schedule = LinearSchedule::new(config.gate_lr, config.warmup_ratio, total_steps);
+    let adamw = |wd: f64| AdamWConfig::new().with_weight_decay(wd as f32).with_epsilon(1e-8).init();
+    let mut weight_optimizer = adamw(config.weight_decay);
+    let mut gate_optimizer = adamw(config.gate_weight_decay);
     let eval_device = device.clone().inner();
-    let mut history = Vec::new();
-    let mut best: Option<(f64, usize, SequenceClassifier)> = None;
-    let mut step = 0;
+    let name = config.objective.name();
 
-    for epoch in 1..=config.epochs {
+    let mut model = model;
+    let mut best_model = model.clone();
+    let mut state = CheckpointState { config: config.clone(), epochs_done: 0, step: 0, best_epoch: 0, history: Vec::new() };
+    if let Some(dir) = checkpoint.filter(|d| d.join("state.json").exists()) {
+        let saved: CheckpointState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)
+            .with_context(|| format!("reading {}", dir.join("state.json").display()))?;
+        if saved.config != *config {
+            bail!(
+                "{} holds a checkpoint made with other settings; delete it or rerun with the same settings",
+                dir.display()
+            );
+        }
+        model = load_model(model, &dir.join("model.bpk"))?;
+        best_model = load_model(best_model, &dir.join("best.bpk"))?;
+        weight_optimizer = weight_optimizer.load(dir.join("optim-weights.bpk")).context("loading optimizer state")?;
+        gate_optimizer = gate_optimizer.load(dir.join("optim-gates.bpk")).context("loading optimizer state")?;
+        eprintln!("{name}: resuming after epoch {} from {}", saved.epochs_done, dir.display());
+        state = saved;
+    }
+    let gates = gate_ids(&model);
+    let all = ParamIds::of(&model);
+
+    for epoch in state.epochs_done + 1..=config.epochs {
+        device.seed(config.seed.wrapping_add(epoch as u64));
         let started = std::time::Instant::now();
-        let bar = progress_bar(steps_per_epoch, &format!("{} epoch {epoch}/{}", objective.name(), config.epochs));
-        let (mut loss_sum, mut correct, mut seen) = (0.0, 0usize, 0usize);
-        for batch in shuffled_batches(train.len(), config.batch_size, config.seed + epoch as u64) {
+        let bar = progress_bar(steps_per_epoch, &format!("{name} {epoch}/{}", config.epochs));
+        let (mut loss_sum, mut correct, mut seen, mut density_sum) = (0.0, 0usize, 0usize, 0.0);
+        for batch in shuffled_batches(train.len(), config.batch_size, config.seed.wrapping_add(epoch as u64)) {
             let texts: Vec<&str> = batch.iter().map(|&i| train[i].text.as_str()).collect();
             let labels: Vec<i64> = batch.iter().map(|&i| train[i].label as i64).collect();
             let input = EncoderInput::new(&tokenizer.encode_batch(&texts)?, device);
             let targets = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [labels.len()]), device);
 
-            let out = objective.loss(&model, &input, targets, step);
-            let loss = out.loss.clone().into_scalar::<f32>() as f64;
-            if !loss.is_finite() {
+            let task = task_gradients(&config.objective, &model, &input, targets, &all);
+            if !task.loss.is_finite() {
                 bail!(
-                    "the loss became {loss} at step {step} (epoch {epoch}): lower the learning rate \
-                     (now {:.2e}) or check the data; the last checkpoint is intact",
-                    config.lr
+                    "the loss became {} at step {} (epoch {epoch}): lower the learning rate or check the data; \
+                     the checkpoint of the last finished epoch is intact",
+                    task.loss,
+                    state.step
                 );
             }
-            let mut grads = GradientsParams::from_grads(out.loss.backward(), &model);
+            let mut grads = task.grads;
             if let Some(max_norm) = config.max_grad_norm {
-                clip_global_norm(&mut grads, &model, max_norm);
+                clip_global_norm(&mut grads, &all, max_norm);
             }
-            model = optimizer.step(schedule.at(step), model, grads);
+            if let Some((penalty, density)) = penalty_gradients(&config.objective, &model, state.step, total_steps) {
+                accumulate(&mut grads, penalty, &all);
+                density_sum += density * labels.len() as f64;
+            }
+            let gate_grads = take(&mut grads, &gates);
+            model = step_if_any(&mut weight_optimizer, weights_schedule.at(state.step), model, grads);
+            model = step_if_any(&mut gate_optimizer, gates_schedule.at(state.step), model, gate_grads);
 
-            let logits = out.logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let logits = task.logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let width = logits.len() / labels.len();
             correct += labels
                 .iter()
@@ -106,9 +182,10 @@ pub fn fit(
                 .filter(|&(row, &label)| argmax(&logits[row * width..(row + 1) * width]) == label as usize)
                 .count();
             seen += labels.len();
-            loss_sum += loss * labels.len() as f64;
-            step += 1;
-            bar.set_message(format!("loss {:.4} acc {:.3}", loss_sum / seen as f64, correct as f64 / seen as f64));
+            loss_sum += task.loss * labels.len() as f64;
+            state.step += 1;
+            let density = if gates.0.is_empty() { String::new() } else { format!(" density {:.3}", density_sum / seen as f64) };
+            bar.set_message(format!("loss {:.4} acc {:.3}{density}", loss_sum / seen as f64, correct as f64 / seen as f64));
             bar.inc(1);
         }
         bar.finish_and_clear();
@@ -118,25 +195,79 @@ pub fn fit(
             epoch,
             train_loss: loss_sum / seen as f64,
             train_accuracy: correct as f64 / seen as f64,
+            expected_density: (!gates.0.is_empty()).then(|| density_sum / seen as f64),
             dev: dev_eval,
             seconds: started.elapsed().as_secs_f64(),
         };
         eprintln!(
-            "{} epoch {epoch}: train loss {:.4}, train acc {:.4}, dev acc {:.4} ({:.0}s)",
-            objective.name(),
+            "{name} epoch {epoch}: train loss {:.4}, train acc {:.4}, dev acc {:.4}{} ({:.0}s)",
             metrics.train_loss,
             metrics.train_accuracy,
             metrics.dev.accuracy,
+            metrics.expected_density.map(|d| format!(", expected density {d:.4}")).unwrap_or_default(),
             metrics.seconds
         );
-        on_epoch(&model, &metrics)?;
-        if best.as_ref().is_none_or(|(acc, _, _)| metrics.dev.accuracy > *acc) {
-            best = Some((metrics.dev.accuracy, epoch, model.clone()));
+        let best_so_far = state.history.get(state.best_epoch.wrapping_sub(1)).map(|m| m.dev.accuracy);
+        if best_so_far.is_none_or(|acc| metrics.dev.accuracy > acc) {
+            state.best_epoch = epoch;
+            best_model = model.clone();
         }
-        history.push(metrics);
+        state.history.push(metrics);
+        state.epochs_done = epoch;
+        if let Some(dir) = checkpoint {
+            save_checkpoint(dir, &state, &model, &best_model, &weight_optimizer, &gate_optimizer)?;
+        }
     }
-    let (_, best_epoch, best) = best.expect("at least one epoch");
-    Ok(FitOutput { best, best_epoch, history })
+    Ok(FitOutput { best: best_model, last: model, best_epoch: state.best_epoch, history: state.history })
+}
+
+fn step_if_any(
+    optimizer: &mut burn::optim::ModuleOptimizer,
+    lr: f64,
+    model: SequenceClassifier,
+    grads: GradientsParams,
+) -> SequenceClassifier {
+    if grads.is_empty() { model } else { optimizer.step(lr, model, grads) }
+}
+
+fn load_model(model: SequenceClassifier, path: &Path) -> Result<SequenceClassifier> {
+    let record = ModuleRecord::load(path).with_context(|| format!("reading checkpoint {}", path.display()))?;
+    model.try_load_record(record).with_context(|| format!("applying checkpoint {}", path.display()))
+}
+
+/// Writes the checkpoint into a fresh folder, then swaps it in, so a run killed mid-write
+/// leaves the previous checkpoint whole.
+fn save_checkpoint(
+    dir: &Path,
+    state: &CheckpointState,
+    model: &SequenceClassifier,
+    best: &SequenceClassifier,
+    weight_optimizer: &burn::optim::ModuleOptimizer,
+    gate_optimizer: &burn::optim::ModuleOptimizer,
+) -> Result<()> {
+    let staging = sibling(dir, "partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging)?;
+    let record_error = |e| anyhow::anyhow!("writing checkpoint: {e:?}");
+    model.clone().into_record().save(staging.join("model.bpk")).map_err(record_error)?;
+    best.clone().into_record().save(staging.join("best.bpk")).map_err(record_error)?;
+    weight_optimizer.save(staging.join("optim-weights.bpk")).map_err(record_error)?;
+    gate_optimizer.save(staging.join("optim-gates.bpk")).map_err(record_error)?;
+    std::fs::write(staging.join("state.json"), serde_json::to_vec_pretty(state)?)?;
+    let old = sibling(dir, "old");
+    let _ = std::fs::remove_dir_all(&old);
+    if dir.exists() {
+        std::fs::rename(dir, &old)?;
+    }
+    std::fs::rename(&staging, dir)?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    name.push(format!(".{suffix}"));
+    dir.with_file_name(name)
 }
 
 fn progress_bar(len: usize, prefix: &str) -> ProgressBar {

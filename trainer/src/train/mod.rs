@@ -5,14 +5,14 @@
 //! schedule, clipping, evaluation and model selection on the dev split are shared.
 
 mod batches;
-mod clip;
 mod evaluate;
 mod fit;
+mod grads;
 mod objective;
 mod schedule;
 
 pub use batches::{batches_by_length, shuffled_batches};
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
 pub use fit::{EpochMetrics, FitConfig, FitOutput, fit};
-pub use objective::{CrossEntropy, Objective, StepOutput};
+pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig};
 pub use schedule::LinearSchedule;

@@ -1,0 +1,397 @@
+//! Reading and writing ticket files (specification: TICKET.md).
+
+use std::collections::HashMap;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::TicketError;
+use super::bits::{pack_bits, popcount, unpack_bits};
+use crate::model::{Dense, HostTensor, host_tensors};
+use crate::weights::transpose;
+use crate::{SequenceClassifier, SequenceClassifierConfig, Weights};
+
+/// Value of the `format` metadata key.
+pub const FORMAT_NAME: &str = "rticket.ticket";
+/// The format version this build writes and reads.
+pub const FORMAT_VERSION: &str = "1";
+/// Value of the `mask_bit_order` metadata key.
+const BIT_ORDER: &str = "row-major over HF's [out, in] weight; element i is bit i%8 (LSB first) of byte i/8";
+
+/// Precision of stored surviving values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ValueDtype {
+    F16,
+    F32,
+}
+
+/// The ticket's description, stored as metadata.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TicketMeta {
+    /// Human name of the base model (e.g. `sentence-transformers/all-MiniLM-L6-v2`).
+    pub base_model: String,
+    /// sha256 of the base model's `model.safetensors`.
+    pub base_model_sha256: String,
+    /// sha256 of the base model's `tokenizer.json`.
+    pub tokenizer_sha256: String,
+    /// Longest input in tokens the ticket was trained with.
+    pub max_len: usize,
+    /// Encoder config, labels and pooling of the classifier.
+    pub classifier: SequenceClassifierConfig,
+    /// Gated matrices (HF keys without `.weight`), in order.
+    pub gated: Vec<String>,
+    /// HF shape `[out, in]` of each gated matrix.
+    pub shapes: Vec<[usize; 2]>,
+    /// Fraction of gated weights pruned.
+    pub sparsity: f64,
+    /// Fraction kept, per gated matrix.
+    pub density: Vec<f64>,
+    /// How the ticket was trained (free-form JSON).
+    pub training: serde_json::Value,
+    /// Dev/test metrics (free-form JSON).
+    pub metrics: serde_json::Value,
+}
+
+/// A ticket in memory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ticket {
+    pub meta: TicketMeta,
+    /// Bit-packed keep-masks, one per gated matrix.
+    pub masks: Vec<Vec<u8>>,
+    /// `classifier.weight` `[labels, hidden]` and `classifier.bias` `[labels]`.
+    pub head: (Vec<f32>, Vec<f32>),
+    /// For a retrained ticket: the surviving values of each gated matrix (in mask order) and
+    /// their stored precision.
+    pub values: Option<(ValueDtype, Vec<Vec<f32>>)>,
+    /// For a retrained ticket: every other encoder tensor (`bert.*`, HF layout).
+    pub rest: Vec<HostTensor>,
+}
+
+impl Ticket {
+    /// Builds a ticket from a classifier and keep-masks in HF `[out, in]` order. With
+    /// `values`, the classifier's own gated weights (surviving ones) and other encoder tensors
+    /// are stored too (a retrained ticket); without, the ticket is masks plus head.
+    pub fn from_classifier(
+        model: &SequenceClassifier,
+        masks: &[Vec<bool>],
+        values: Option<ValueDtype>,
+        mut meta: TicketMeta,
+    ) -> Result<Self, TicketError> {
+        let dense = model.bert.dense_layers();
+        if dense.len() != masks.len() {
+            return Err(TicketError::ModelMismatch(format!("{} masks for {} gated matrices", masks.len(), dense.len())));
+        }
+        meta.gated = dense.iter().map(|(name, _)| name.clone()).collect();
+        meta.shapes = dense.iter().map(|(_, d)| [d.shape()[1], d.shape()[0]]).collect();
+        meta.density = masks.iter().map(|m| m.iter().filter(|b| **b).count() as f64 / m.len().max(1) as f64).collect();
+        let total: usize = masks.iter().map(Vec::len).sum();
+        meta.sparsity = 1.0 - masks.iter().flatten().filter(|b| **b).count() as f64 / total.max(1) as f64;
+        let head = (hf_weight(&model.classifier)?, host_vector(model.classifier.bias.val())?);
+        let (values, rest) = match values {
+            None => (None, Vec::new()),
+            Some(dtype) => {
+                let mut kept = Vec::with_capacity(dense.len());
+                for ((_, d), mask) in dense.iter().zip(masks) {
+                    let w = hf_weight(d)?;
+                    let v: Vec<f32> = w.iter().zip(mask).filter(|(_, k)| **k).map(|(x, _)| round(*x, dtype)).collect();
+                    kept.push(v);
+                }
+                let gated_keys: Vec<String> = meta.gated.iter().map(|n| format!("bert.{n}.weight")).collect();
+                let rest = host_tensors(model)?
+                    .into_iter()
+                    .filter(|(name, _, _)| name.starts_with("bert.") && !gated_keys.contains(name))
+                    .collect();
+                (Some((dtype, kept)), rest)
+            }
+        };
+        let masks = masks.iter().map(|m| pack_bits(m)).collect();
+        Ok(Self { meta, masks, head, values, rest })
+    }
+
+    /// Serialises to safetensors bytes.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, TicketError> {
+        let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (name, mask) in self.meta.gated.iter().zip(&self.masks) {
+            buffers.push((format!("mask.{name}"), Dtype::U8, vec![mask.len()], mask.clone()));
+        }
+        let labels = self.head.1.len();
+        let hidden = self.head.0.len() / labels.max(1);
+        buffers.push(("classifier.weight".into(), Dtype::F32, vec![labels, hidden], f32_bytes(&self.head.0)));
+        buffers.push(("classifier.bias".into(), Dtype::F32, vec![labels], f32_bytes(&self.head.1)));
+        if let Some((dtype, values)) = &self.values {
+            for (name, v) in self.meta.gated.iter().zip(values) {
+                let (dt, bytes) = match dtype {
+                    ValueDtype::F32 => (Dtype::F32, f32_bytes(v)),
+                    ValueDtype::F16 => (Dtype::F16, v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()),
+                };
+                buffers.push((format!("values.{name}"), dt, vec![v.len()], bytes));
+            }
+        }
+        for (name, shape, v) in &self.rest {
+            buffers.push((name.clone(), Dtype::F32, shape.clone(), f32_bytes(v)));
+        }
+        let views = buffers
+            .iter()
+            .map(|(n, dt, shape, data)| {
+                TensorView::new(*dt, shape.clone(), data).map(|v| (n.clone(), v)).map_err(|e| TicketError::Corrupt(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let json = |v: &dyn erased::Json| v.to_json();
+        let m = &self.meta;
+        let metadata: HashMap<String, String> = [
+            ("format", FORMAT_NAME.to_string()),
+            ("version", FORMAT_VERSION.to_string()),
+            ("base_model", m.base_model.clone()),
+            ("base_model_sha256", m.base_model_sha256.clone()),
+            ("tokenizer_sha256", m.tokenizer_sha256.clone()),
+            ("max_len", m.max_len.to_string()),
+            ("classifier", json(&m.classifier)),
+            ("gated", json(&m.gated)),
+            ("shapes", json(&m.shapes)),
+            ("sparsity", m.sparsity.to_string()),
+            ("density", json(&m.density)),
+            ("training", json(&m.training)),
+            ("metrics", json(&m.metrics)),
+            ("mask_bit_order", BIT_ORDER.to_string()),
+            ("values", self.values.as_ref().map(|(d, _)| json(d).trim_matches('"').to_string()).unwrap_or("none".into())),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        safetensors::serialize(views, Some(metadata)).map_err(|e| TicketError::Corrupt(e.to_string()))
+    }
+
+    /// Parses and validates ticket bytes: format and version, metadata, every tensor's dtype,
+    /// shape and consistency with the masks.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, TicketError> {
+        let tensors = SafeTensors::deserialize(bytes).map_err(|e| TicketError::Corrupt(e.to_string()))?;
+        let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| TicketError::Corrupt(e.to_string()))?;
+        let md = header.metadata().clone().unwrap_or_default();
+        let format = md.get("format").cloned();
+        if format.as_deref() != Some(FORMAT_NAME) {
+            return Err(TicketError::NotATicket { found: format });
+        }
+        let version = md.get("version").cloned().unwrap_or_default();
+        if version != FORMAT_VERSION {
+            return Err(TicketError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        }
+        let text = |key: &'static str| {
+            md.get(key).cloned().ok_or(TicketError::BadMetadata { key, reason: "missing".into() })
+        };
+        fn parse<T: DeserializeOwned>(key: &'static str, s: &str) -> Result<T, TicketError> {
+            serde_json::from_str(s).map_err(|e| TicketError::BadMetadata { key, reason: e.to_string() })
+        }
+        let meta = TicketMeta {
+            base_model: text("base_model")?,
+            base_model_sha256: text("base_model_sha256")?,
+            tokenizer_sha256: text("tokenizer_sha256")?,
+            max_len: parse("max_len", &text("max_len")?)?,
+            classifier: parse("classifier", &text("classifier")?)?,
+            gated: parse("gated", &text("gated")?)?,
+            shapes: parse("shapes", &text("shapes")?)?,
+            sparsity: parse("sparsity", &text("sparsity")?)?,
+            density: parse("density", &text("density")?)?,
+            training: parse("training", &text("training")?)?,
+            metrics: parse("metrics", &text("metrics")?)?,
+        };
+        if meta.gated.len() != meta.shapes.len() || meta.gated.len() != meta.density.len() {
+            return Err(TicketError::BadMetadata { key: "gated", reason: "gated, shapes and density differ in length".into() });
+        }
+        meta.classifier.bert.validate()?;
+        let value_dtype = match text("values")?.as_str() {
+            "none" => None,
+            "f16" => Some(ValueDtype::F16),
+            "f32" => Some(ValueDtype::F32),
+            other => return Err(TicketError::BadMetadata { key: "values", reason: format!("unknown value type {other:?}") }),
+        };
+
+        let mut masks = Vec::with_capacity(meta.gated.len());
+        let mut values = Vec::new();
+        let mut kept_total = 0usize;
+        let mut total = 0usize;
+        for ((name, [out, inp]), density) in meta.gated.iter().zip(&meta.shapes).zip(&meta.density) {
+            let n = out.checked_mul(*inp).ok_or_else(|| bad(name, "shape overflows".into()))?;
+            let mask = raw(&tensors, &format!("mask.{name}"), Dtype::U8, &[n.div_ceil(8)])?;
+            if n % 8 != 0 && mask[n / 8] >> (n % 8) != 0 {
+                return Err(bad(name, "padding bits after the last weight are not zero".into()));
+            }
+            let kept = popcount(&mask);
+            if (kept as f64 / n.max(1) as f64 - density).abs() > 1e-6 {
+                return Err(TicketError::BadMetadata { key: "density", reason: format!("{name}: recorded {density}, mask has {kept}/{n}") });
+            }
+            if let Some(dtype) = value_dtype {
+                let key = format!("values.{name}");
+                values.push(match dtype {
+                    ValueDtype::F32 => f32_values(&raw(&tensors, &key, Dtype::F32, &[kept])?),
+                    ValueDtype::F16 => raw(&tensors, &key, Dtype::F16, &[kept])?
+                        .chunks_exact(2)
+                        .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
+                        .collect(),
+                });
+            }
+            kept_total += kept;
+            total += n;
+            masks.push(mask);
+        }
+        if (1.0 - kept_total as f64 / total.max(1) as f64 - meta.sparsity).abs() > 1e-6 {
+            return Err(TicketError::BadMetadata { key: "sparsity", reason: format!("recorded {}, masks give {}", meta.sparsity, 1.0 - kept_total as f64 / total as f64) });
+        }
+        let (labels, hidden) = (meta.classifier.labels.len(), meta.classifier.bert.hidden_size);
+        let head = (
+            f32_values(&raw(&tensors, "classifier.weight", Dtype::F32, &[labels, hidden])?),
+            f32_values(&raw(&tensors, "classifier.bias", Dtype::F32, &[labels])?),
+        );
+        let mut rest = Vec::new();
+        if value_dtype.is_some() {
+            for (name, view) in tensors.tensors() {
+                if name.starts_with("bert.") {
+                    if view.dtype() != Dtype::F32 {
+                        return Err(bad(&name, format!("dtype {:?}, expected F32", view.dtype())));
+                    }
+                    rest.push((name.clone(), view.shape().to_vec(), f32_values(view.data())));
+                }
+            }
+            rest.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        Ok(Self { meta, masks, head, values: value_dtype.map(|d| (d, values)), rest })
+    }
+
+    /// Number of gated weights the masks cover.
+    pub fn gated_weights(&self) -> usize {
+        self.meta.shapes.iter().map(|[o, i]| o * i).sum()
+    }
+
+    /// Refuses base weights other than the ones the ticket was drawn from.
+    pub fn check_base(&self, weights_sha256: &str) -> Result<(), TicketError> {
+        if weights_sha256 != self.meta.base_model_sha256 {
+            return Err(TicketError::WrongBaseModel {
+                expected_name: self.meta.base_model.clone(),
+                expected: self.meta.base_model_sha256.clone(),
+                found: weights_sha256.to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The sparse classifier: the base weights (checked by hash), or the ticket's own
+    /// retrained values, with the masks fixed and the ticket's head.
+    pub fn classifier(&self, base: &Weights, base_sha256: &str, device: &Device) -> Result<SequenceClassifier, TicketError> {
+        self.check_base(base_sha256)?;
+        let config = &self.meta.classifier;
+        let mut model = match &self.values {
+            None => SequenceClassifier::load(config, base, device)?,
+            Some(_) => {
+                let bytes = self.retrained_weights()?;
+                SequenceClassifier::load(config, &Weights::from_bytes(&bytes)?, device)?
+            }
+        };
+        let names: Vec<String> = model.bert.dense_layers().into_iter().map(|(n, _)| n).collect();
+        if names != self.meta.gated {
+            return Err(TicketError::ModelMismatch(format!("model gates {names:?}, ticket gates {:?}", self.meta.gated)));
+        }
+        let mut masks = Vec::with_capacity(self.masks.len());
+        for (mask, [out, inp]) in self.masks.iter().zip(&self.meta.shapes) {
+            let bits: Vec<f32> = unpack_bits(mask, out * inp).into_iter().map(|b| b as u8 as f32).collect();
+            masks.push(Tensor::from_data(TensorData::new(transpose(&bits, *out, *inp), [*inp, *out]), device));
+        }
+        model.bert = model.bert.with_masks(masks);
+        let (labels, hidden) = (config.labels.len(), config.bert.hidden_size);
+        let head_bytes = safetensors::serialize(
+            [
+                ("classifier.weight", TensorView::new(Dtype::F32, vec![labels, hidden], &f32_bytes(&self.head.0)).map_err(corrupt)?),
+                ("classifier.bias", TensorView::new(Dtype::F32, vec![labels], &f32_bytes(&self.head.1)).map_err(corrupt)?),
+            ],
+            None,
+        )
+        .map_err(corrupt)?;
+        model.classifier = Dense::load(&Weights::from_bytes(&head_bytes)?, "classifier", hidden, labels, device)?;
+        Ok(model)
+    }
+
+    /// A safetensors buffer with the retrained encoder: survivors scattered into zeros, plus
+    /// the other tensors.
+    fn retrained_weights(&self) -> Result<Vec<u8>, TicketError> {
+        let (_, values) = self.values.as_ref().expect("called for retrained tickets");
+        let mut owned: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+        for (((name, [out, inp]), mask), kept) in self.meta.gated.iter().zip(&self.meta.shapes).zip(&self.masks).zip(values) {
+            let mut dense = vec![0f32; out * inp];
+            let mut it = kept.iter();
+            for (slot, keep) in dense.iter_mut().zip(unpack_bits(mask, out * inp)) {
+                if keep {
+                    *slot = *it.next().expect("count checked at load");
+                }
+            }
+            owned.push((format!("bert.{name}.weight"), vec![*out, *inp], f32_bytes(&dense)));
+        }
+        for (name, shape, v) in &self.rest {
+            owned.push((name.clone(), shape.clone(), f32_bytes(v)));
+        }
+        let views = owned
+            .iter()
+            .map(|(n, s, d)| TensorView::new(Dtype::F32, s.clone(), d).map(|v| (n.clone(), v)).map_err(corrupt))
+            .collect::<Result<Vec<_>, _>>()?;
+        safetensors::serialize(views, None).map_err(corrupt)
+    }
+}
+
+fn corrupt(e: impl std::fmt::Display) -> TicketError {
+    TicketError::Corrupt(e.to_string())
+}
+
+fn bad(name: &str, reason: String) -> TicketError {
+    TicketError::BadTensor { name: name.to_string(), reason }
+}
+
+/// The raw bytes of tensor `key`, checked for dtype and shape.
+fn raw(tensors: &SafeTensors, key: &str, dtype: Dtype, shape: &[usize]) -> Result<Vec<u8>, TicketError> {
+    let view = tensors.tensor(key).map_err(|_| bad(key, "missing".into()))?;
+    if view.dtype() != dtype {
+        return Err(bad(key, format!("dtype {:?}, expected {dtype:?}", view.dtype())));
+    }
+    if view.shape() != shape {
+        return Err(bad(key, format!("shape {:?}, expected {shape:?}", view.shape())));
+    }
+    Ok(view.data().to_vec())
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+fn f32_values(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+fn round(x: f32, dtype: ValueDtype) -> f32 {
+    match dtype {
+        ValueDtype::F32 => x,
+        ValueDtype::F16 => half::f16::from_f32(x).to_f32(),
+    }
+}
+
+/// A dense layer's weight in HF `[out, in]` order.
+fn hf_weight(dense: &Dense) -> Result<Vec<f32>, TicketError> {
+    let [d_in, d_out] = dense.shape();
+    let values = dense.weight.val().into_data().try_into_vec::<f32>().map_err(|e| TicketError::Model(crate::Error::Readback(format!("{e:?}"))))?;
+    Ok(transpose(&values, d_in, d_out))
+}
+
+fn host_vector(t: Tensor<1>) -> Result<Vec<f32>, TicketError> {
+    t.into_data().try_into_vec::<f32>().map_err(|e| TicketError::Model(crate::Error::Readback(format!("{e:?}"))))
+}
+
+mod erased {
+    /// Serialises anything to compact JSON (infallible for these plain types).
+    pub trait Json {
+        fn to_json(&self) -> String;
+    }
+    impl<T: serde::Serialize> Json for T {
+        fn to_json(&self) -> String {
+            serde_json::to_string(self).expect("plain data serialises")
+        }
+    }
+}
