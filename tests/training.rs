@@ -1,19 +1,24 @@
-//! Fine-tuning end to end on the tiny model, and classifying with what it saved.
+//! Fine-tuning end to end on the tiny model, resuming, and classifying with what it saved.
 
 use rticket::cli::Preset;
-use rticket::commands::{FinetuneSettings, run_finetune};
 use rticket::data::DatasetName;
+use rticket::stages::{StageSettings, run_finetune};
 
 use crate::common::*;
+
+fn tiny_settings(model: &TempDir) -> StageSettings {
+    let mut settings = StageSettings::preset(Preset::Quick, DatasetName::Mr, model.path().to_path_buf());
+    settings.train_limit = Some(64);
+    settings.max_len = 32;
+    settings.fit.epochs = 2;
+    settings
+}
 
 #[test]
 fn finetune_writes_a_classifier_that_classify_reads() {
     let model = tiny_model_dir("finetune");
     let out = TempDir::new("finetune-out");
-    let mut settings = FinetuneSettings::preset(Preset::Quick, DatasetName::Mr, model.path().to_path_buf());
-    settings.train_limit = Some(64);
-    settings.max_len = 32;
-    settings.fit.epochs = 2;
+    let settings = tiny_settings(&model);
     let run = out.path().join("run");
     let summary = run_finetune(&settings, &run, false, &cpu(), "cpu").unwrap();
 
@@ -24,7 +29,7 @@ fn finetune_writes_a_classifier_that_classify_reads() {
     for file in ["run.json", "split.json", "metrics.json", "classifier.safetensors", "checkpoint/state.json"] {
         assert!(run.join(file).is_file(), "{file} missing");
     }
-    // The recorded split is the stratified 3200/400/400 one (before the train limit).
+    // The recorded split is the stratified 3200/400/400 one, with the train sample applied.
     let split: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("split.json")).unwrap()).unwrap();
     assert_eq!(split["dev"].as_array().unwrap().len(), 400);
     assert_eq!(split["train"].as_array().unwrap().len(), 64);
@@ -59,4 +64,55 @@ fn finetune_writes_a_classifier_that_classify_reads() {
         "--device", "cpu", "classify", "--classifier", classifier.to_str().unwrap(), "--tokenizer", wrong.to_str().unwrap(), "x",
     ]);
     assert!(!ok && stderr.contains("not the tokenizer this classifier was trained with"), "{stderr}");
+}
+
+fn finetune_cli(model: &TempDir, out: &std::path::Path, extra: &[&str], stop_after: Option<&str>) -> (bool, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rticket"));
+    cmd.args(["--device", "cpu", "finetune", "--preset", "quick", "--train-limit", "48", "--max-len", "32", "--epochs", "2"])
+        .arg("--model")
+        .arg(model.path())
+        .arg("--out")
+        .arg(out)
+        .args(extra);
+    if let Some(epoch) = stop_after {
+        cmd.env("RTICKET_STOP_AFTER_EPOCH", epoch);
+    }
+    let output = cmd.output().unwrap();
+    (output.status.success(), String::from_utf8_lossy(&output.stderr).into())
+}
+
+#[test]
+fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
+    let model = tiny_model_dir("resume");
+    let out = TempDir::new("resume-out");
+    let (straight, interrupted) = (out.path().join("straight"), out.path().join("interrupted"));
+
+    let (ok, stderr) = finetune_cli(&model, &straight, &[], None);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = finetune_cli(&model, &interrupted, &[], Some("1"));
+    assert!(!ok && stderr.contains("stopped after epoch 1"), "{stderr}");
+    // Without --resume the unfinished run is protected.
+    let (ok, stderr) = finetune_cli(&model, &interrupted, &[], None);
+    assert!(!ok && stderr.contains("pass --resume"), "{stderr}");
+    let (ok, stderr) = finetune_cli(&model, &interrupted, &["--resume"], None);
+    assert!(ok && stderr.contains("resuming after epoch 1"), "{stderr}");
+
+    // Same tensors, bit for bit (the header's metadata order may differ between processes).
+    let a = std::fs::read(straight.join("classifier.safetensors")).unwrap();
+    let b = std::fs::read(interrupted.join("classifier.safetensors")).unwrap();
+    let (a, b) = (safetensors::SafeTensors::deserialize(&a).unwrap(), safetensors::SafeTensors::deserialize(&b).unwrap());
+    let mut names = a.names();
+    names.sort();
+    assert_eq!(names.len(), b.names().len());
+    for name in names {
+        assert!(a.tensor(name).unwrap().data() == b.tensor(name).unwrap().data(), "{name} differs after resuming");
+    }
+    let metrics = |dir: &std::path::Path| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(dir.join("metrics.json")).unwrap()).unwrap()
+    };
+    let (ma, mb) = (metrics(&straight), metrics(&interrupted));
+    for epoch in 0..2 {
+        assert_eq!(ma["history"][epoch]["train_loss"], mb["history"][epoch]["train_loss"]);
+        assert_eq!(ma["history"][epoch]["dev"], mb["history"][epoch]["dev"]);
+    }
 }

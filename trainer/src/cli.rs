@@ -135,6 +135,9 @@ pub struct PipelineArgs {
     pub data: DatasetName,
     #[arg(long, value_enum, default_value = "quick")]
     pub preset: Preset,
+    /// Fraction of the gated weights the tickets prune.
+    #[arg(long, default_value_t = 0.3)]
+    pub sparsity: f64,
     /// Output folder [default: runs/pipeline-<preset>-<unix time>].
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -7,4 +7,5 @@ pub mod data;
 pub mod device;
 pub mod model_files;
 pub mod outputs;
+pub mod stages;
 pub mod train;

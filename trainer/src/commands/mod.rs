@@ -14,7 +14,7 @@ use crate::cli::{Cli, Command, ModelArg, TextInput};
 use crate::device;
 use crate::model_files::default_model_dir;
 
-pub use finetune::{FinetuneSettings, FinetuneSummary, run_finetune};
+pub use classify::{BASE_SHA_KEY, MAX_LEN_KEY, TOKENIZER_SHA_KEY};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {

@@ -1,54 +1,137 @@
-//! `rticket pipeline`: the stages end to end with a named preset, and a markdown report.
+//! `rticket pipeline`: every stage end to end with a named preset, and a markdown report.
 //!
-//! Stages present today: fine-tune (with dev-split model selection and a test evaluation).
-//! The mask search, draw, retrain and attacks join here as they land.
+//! fine-tune -> search (paper mode, adversarial) -> draw -> retrain -> ticket; and the
+//! mask-only search -> draw -> ticket (bitmask + head). Attacks join when they land.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use rticket_core::gate::HardConcreteConfig;
+use rticket_core::model::Dense;
+use rticket_core::ticket::ValueDtype;
+use rticket_core::Weights;
 
-use super::finetune::{FinetuneSettings, run_finetune};
 use crate::cli::PipelineArgs;
 use crate::device::{self, DeviceChoice};
+use crate::model_files::read;
 use crate::outputs::RunDir;
+use crate::stages::{
+    SearchMode, StageContext, StageSettings, StageSummary, TicketReport, draw_tickets, export_ticket, run_finetune,
+    run_retrain, run_search, scores_from_file, scores_path, search_fit,
+};
 
 pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
+    let (dev, name) = (&selected.device, selected.description.as_str());
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-    let out = args.out.clone().unwrap_or_else(|| {
-        PathBuf::from("runs").join(format!("pipeline-{}-{stamp}", serde_json::to_value(args.preset).unwrap().as_str().unwrap()))
-    });
+    let preset_name = serde_json::to_value(args.preset)?.as_str().unwrap_or("preset").to_string();
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(format!("pipeline-{preset_name}-{stamp}")));
     let run = RunDir::create(&out, args.resume)?;
-    eprintln!("pipeline ({:?} preset) on {} -> {}", args.preset, selected.description, out.display());
+    eprintln!("pipeline ({preset_name} preset, sparsity {}) on {name} -> {}", args.sparsity, out.display());
+    let started = std::time::Instant::now();
 
-    let mut settings = FinetuneSettings::preset(args.preset, args.data, args.model.dir());
+    let mut base = StageSettings::preset(args.preset, args.data, args.model.dir());
     if let Some(seed) = args.seed {
-        settings.fit.seed = seed;
+        base.fit.seed = seed;
     }
-    let finetune = run_finetune(&settings, &out.join("finetune"), args.resume, &selected.device, &selected.description)?;
+    let gates = HardConcreteConfig::new();
 
-    let mut report = String::new();
-    writeln!(report, "# rticket pipeline report\n")?;
-    writeln!(report, "- preset: `{:?}`, data: `{:?}`, model: `{}`", args.preset, args.data, settings.model_dir.display())?;
-    writeln!(report, "- base model sha256: `{}`", finetune.base_model_sha256)?;
-    writeln!(report, "- device: {}", finetune.device)?;
-    writeln!(report, "- stages run: fine-tune (search, draw, retrain and attacks are not implemented yet)\n")?;
-    writeln!(report, "| stage | best epoch | dev accuracy | test accuracy | seconds |")?;
-    writeln!(report, "|---|---|---|---|---|")?;
-    writeln!(
-        report,
-        "| fine-tune | {} | {:.2} ({} ex.) | {:.2} ({} ex.) | {:.0} |",
-        finetune.best_epoch,
-        100.0 * finetune.dev.accuracy,
-        finetune.dev.examples,
-        100.0 * finetune.test.accuracy,
-        finetune.test.examples,
-        finetune.seconds
-    )?;
-    writeln!(report, "\nClassifier: `{}`", finetune.classifier.display())?;
+    // Stage 1: fine-tune.
+    let finetune = run_finetune(&base, &out.join("finetune"), args.resume, dev, name)?;
+    let finetuned = out.join("finetune").join("classifier.safetensors");
+
+    // Stage 2: robust mask search on the frozen fine-tuned model.
+    let mut search_settings = base.clone();
+    search_settings.fit = search_fit(args.preset, SearchMode::Paper, true);
+    search_settings.fit.seed = base.fit.seed;
+    let search = run_search(&search_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.resume, dev, name)?;
+
+    // Stage 3: draw, retrain on the pre-trained weights, export.
+    let (retrain_ctx, retrain, robust_ticket) = {
+        let probe = StageContext::open(&base, "draw", &out.join("draw"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
+        let model = probe.files.classifier(&probe.classifier_config(), dev)?;
+        let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
+        let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
+        let (ctx, summary, best) = run_retrain(&base, &drawn.masks, false, &out.join("retrain"), args.resume, dev, name)?;
+        let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": search_settings.fit, "retrain": base.fit });
+        let report = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), training, "ticket.safetensors")?;
+        (ctx, summary, report)
+    };
+    drop(retrain_ctx);
+
+    // Mask-only: search on the pre-trained weights with a trainable head; the ticket is masks + head.
+    let mut mask_only_settings = base.clone();
+    mask_only_settings.fit = search_fit(args.preset, SearchMode::MaskOnly, true);
+    mask_only_settings.fit.seed = base.fit.seed;
+    let mask_only_dir = out.join("search-mask-only");
+    let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, &gates, &mask_only_dir, args.resume, dev, name)?;
+    let mask_only_ticket = {
+        let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
+        let scores_bytes = read(&scores_path(&mask_only_dir), "search scores")?;
+        let mut model = ctx.files.classifier(&ctx.classifier_config(), dev)?;
+        let scores = scores_from_file(&scores_bytes, &model)?;
+        let (hidden, labels) = (ctx.files.config.hidden_size, ctx.labels.len());
+        model.classifier = Dense::load(&Weights::from_bytes(&scores_bytes)?, "classifier", hidden, labels, dev)
+            .context("reading the searched head")?;
+        let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
+        let training = serde_json::json!({ "pipeline": "mask-only", "preset": preset_name, "search": mask_only_settings.fit });
+        export_ticket(&ctx, &model, &drawn, None, training, "ticket.safetensors")?
+    };
+
+    let report = report(&args, &preset_name, name, &finetune, &search, &retrain, &robust_ticket, &mask_only, &mask_only_ticket, started.elapsed().as_secs_f64())?;
     let path = run.write("report.md", report.as_bytes())?;
-    run.write_json("metrics.json", &serde_json::json!({ "finetune": finetune }))?;
+    run.write_json(
+        "metrics.json",
+        &serde_json::json!({
+            "finetune": finetune, "search": search, "retrain": retrain, "ticket": robust_ticket,
+            "search_mask_only": mask_only, "ticket_mask_only": mask_only_ticket,
+        }),
+    )?;
     println!("{report}\nreport written to {}", path.display());
     Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn report(
+    args: &PipelineArgs,
+    preset: &str,
+    device: &str,
+    finetune: &StageSummary,
+    search: &StageSummary,
+    retrain: &StageSummary,
+    ticket: &TicketReport,
+    mask_only: &StageSummary,
+    mask_only_ticket: &TicketReport,
+    seconds: f64,
+) -> Result<String> {
+    let mut r = String::new();
+    writeln!(r, "# rticket pipeline report\n")?;
+    writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.data, 100.0 * args.sparsity)?;
+    writeln!(r, "- base model sha256 `{}`", finetune.base_model_sha256)?;
+    writeln!(r, "- device: {device}; wall time {seconds:.0} s")?;
+    writeln!(r, "- attacks are not implemented yet: accuracy under attack is not reported\n")?;
+    writeln!(r, "| model | sparsity | dev acc | test acc | seconds |")?;
+    writeln!(r, "|---|---|---|---|---|")?;
+    let pct = |e: &crate::train::Evaluation| format!("{:.2}", 100.0 * e.accuracy);
+    writeln!(r, "| fine-tune | 0% | {} | {} | {:.0} |", pct(&finetune.dev), pct(&finetune.test), finetune.seconds)?;
+    let density = |s: &StageSummary| s.history.last().and_then(|m| m.expected_density).unwrap_or(f64::NAN);
+    writeln!(r, "| search (soft gates, expected density {:.3}) | - | {} | {} | {:.0} |", density(search), pct(&search.dev), pct(&search.test), search.seconds)?;
+    writeln!(r, "| robust ticket (drawn, retrained) | {:.1}% | {} | {} | {:.0} |", 100.0 * ticket.sparsity, pct(&ticket.dev), pct(&ticket.test), retrain.seconds)?;
+    writeln!(r, "| mask-only search (soft gates, expected density {:.3}) | - | {} | {} | {:.0} |", density(mask_only), pct(&mask_only.dev), pct(&mask_only.test), mask_only.seconds)?;
+    writeln!(r, "| mask-only ticket | {:.1}% | {} | {} | - |", 100.0 * mask_only_ticket.sparsity, pct(&mask_only_ticket.dev), pct(&mask_only_ticket.test))?;
+    writeln!(r, "\n## Tickets\n")?;
+    writeln!(r, "| ticket | file | bytes | mask bits / gated weight | entropy bound H(density) |")?;
+    writeln!(r, "|---|---|---|---|---|")?;
+    for (label, t) in [("robust (retrained, f16 values)", ticket), ("mask-only (bitmask + head)", mask_only_ticket)] {
+        writeln!(
+            r,
+            "| {label} | `{}` | {} | {:.4} | {:.4} |",
+            t.path.display(),
+            t.file_bytes,
+            t.mask_bits_per_weight,
+            t.entropy_bits_per_weight
+        )?;
+    }
+    Ok(r)
 }

@@ -217,8 +217,18 @@ pub fn fit(
         if let Some(dir) = checkpoint {
             save_checkpoint(dir, &state, &model, &best_model, &weight_optimizer, &gate_optimizer)?;
         }
+        if stop_requested_after(epoch) {
+            bail!("stopped after epoch {epoch} as {STOP_AFTER_EPOCH_ENV} asks (the checkpoint is saved; rerun with --resume)");
+        }
     }
     Ok(FitOutput { best: best_model, last: model, best_epoch: state.best_epoch, history: state.history })
+}
+
+/// Stops a run after the given epoch, as if it were killed there (to test resuming).
+pub const STOP_AFTER_EPOCH_ENV: &str = "RTICKET_STOP_AFTER_EPOCH";
+
+fn stop_requested_after(epoch: usize) -> bool {
+    std::env::var(STOP_AFTER_EPOCH_ENV).ok().and_then(|v| v.parse::<usize>().ok()) == Some(epoch)
 }
 
 fn step_if_any(

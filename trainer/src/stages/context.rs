@@ -1,0 +1,187 @@
+//! What every stage does around its training: open the model files, split the data, write
+//! the run's configuration, train with checkpoints, evaluate on test, write metrics.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use burn::module::Module;
+use burn::tensor::Device;
+use rticket_core::ticket::TicketMeta;
+use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer};
+use serde::{Deserialize, Serialize};
+
+use super::StageSettings;
+use crate::data::Split;
+use crate::model_files::{ModelFiles, default_model_dir, sha256_hex};
+use crate::outputs::RunDir;
+use crate::train::{EpochMetrics, Evaluation, FitConfig, FitOutput, evaluate, fit};
+
+/// What a stage produced; written to its `metrics.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageSummary {
+    pub stage: String,
+    pub best_epoch: usize,
+    pub dev: Evaluation,
+    pub test: Evaluation,
+    pub history: Vec<EpochMetrics>,
+    pub outputs: Vec<PathBuf>,
+    pub device: String,
+    pub base_model_sha256: String,
+    pub seconds: f64,
+}
+
+/// An open stage run.
+pub struct StageContext {
+    pub settings: StageSettings,
+    pub files: ModelFiles,
+    pub tokenizer: TextTokenizer,
+    pub labels: Vec<String>,
+    pub split: Split,
+    pub run: RunDir,
+    /// The plain device (evaluation); training uses its autodiff twin.
+    pub device: Device,
+    pub device_name: String,
+    stage: String,
+    started: Instant,
+}
+
+impl StageContext {
+    /// Opens `out` for `stage` and records the settings (plus stage-specific `extra`).
+    pub fn open(
+        settings: &StageSettings,
+        stage: &str,
+        out: &Path,
+        resume: bool,
+        device: &Device,
+        device_name: &str,
+        extra: serde_json::Value,
+    ) -> Result<Self> {
+        let run = RunDir::create(out, resume)?;
+        run.write_json(
+            "run.json",
+            &serde_json::json!({
+                "command": std::env::args().collect::<Vec<_>>(),
+                "stage": stage,
+                "device": device_name,
+                "settings": settings,
+                "stage_settings": extra,
+            }),
+        )?;
+        let files = ModelFiles::open(&settings.model_dir)?;
+        let tokenizer = files.tokenizer(settings.max_len)?;
+        let (labels, split) = settings.split()?;
+        run.write_json(
+            "split.json",
+            &serde_json::json!({
+                "seed": settings.split_seed,
+                "train": split.train.iter().map(|e| e.id).collect::<Vec<_>>(),
+                "dev": split.dev.iter().map(|e| e.id).collect::<Vec<_>>(),
+                "test": split.test.iter().map(|e| e.id).collect::<Vec<_>>(),
+            }),
+        )?;
+        Ok(Self {
+            settings: settings.clone(),
+            files,
+            tokenizer,
+            labels,
+            split,
+            run,
+            device: device.clone(),
+            device_name: device_name.to_string(),
+            stage: stage.to_string(),
+            started: Instant::now(),
+        })
+    }
+
+    /// The classifier's shape: the base config, the data's labels, the settings' pooling.
+    pub fn classifier_config(&self) -> SequenceClassifierConfig {
+        let mut config = SequenceClassifierConfig::new(self.files.config.clone(), self.labels.clone());
+        config.pooling = self.settings.pooling;
+        config
+    }
+
+    /// The training device (autodiff on the chosen device).
+    pub fn train_device(&self) -> Device {
+        self.device.clone().autodiff()
+    }
+
+    /// The pre-trained encoder with a fresh head (seeded), on the training device.
+    pub fn pretrained(&self) -> Result<SequenceClassifier> {
+        let device = self.train_device();
+        device.seed(self.settings.fit.seed);
+        self.files.classifier(&self.classifier_config(), &device)
+    }
+
+    /// Trains with checkpoints in `checkpoint/`.
+    pub fn train(&self, model: SequenceClassifier, fit_config: &FitConfig) -> Result<FitOutput> {
+        fit(
+            model,
+            &self.tokenizer,
+            &self.split.train,
+            &self.split.dev,
+            fit_config,
+            &self.train_device(),
+            Some(&self.run.path.join("checkpoint")),
+        )
+    }
+
+    /// Accuracy of a model (any device) on the dev and test splits.
+    pub fn evaluate(&self, model: &SequenceClassifier) -> Result<(Evaluation, Evaluation)> {
+        let model = model.valid().fork(&self.device);
+        let dev = evaluate(&model, &self.tokenizer, &self.split.dev, 64, &self.device).context("evaluating on dev")?;
+        let test = evaluate(&model, &self.tokenizer, &self.split.test, 64, &self.device).context("evaluating on test")?;
+        Ok((dev, test))
+    }
+
+    /// Saves a classifier (dense weights and head) under `name`, with the metadata `classify` checks.
+    pub fn save_classifier(&self, model: &SequenceClassifier, name: &str) -> Result<PathBuf> {
+        let metadata = std::collections::HashMap::from([
+            (crate::commands::BASE_SHA_KEY.to_string(), self.files.weights_sha256()),
+            (crate::commands::TOKENIZER_SHA_KEY.to_string(), sha256_hex(&self.files.tokenizer)),
+            (crate::commands::MAX_LEN_KEY.to_string(), self.settings.max_len.to_string()),
+        ]);
+        let bytes = model.valid().to_safetensors(&self.classifier_config(), metadata)?;
+        self.run.write(name, &bytes)
+    }
+
+    /// Ticket metadata for this run, before masks and metrics are filled in.
+    pub fn ticket_meta(&self, training: serde_json::Value) -> TicketMeta {
+        let base_model = if self.settings.model_dir == default_model_dir() {
+            "sentence-transformers/all-MiniLM-L6-v2".to_string()
+        } else {
+            self.settings.model_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        };
+        TicketMeta {
+            base_model,
+            base_model_sha256: self.files.weights_sha256(),
+            tokenizer_sha256: sha256_hex(&self.files.tokenizer),
+            max_len: self.settings.max_len,
+            classifier: self.classifier_config(),
+            gated: Vec::new(),
+            shapes: Vec::new(),
+            sparsity: 0.0,
+            density: Vec::new(),
+            training,
+            metrics: serde_json::Value::Null,
+        }
+    }
+
+    /// Evaluates the best model on test and writes `metrics.json`.
+    pub fn finish(&self, output: &FitOutput, outputs: Vec<PathBuf>) -> Result<StageSummary> {
+        let (dev, test) = self.evaluate(&output.best)?;
+        let summary = StageSummary {
+            stage: self.stage.clone(),
+            best_epoch: output.best_epoch,
+            dev,
+            test,
+            history: output.history.clone(),
+            outputs,
+            device: self.device_name.clone(),
+            base_model_sha256: self.files.weights_sha256(),
+            seconds: self.started.elapsed().as_secs_f64(),
+        };
+        self.run.write_json("metrics.json", &summary)?;
+        Ok(summary)
+    }
+}

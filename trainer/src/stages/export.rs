@@ -1,0 +1,75 @@
+//! Writing a drawn ticket to a file, evaluating it as loaded back from that file, and
+//! measuring its size against the entropy bound of its masks.
+
+use anyhow::Result;
+use rticket_core::ticket::{Ticket, ValueDtype};
+use rticket_core::{SequenceClassifier, Weights};
+use serde::{Deserialize, Serialize};
+
+use super::{DrawnTicket, StageContext};
+use crate::train::Evaluation;
+
+/// A written ticket and its numbers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TicketReport {
+    pub path: std::path::PathBuf,
+    pub sparsity: f64,
+    pub values: Option<ValueDtype>,
+    pub dev: Evaluation,
+    pub test: Evaluation,
+    pub file_bytes: usize,
+    pub gated_weights: usize,
+    /// Mask bits stored per gated weight (1.0 with plain packing, plus padding).
+    pub mask_bits_per_weight: f64,
+    /// The entropy bound: sum over matrices of n_i * H(density_i), per gated weight.
+    pub entropy_bits_per_weight: f64,
+}
+
+/// Exports `model` under `drawn` as `name` in the stage's folder. The metrics recorded in the
+/// ticket come from the ticket itself, loaded back through the reader onto the base weights.
+pub fn export_ticket(
+    ctx: &StageContext,
+    model: &SequenceClassifier,
+    drawn: &DrawnTicket,
+    values: Option<ValueDtype>,
+    training: serde_json::Value,
+    name: &str,
+) -> Result<TicketReport> {
+    let mut ticket = Ticket::from_classifier(model, &drawn.masks, values, ctx.ticket_meta(training))?;
+    let loaded = Ticket::from_bytes(&ticket.to_bytes()?)?;
+    let base = Weights::from_bytes(&ctx.files.weights)?;
+    let sparse = loaded.classifier(&base, &ctx.files.weights_sha256(), &ctx.device)?;
+    let (dev, test) = ctx.evaluate(&sparse)?;
+    ticket.meta.metrics = serde_json::json!({ "dev": dev, "test": test });
+    let bytes = ticket.to_bytes()?;
+    let path = ctx.run.write(name, &bytes)?;
+    let gated_weights = ticket.gated_weights();
+    let mask_bits: usize = ticket.masks.iter().map(|m| m.len() * 8).sum();
+    let entropy_bits: f64 = ticket
+        .meta
+        .shapes
+        .iter()
+        .zip(&ticket.meta.density)
+        .map(|([o, i], d)| (o * i) as f64 * binary_entropy(*d))
+        .sum();
+    Ok(TicketReport {
+        path,
+        sparsity: ticket.meta.sparsity,
+        values,
+        dev,
+        test,
+        file_bytes: bytes.len(),
+        gated_weights,
+        mask_bits_per_weight: mask_bits as f64 / gated_weights as f64,
+        entropy_bits_per_weight: entropy_bits / gated_weights as f64,
+    })
+}
+
+/// H(p) in bits.
+pub fn binary_entropy(p: f64) -> f64 {
+    if p <= 0.0 || p >= 1.0 {
+        0.0
+    } else {
+        -(p * p.log2() + (1.0 - p) * (1.0 - p).log2())
+    }
+}

@@ -1,0 +1,19 @@
+//! The stages of PAPER.md's pipeline, each a function from settings and a start model to a
+//! run folder: fine-tune, mask search (paper or mask-only), draw, retrain. They share one
+//! training loop ([`crate::train::fit`]) and one context ([`StageContext`]).
+
+mod context;
+mod draw;
+mod export;
+mod finetune;
+mod retrain;
+mod search;
+mod settings;
+
+pub use context::{StageContext, StageSummary};
+pub use draw::{DrawnTicket, SearchScores, draw_tickets, scores_from_file};
+pub use export::{TicketReport, binary_entropy, export_ticket};
+pub use finetune::run_finetune;
+pub use retrain::run_retrain;
+pub use search::{SearchMode, run_search, scores_path, search_fit};
+pub use settings::{StageSettings, base_fit};

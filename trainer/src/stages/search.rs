@@ -1,0 +1,118 @@
+//! Stage 2: learn the gate scores. `paper` searches on the fine-tuned weights (frozen, head
+//! frozen too); `mask-only` searches on the frozen pre-trained weights with a trainable head,
+//! so the ticket is a bitmask plus a head.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::module::Module;
+use burn::tensor::Device;
+use clap::ValueEnum;
+use rticket_core::gate::HardConcreteConfig;
+use rticket_core::weights::transpose;
+use rticket_core::{SequenceClassifier, Weights};
+use safetensors::Dtype;
+use safetensors::tensor::TensorView;
+use serde::{Deserialize, Serialize};
+
+use super::{StageContext, StageSettings, StageSummary};
+use crate::cli::Preset;
+use crate::model_files::read;
+use crate::train::{AdversarialConfig, FitConfig, L0Config, ObjectiveConfig};
+
+/// Where the search starts and what it may train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum SearchMode {
+    /// PAPER.md: the fine-tuned encoder and head, frozen; only the gate scores learn.
+    Paper,
+    /// The pre-trained encoder, frozen, with a fresh trainable head.
+    MaskOnly,
+}
+
+/// The search's optimisation settings (PAPER.md's table, SST-2/IMDB row, for `paper`).
+pub fn search_fit(preset: Preset, mode: SearchMode, adversarial: bool) -> FitConfig {
+    let mut fit = super::base_fit(preset);
+    let (epochs, steps) = match preset {
+        Preset::Quick => (1, 2),
+        Preset::Paper => (20, 5),
+    };
+    fit.epochs = epochs;
+    fit.gate_lr = 0.1;
+    fit.gate_weight_decay = 1e-6;
+    // Only the head (mask-only) trains besides the gates.
+    fit.lr = if mode == SearchMode::MaskOnly { 1e-3 } else { 0.0 };
+    fit.objective = ObjectiveConfig {
+        adversarial: adversarial.then(|| AdversarialConfig { steps, ..AdversarialConfig::default() }),
+        l0: Some(L0Config::default()),
+    };
+    fit
+}
+
+/// Runs the search. `start` is the fine-tuned classifier for `paper` mode. Writes
+/// `scores.safetensors`: the gate scores (log_alpha) of the last epoch, one `scores.<name>`
+/// per gated matrix in HF `[out, in]` layout, plus the head.
+pub fn run_search(
+    settings: &StageSettings,
+    mode: SearchMode,
+    start: Option<&Path>,
+    gates: &HardConcreteConfig,
+    out: &Path,
+    resume: bool,
+    device: &Device,
+    device_name: &str,
+) -> Result<StageSummary> {
+    let extra = serde_json::json!({ "mode": mode, "start": start, "gates": gates });
+    let ctx = StageContext::open(settings, "search", out, resume, device, device_name, extra)?;
+    let model = match mode {
+        SearchMode::Paper => {
+            let path = start.context("paper-mode search starts from a fine-tuned classifier (--start)")?;
+            let bytes = read(path, "fine-tuned classifier")?;
+            let weights = Weights::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
+            SequenceClassifier::load(&ctx.classifier_config(), &weights, &ctx.train_device())?.no_grad()
+        }
+        SearchMode::MaskOnly => {
+            let mut model = ctx.pretrained()?;
+            model.bert = model.bert.no_grad();
+            model
+        }
+    };
+    let mut model = model;
+    model.bert = model.bert.with_gates(gates);
+    let output = ctx.train(model, &settings.fit)?;
+    let scores = ctx.run.write("scores.safetensors", &scores_bytes(&output.last, &ctx)?)?;
+    ctx.finish(&output, vec![scores])
+}
+
+/// Serialises the gate scores (HF layout) and the head.
+fn scores_bytes(model: &SequenceClassifier, ctx: &StageContext) -> Result<Vec<u8>> {
+    let read = |t: burn::tensor::Tensor<2>| t.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"));
+    let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
+    for (name, dense) in model.bert.dense_layers() {
+        let gate = dense.gate.as_ref().context("the searched model lost a gate")?;
+        let [d_in, d_out] = dense.shape();
+        let hf = transpose(&read(gate.log_alpha.val())?, d_in, d_out);
+        buffers.push((format!("scores.{name}"), vec![d_out, d_in], hf.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    }
+    let [hidden, labels] = model.classifier.shape();
+    let head = transpose(&read(model.classifier.weight.val())?, hidden, labels);
+    let bias = model.classifier.bias.val().into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    buffers.push(("classifier.weight".into(), vec![labels, hidden], head.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    buffers.push(("classifier.bias".into(), vec![labels], bias.iter().flat_map(|v| v.to_le_bytes()).collect()));
+    let views = buffers
+        .iter()
+        .map(|(n, s, d)| Ok((n.clone(), TensorView::new(Dtype::F32, s.clone(), d)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let metadata = HashMap::from([
+        ("rticket.scores".to_string(), "1".to_string()),
+        ("rticket.base_model_sha256".to_string(), ctx.files.weights_sha256()),
+        ("rticket.classifier_config".to_string(), serde_json::to_string(&ctx.classifier_config())?),
+    ]);
+    Ok(safetensors::serialize(views, Some(metadata))?)
+}
+
+/// Where a search's scores file lies in its run folder.
+pub fn scores_path(search_dir: &Path) -> PathBuf {
+    search_dir.join("scores.safetensors")
+}

@@ -1,0 +1,87 @@
+//! What decides a stage's run: data, split, lengths and the optimisation settings. Written
+//! to `run.json` beside every stage's outputs.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use rticket_core::Pooling;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::Preset;
+use crate::data::{DatasetName, SPLIT_SEED, Split, SplitSizes, load_polarity_csv, stratified_split};
+use crate::model_files::assets_dir;
+use crate::train::{FitConfig, ObjectiveConfig, shuffled_batches};
+
+/// Settings common to every stage.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StageSettings {
+    pub preset: Preset,
+    pub data: DatasetName,
+    pub model_dir: PathBuf,
+    pub split_seed: u64,
+    pub dev_fraction: f64,
+    pub test_fraction: f64,
+    /// Keep only this many training examples (a seeded sample of the train split), if set.
+    pub train_limit: Option<usize>,
+    pub max_len: usize,
+    pub pooling: Pooling,
+    pub fit: FitConfig,
+}
+
+/// Weight training with plain cross-entropy at the preset's scale: PAPER.md's fine-tuning
+/// (3 epochs, lr 2e-5, batch 32, wd 0.01, 10% warm-up) for `paper`; one short epoch for `quick`.
+pub fn base_fit(preset: Preset) -> FitConfig {
+    let (epochs, batch_size, lr) = match preset {
+        Preset::Quick => (1, 16, 5e-5),
+        Preset::Paper => (3, 32, 2e-5),
+    };
+    FitConfig {
+        epochs,
+        batch_size,
+        lr,
+        weight_decay: 0.01,
+        gate_lr: 0.0,
+        gate_weight_decay: 0.0,
+        warmup_ratio: 0.1,
+        max_grad_norm: Some(1.0),
+        seed: 42,
+        objective: ObjectiveConfig::default(),
+    }
+}
+
+impl StageSettings {
+    /// Fine-tuning (and retraining) settings of a preset.
+    pub fn preset(preset: Preset, data: DatasetName, model_dir: PathBuf) -> Self {
+        let document = data == DatasetName::MovieReviews;
+        let (max_len, train_limit) = match preset {
+            // A 1024-example sample at 64 tokens: minutes on 2 CPU cores.
+            Preset::Quick => (if document { 128 } else { 64 }, Some(1024)),
+            Preset::Paper => (if document { 256 } else { 128 }, None),
+        };
+        Self {
+            preset,
+            data,
+            model_dir,
+            split_seed: SPLIT_SEED,
+            dev_fraction: SplitSizes::default().dev,
+            test_fraction: SplitSizes::default().test,
+            train_limit,
+            max_len,
+            pooling: Pooling::Pooler,
+            fit: base_fit(preset),
+        }
+    }
+
+    /// The corpus split these settings describe (with the train limit applied).
+    pub fn split(&self) -> Result<(Vec<String>, Split)> {
+        let corpus = load_polarity_csv(&self.data.path(&assets_dir()))?;
+        let sizes = SplitSizes { dev: self.dev_fraction, test: self.test_fraction };
+        let mut split = stratified_split(&corpus.examples, corpus.labels.len(), sizes, self.split_seed);
+        if let Some(limit) = self.train_limit.filter(|&l| l < split.train.len()) {
+            let mut chosen = shuffled_batches(split.train.len(), limit, self.split_seed)[0].clone();
+            chosen.sort_unstable();
+            split.train = chosen.into_iter().map(|i| split.train[i].clone()).collect();
+        }
+        Ok((corpus.labels, split))
+    }
+}
