@@ -5,4 +5,6 @@
 mod bad_input;
 mod common;
 mod encoder;
+mod search;
+mod tickets;
 mod training;

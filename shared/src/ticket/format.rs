@@ -101,10 +101,11 @@ impl Ticket {
                     kept.push(v);
                 }
                 let gated_keys: Vec<String> = meta.gated.iter().map(|n| format!("bert.{n}.weight")).collect();
-                let rest = host_tensors(model)?
+                let mut rest: Vec<HostTensor> = host_tensors(model)?
                     .into_iter()
                     .filter(|(name, _, _)| name.starts_with("bert.") && !gated_keys.contains(name))
                     .collect();
+                rest.sort_by(|a, b| a.0.cmp(&b.0)); // the order the reader gives them back in
                 (Some((dtype, kept)), rest)
             }
         };

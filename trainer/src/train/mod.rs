@@ -14,5 +14,6 @@ mod schedule;
 pub use batches::{batches_by_length, shuffled_batches};
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
 pub use fit::{EpochMetrics, FitConfig, FitOutput, fit};
-pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig};
+pub use grads::ParamIds;
+pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig, TaskGradients, task_gradients};
 pub use schedule::LinearSchedule;

@@ -77,6 +77,8 @@ pub struct TaskGradients {
     pub grads: GradientsParams,
     pub loss: f64,
     pub logits: Tensor<2>,
+    /// Cross-entropy at each adversarial iterate (one value without an adversary).
+    pub iterate_losses: Vec<f64>,
 }
 
 fn cross_entropy(logits: Tensor<2>, targets: Tensor<1, Int>) -> Tensor<1> {
@@ -96,7 +98,7 @@ pub fn task_gradients(
             let logits = model.forward(input);
             let loss = cross_entropy(logits.clone(), targets);
             let value = loss.clone().into_scalar::<f32>() as f64;
-            TaskGradients { grads: GradientsParams::from_grads(loss.backward(), model), loss: value, logits }
+            TaskGradients { grads: GradientsParams::from_grads(loss.backward(), model), loss: value, logits, iterate_losses: vec![value] }
         }
         Some(adversary) => adversarial_gradients(adversary, model, input, targets, trainable),
     }
@@ -121,13 +123,13 @@ fn adversarial_gradients(
     let mut delta = (words.random_like(Distribution::Uniform(-1.0, 1.0)) * mask.clone() * scale).detach();
 
     let mut grads = GradientsParams::new();
-    let mut loss_sum = 0.0;
+    let mut iterate_losses = Vec::with_capacity(k);
     let mut first_logits = None;
     for t in 0..k {
         let delta_leaf = delta.clone().require_grad();
         let logits = model.forward_words(words.clone() + delta_leaf.clone(), input);
         let loss = cross_entropy(logits.clone(), targets.clone()) / k as f64;
-        loss_sum += loss.clone().into_scalar::<f32>() as f64;
+        iterate_losses.push(loss.clone().into_scalar::<f32>() as f64 * k as f64);
         first_logits.get_or_insert(logits.detach());
         let mut backward = loss.backward();
         let delta_grad = delta_leaf.grad_remove(&mut backward);
@@ -138,7 +140,8 @@ fn adversarial_gradients(
             delta = (delta + g / norm * adversary.step_size).detach();
         }
     }
-    TaskGradients { grads, loss: loss_sum, logits: first_logits.expect("K >= 1") }
+    let loss = iterate_losses.iter().sum::<f64>() / k as f64;
+    TaskGradients { grads, loss, logits: first_logits.expect("K >= 1"), iterate_losses }
 }
 
 /// Gradients of lambda(step) * R, and R itself, when the objective penalises gates.
