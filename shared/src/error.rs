@@ -58,6 +58,18 @@ pub enum Error {
     #[error("classifier has {head} outputs but {labels} labels were given")]
     LabelCount { head: usize, labels: usize },
 
+    /// WordNet files that cannot be parsed.
+    #[error("invalid WordNet data: {0}")]
+    WordNet(String),
+
+    /// A synonym/neighbour table that cannot be read.
+    #[error("invalid neighbour table: {0} (rebuild it with `rticket neighbours`)")]
+    NeighbourTable(String),
+
+    /// A text that cannot be attacked.
+    #[error("cannot attack this text: {0}")]
+    Attack(String),
+
     /// Reading tensor values back from the device failed.
     #[error("could not read a tensor back from the device: {0}")]
     Readback(String),

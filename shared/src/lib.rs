@@ -5,6 +5,7 @@
 //! hard-concrete gates that the ticket search learns ([`gate`]). The crate does no file or
 //! network I/O: callers hand it bytes and get tensors, values or bytes back.
 
+pub mod attack;
 pub mod config;
 pub mod error;
 pub mod gate;

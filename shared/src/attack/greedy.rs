@@ -1,0 +1,321 @@
+//! The search every recipe shares: rank words by importance, then walk them in order, trying
+//! all candidates of a position in one batched query and keeping the best, until the label
+//! flips or the words, the modification budget or the query budget run out.
+
+use serde::{Deserialize, Serialize};
+
+use super::bugs::bugs;
+use super::neighbours::NeighbourTable;
+use super::recipe::{CandidateSource, Importance, RecipeConfig};
+use super::stopwords::is_stop_word;
+use super::victim::{QueryError, QueryLedger, SentenceEncoder, Victim, angular, cosine};
+use super::wordnet::WordNet;
+use super::words::Words;
+use crate::{Error, Result};
+
+/// The word resources candidates come from.
+#[derive(Clone, Copy, Default)]
+pub struct Resources<'a> {
+    pub neighbours: Option<&'a NeighbourTable>,
+    pub wordnet: Option<&'a WordNet>,
+}
+
+/// What happened to one example.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The model was already wrong: not attacked.
+    Skipped,
+    /// The label flipped.
+    Succeeded,
+    /// The model held.
+    Failed,
+}
+
+/// One kept substitution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub position: usize,
+    pub from: String,
+    pub to: String,
+}
+
+/// Progress of an attack, for live displays.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttackEvent {
+    /// Positions in the order they will be tried.
+    Ranked(Vec<usize>),
+    /// Candidates being tried at a position (after the constraints).
+    Trying { position: usize, candidates: Vec<String> },
+    /// A substitution was kept; `true_probability` is the model's belief in the label after it.
+    Kept { change: Change, true_probability: f32 },
+}
+
+/// The record of one attacked example.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttackResult {
+    pub original: String,
+    pub adversarial: String,
+    pub label: usize,
+    pub original_prediction: usize,
+    pub final_prediction: usize,
+    pub final_true_probability: f32,
+    pub outcome: Outcome,
+    /// Distinct texts the victim was asked about, the first prediction included.
+    pub queries: usize,
+    pub changes: Vec<Change>,
+    pub words: usize,
+    /// Why the attack stopped early, when it did (no attackable word, query budget).
+    pub note: Option<String>,
+}
+
+impl AttackResult {
+    /// Fraction of the words changed.
+    pub fn perturbed_rate(&self) -> f64 {
+        self.changes.len() as f64 / self.words.max(1) as f64
+    }
+}
+
+fn argmax(p: &[f32]) -> usize {
+    p.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
+}
+
+/// Attacks `text` (true class `label`) with `config`.
+#[allow(clippy::too_many_arguments)]
+pub fn attack(
+    text: &str,
+    label: usize,
+    config: &RecipeConfig,
+    victim: &mut dyn Victim,
+    mut encoder: Option<&mut dyn SentenceEncoder>,
+    resources: Resources,
+    seed: u64,
+    on_event: &mut dyn FnMut(AttackEvent),
+) -> Result<AttackResult> {
+    let words = Words::new(text);
+    if words.is_empty() {
+        return Err(Error::Attack("the text is empty".into()));
+    }
+    check_resources(config, resources, encoder.is_some())?;
+    let original = words.text();
+    let mut ledger = QueryLedger::new(victim, config.query_budget.map(|b| b.max(1)));
+    let first = ledger.query(std::slice::from_ref(&original)).map_err(into_error)?.remove(0);
+    if label >= first.len() {
+        return Err(Error::Attack(format!("label {label} is not one of the model's {} classes", first.len())));
+    }
+    let mut result = AttackResult {
+        original: original.clone(),
+        adversarial: original.clone(),
+        label,
+        original_prediction: argmax(&first),
+        final_prediction: argmax(&first),
+        final_true_probability: first[label],
+        outcome: Outcome::Skipped,
+        queries: 0,
+        changes: Vec::new(),
+        words: words.len(),
+        note: None,
+    };
+    if result.original_prediction != label {
+        result.queries = ledger.queries;
+        return Ok(result);
+    }
+    result.outcome = Outcome::Failed;
+    let positions: Vec<usize> =
+        (0..words.len()).filter(|&i| Words::is_wordlike(&words.0[i]) && !is_stop_word(&words.0[i])).collect();
+    if positions.is_empty() {
+        result.note = Some("no attackable word: only stop words, punctuation or symbols".into());
+        result.queries = ledger.queries;
+        return Ok(result);
+    }
+    let candidates_of = |word: &str| candidates(word, config, resources, seed);
+    let (order, pwws_best) = match rank(&words, &positions, label, first[label], config, &mut ledger, &candidates_of) {
+        Ok(ranked) => ranked,
+        Err(QueryError::BudgetExhausted) => {
+            result.note = Some("the query budget ran out while ranking words".into());
+            result.queries = ledger.queries;
+            return Ok(result);
+        }
+        Err(QueryError::Model(e)) => return Err(e),
+    };
+    on_event(AttackEvent::Ranked(order.clone()));
+
+    let max_changes = config.max_modify_rate.map(|r| ((r * words.len() as f64).floor() as usize).max(1));
+    let mut current = words.clone();
+    let mut current_p = first[label];
+    for position in order {
+        if max_changes.is_some_and(|m| result.changes.len() >= m) {
+            result.note = Some("the modification budget is spent".into());
+            break;
+        }
+        let word = words.0[position].clone();
+        let mut options: Vec<String> = match &pwws_best {
+            Some(best) => best[position].iter().cloned().collect(),
+            None => candidates_of(&word),
+        };
+        if config.pos_match {
+            if let Some(wn) = resources.wordnet {
+                let pos = wn.pos(&word);
+                options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).intersects(pos));
+            }
+        }
+        if let (Some(sim), Some(enc)) = (config.similarity, encoder.as_deref_mut()) {
+            options = similar_enough(&current, position, options, sim, enc)?;
+        }
+        on_event(AttackEvent::Trying { position, candidates: options.clone() });
+        if options.is_empty() {
+            continue;
+        }
+        let texts: Vec<String> = options.iter().map(|c| current.with(position, c)).collect();
+        let probs = match ledger.query(&texts) {
+            Ok(p) => p,
+            Err(QueryError::BudgetExhausted) => {
+                result.note = Some("the query budget ran out".into());
+                break;
+            }
+            Err(QueryError::Model(e)) => return Err(e),
+        };
+        // The candidate that hurts the true class most (a flip always hurts it most for two
+        // classes; with more, prefer any flip).
+        let best = (0..options.len())
+            .min_by(|&a, &b| {
+                let flip = |i: usize| argmax(&probs[i]) != label;
+                flip(b).cmp(&flip(a)).then(probs[a][label].total_cmp(&probs[b][label]))
+            })
+            .expect("non-empty");
+        let flipped = argmax(&probs[best]) != label;
+        if flipped || probs[best][label] < current_p {
+            current = Words(current.0.iter().enumerate().map(|(i, w)| if i == position { options[best].clone() } else { w.clone() }).collect());
+            current_p = probs[best][label];
+            let change = Change { position, from: word, to: options[best].clone() };
+            on_event(AttackEvent::Kept { change: change.clone(), true_probability: current_p });
+            result.changes.push(change);
+            result.final_prediction = argmax(&probs[best]);
+            result.final_true_probability = current_p;
+            if flipped {
+                result.outcome = Outcome::Succeeded;
+                break;
+            }
+        }
+    }
+    result.adversarial = current.text();
+    result.queries = ledger.queries;
+    Ok(result)
+}
+
+fn into_error(e: QueryError) -> Error {
+    match e {
+        QueryError::BudgetExhausted => Error::Attack("a query budget of zero leaves nothing to ask".into()),
+        QueryError::Model(e) => e,
+    }
+}
+
+fn check_resources(config: &RecipeConfig, resources: Resources, has_encoder: bool) -> Result<()> {
+    let name = config.recipe.name();
+    let needs_table = matches!(config.candidates, CandidateSource::Embedding { .. } | CandidateSource::Bugs { .. });
+    if needs_table && resources.neighbours.is_none() {
+        return Err(Error::Attack(format!("{name} needs the neighbour table (build it with `rticket neighbours`)")));
+    }
+    if (config.candidates == CandidateSource::WordNet || config.pos_match) && resources.wordnet.is_none() {
+        return Err(Error::Attack(format!("{name} needs WordNet (scripts/setup.sh puts it in assets/wordnet)")));
+    }
+    if config.similarity.is_some() && !has_encoder {
+        return Err(Error::Attack(format!("{name} needs a sentence encoder for its similarity constraint")));
+    }
+    Ok(())
+}
+
+/// Substitutes for `word` from the recipe's source (before the constraints).
+fn candidates(word: &str, config: &RecipeConfig, resources: Resources, seed: u64) -> Vec<String> {
+    let neighbours = |k: usize, min: f32| -> Vec<String> {
+        resources
+            .neighbours
+            .map(|t| t.neighbours(word).into_iter().filter(|(_, c)| *c >= min).take(k).map(|(w, _)| w.to_string()).collect())
+            .unwrap_or_default()
+    };
+    let mut out = match config.candidates {
+        CandidateSource::Embedding { k, min_cosine } => neighbours(k, min_cosine),
+        CandidateSource::WordNet => resources.wordnet.map(|wn| wn.synonyms(word).into_iter().map(String::from).collect()).unwrap_or_default(),
+        CandidateSource::Bugs { embedding_k } => {
+            let mut v = bugs(word, seed);
+            v.extend(neighbours(embedding_k, 0.0));
+            v
+        }
+    };
+    out.retain(|c| c != word && !c.is_empty());
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|c| seen.insert(c.clone()));
+    out
+}
+
+type Ranked = (Vec<usize>, Option<Vec<Option<String>>>);
+
+/// Orders `positions` by importance (descending; ties keep text order). PWWS also returns
+/// each position's best substitute.
+fn rank(
+    words: &Words,
+    positions: &[usize],
+    label: usize,
+    p_true: f32,
+    config: &RecipeConfig,
+    ledger: &mut QueryLedger,
+    candidates_of: &dyn Fn(&str) -> Vec<String>,
+) -> Result<Ranked, QueryError> {
+    let replaced = |with: &str| -> Vec<String> { positions.iter().map(|&i| words.with(i, with)).collect() };
+    let drop_when = |texts: Vec<String>, ledger: &mut QueryLedger| -> Result<Vec<f32>, QueryError> {
+        Ok(ledger.query(&texts)?.iter().map(|p| p_true - p[label]).collect())
+    };
+    let (scores, best) = match config.importance {
+        Importance::Deletion => (drop_when(replaced(""), ledger)?, None),
+        Importance::Unknown => (drop_when(replaced("[UNK]"), ledger)?, None),
+        Importance::WeightedSaliency => {
+            let saliency = drop_when(replaced("[UNK]"), ledger)?;
+            let max = saliency.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let exp: Vec<f32> = saliency.iter().map(|s| (s - max).exp()).collect();
+            let total: f32 = exp.iter().sum();
+            let mut best = vec![None; words.len()];
+            let mut scores = Vec::with_capacity(positions.len());
+            for (j, &i) in positions.iter().enumerate() {
+                let options = candidates_of(&words.0[i]);
+                let mut gain = 0.0f32;
+                if !options.is_empty() {
+                    let texts: Vec<String> = options.iter().map(|c| words.with(i, c)).collect();
+                    let drops = drop_when(texts, ledger)?;
+                    let (k, d) = drops.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (k, &d)| if d > b.1 { (k, d) } else { b });
+                    best[i] = Some(options[k].clone());
+                    gain = d;
+                }
+                scores.push(exp[j] / total * gain);
+            }
+            (scores, Some(best))
+        }
+    };
+    let mut order: Vec<usize> = (0..positions.len()).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
+    Ok((order.into_iter().map(|j| positions[j]).collect(), best))
+}
+
+/// Keeps the candidates whose text stays similar enough to the current one.
+fn similar_enough(
+    current: &Words,
+    position: usize,
+    options: Vec<String>,
+    sim: super::recipe::SimilarityConstraint,
+    encoder: &mut dyn SentenceEncoder,
+) -> Result<Vec<String>> {
+    if options.is_empty() {
+        return Ok(options);
+    }
+    let view = |w: &Words| match sim.window {
+        Some(size) => w.window(position, size),
+        None => w.text(),
+    };
+    let mut texts = vec![view(current)];
+    for c in &options {
+        let swapped = Words(current.0.iter().enumerate().map(|(i, w)| if i == position { c.clone() } else { w.clone() }).collect());
+        texts.push(view(&swapped));
+    }
+    let embeddings = encoder.embed(&texts)?;
+    let metric = |a: &[f32], b: &[f32]| if sim.angular { angular(a, b) } else { cosine(a, b) };
+    Ok(options.into_iter().zip(&embeddings[1..]).filter(|(_, e)| metric(&embeddings[0], e) >= sim.min).map(|(c, _)| c).collect())
+}

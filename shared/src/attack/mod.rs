@@ -1,0 +1,23 @@
+//! Word-substitution attacks (TextFooler, PWWS, TextBugger, BERT-Attack) on any model behind
+//! the batched [`Victim`] interface; native and wasm32 alike.
+
+mod bugs;
+mod greedy;
+pub mod neighbours;
+pub mod recipe;
+mod stopwords;
+mod victim;
+pub mod wordnet;
+mod words;
+
+pub use bugs::bugs;
+pub use greedy::{AttackEvent, AttackResult, Change, Outcome, Resources, attack};
+pub use neighbours::NeighbourTable;
+pub use recipe::{CandidateSource, Importance, Recipe, RecipeConfig, SimilarityConstraint};
+pub use stopwords::is_stop_word;
+pub use victim::{QueryError, QueryLedger, SentenceEncoder, Victim, angular, cosine};
+pub use wordnet::{Pos, PosSet, WordNet};
+pub use words::Words;
+
+#[cfg(test)]
+mod tests;

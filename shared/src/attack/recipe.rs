@@ -1,0 +1,114 @@
+//! The four attack recipes as settings of one greedy word-substitution search, following the
+//! TextAttack recipes' parameters where our resources allow (see each recipe's note).
+
+use serde::{Deserialize, Serialize};
+
+/// A named attack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Recipe {
+    TextFooler,
+    Pwws,
+    TextBugger,
+    /// The embedding-candidate variant the paper's own scripts ran (no masked-LM head exists
+    /// for our models, ASSETS.md).
+    BertAttack,
+}
+
+/// How words are ranked before the greedy search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Importance {
+    /// Drop in the true class's probability when the word is deleted.
+    Deletion,
+    /// Drop when the word is replaced by `[UNK]`.
+    Unknown,
+    /// PWWS: softmax of the `[UNK]` saliency times the best substitute's probability drop.
+    WeightedSaliency,
+}
+
+/// Where substitutes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CandidateSource {
+    /// The `k` nearest neighbours in the encoder's input embeddings with cosine >= `min_cosine`
+    /// (stand-in for counter-fitted vectors; WordNet antonyms removed when the table is built).
+    Embedding { k: usize, min_cosine: f32 },
+    /// WordNet synonyms.
+    WordNet,
+    /// Character bugs plus the `embedding_k` nearest embedding neighbours.
+    Bugs { embedding_k: usize },
+}
+
+/// The sentence-similarity constraint (the Universal Sentence Encoder in TextAttack; the
+/// encoder's mean-pooled embedding here).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SimilarityConstraint {
+    pub min: f32,
+    /// Angular similarity (1 - arccos(cos)/pi) instead of cosine.
+    pub angular: bool,
+    /// Compare this many words around the swapped word; the whole text when `None`.
+    pub window: Option<usize>,
+}
+
+/// Everything that defines an attack run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecipeConfig {
+    pub recipe: Recipe,
+    pub importance: Importance,
+    pub candidates: CandidateSource,
+    /// A substitute must share a WordNet part of speech with the word (when WordNet knows both).
+    pub pos_match: bool,
+    pub similarity: Option<SimilarityConstraint>,
+    /// At most this fraction of the words may change.
+    pub max_modify_rate: Option<f64>,
+    /// At most this many distinct victim queries per example.
+    pub query_budget: Option<usize>,
+}
+
+impl Recipe {
+    pub const ALL: [Recipe; 4] = [Recipe::TextFooler, Recipe::Pwws, Recipe::TextBugger, Recipe::BertAttack];
+
+    /// The name reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Recipe::TextFooler => "TextFooler",
+            Recipe::Pwws => "PWWS",
+            Recipe::TextBugger => "TextBugger",
+            Recipe::BertAttack => "BERT-Attack (embedding candidates)",
+        }
+    }
+
+    /// TextAttack's parameters for the recipe.
+    pub fn config(self) -> RecipeConfig {
+        let base = RecipeConfig {
+            recipe: self,
+            importance: Importance::Deletion,
+            candidates: CandidateSource::Embedding { k: 50, min_cosine: 0.5 },
+            pos_match: false,
+            similarity: None,
+            max_modify_rate: None,
+            query_budget: None,
+        };
+        match self {
+            Recipe::TextFooler => RecipeConfig {
+                pos_match: true,
+                similarity: Some(SimilarityConstraint { min: 0.840845, angular: true, window: Some(15) }),
+                ..base
+            },
+            Recipe::Pwws => RecipeConfig { importance: Importance::WeightedSaliency, candidates: CandidateSource::WordNet, ..base },
+            Recipe::TextBugger => RecipeConfig {
+                candidates: CandidateSource::Bugs { embedding_k: 5 },
+                similarity: Some(SimilarityConstraint { min: 0.8, angular: false, window: None }),
+                ..base
+            },
+            Recipe::BertAttack => RecipeConfig {
+                importance: Importance::Unknown,
+                candidates: CandidateSource::Embedding { k: 50, min_cosine: 0.0 },
+                similarity: Some(SimilarityConstraint { min: 0.2, angular: false, window: Some(11) }),
+                max_modify_rate: Some(0.4),
+                ..base
+            },
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! The attacks on a hand-made lexicon model, where the right answers are known.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use super::*;
+use crate::Result;
+
+/// Positive minus negative word counts through a sigmoid: P(positive).
+struct Lexicon {
+    /// Texts seen, in order, to check batching and caching.
+    seen: Rc<RefCell<Vec<String>>>,
+}
+
+impl Victim for Lexicon {
+    fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        self.seen.borrow_mut().extend(texts.iter().cloned());
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let score: f32 = t
+                    .split_whitespace()
+                    .map(|w| match w {
+                        "good" | "great" | "fine" | "superb" => 1.0,
+                        "bad" | "awful" | "terrible" | "dull" => -1.0,
+                        _ => 0.0,
+                    })
+                    .sum();
+                let p = 1.0 / (1.0 + (-(2.0 * score + 0.1)).exp());
+                vec![1.0 - p, p]
+            })
+            .collect())
+    }
+}
+
+/// Embeds a text as counts of a few marker words: swaps of "superb" break similarity.
+struct Markers;
+
+impl SentenceEncoder for Markers {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let has = |w: &str| t.split_whitespace().filter(|x| *x == w).count() as f32;
+                vec![1.0, has("superb") * 10.0, has("movie")]
+            })
+            .collect())
+    }
+}
+
+fn table() -> NeighbourTable {
+    let words: Vec<String> = ["good", "terrible", "fine", "awful", "superb", "movie", "film"].map(String::from).to_vec();
+    // good -> superb (0.9), terrible (0.8), fine (0.7); movie -> film.
+    NeighbourTable::new(
+        words,
+        vec![vec![(4, 0.9), (1, 0.8), (2, 0.7)], vec![(3, 0.9)], vec![], vec![], vec![], vec![(6, 0.9)], vec![]],
+        "test".into(),
+    )
+}
+
+fn wordnet() -> WordNet {
+    // "terrible" is (falsely, for the test) only a noun; good/superb/fine/awful adjectives.
+    let adj = "00000001 00 a 03 good 0 superb 0 fine 0 000 | x\n00000002 00 a 01 awful 0 000 | y\n";
+    let noun = "00000003 00 n 01 terrible 0 000 | z\n";
+    WordNet::from_data_files(&[(Pos::Adjective, adj.as_bytes()), (Pos::Noun, noun.as_bytes())]).unwrap()
+}
+
+fn plain(recipe: Recipe) -> RecipeConfig {
+    RecipeConfig { pos_match: false, similarity: None, max_modify_rate: None, query_budget: None, ..recipe.config() }
+}
+
+fn run(text: &str, label: usize, config: &RecipeConfig, encoder: bool) -> (AttackResult, Vec<String>, Vec<AttackEvent>) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let mut victim = Lexicon { seen: seen.clone() };
+    let (t, wn) = (table(), wordnet());
+    let mut markers = Markers;
+    let mut events = Vec::new();
+    let result = attack(
+        text,
+        label,
+        config,
+        &mut victim,
+        if encoder { Some(&mut markers) } else { None },
+        Resources { neighbours: Some(&t), wordnet: Some(&wn) },
+        7,
+        &mut |e| events.push(e),
+    )
+    .unwrap();
+    let seen = seen.borrow().clone();
+    (result, seen, events)
+}
+
+#[test]
+fn finds_the_known_flip_and_counts_queries_exactly() {
+    let config = plain(Recipe::TextFooler);
+    let (r, seen, events) = run("the movie is good", 1, &config, false);
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    assert_eq!(r.adversarial, "the movie is terrible");
+    assert_eq!(r.changes, vec![Change { position: 3, from: "good".into(), to: "terrible".into() }]);
+    // 1 original + 2 deletions (movie, good; "the" and "is" are stop words) + 3 candidates for "good".
+    assert_eq!(r.queries, 6);
+    assert_eq!(seen.len(), 6, "every query reached the victim exactly once: {seen:?}");
+    assert_eq!(events[0], AttackEvent::Ranked(vec![3, 1]));
+}
+
+#[test]
+fn a_candidate_that_breaks_a_constraint_is_never_used() {
+    // POS: "terrible" is only a noun here, so "good" (adjective) may not become it.
+    let config = RecipeConfig { pos_match: true, ..plain(Recipe::TextFooler) };
+    let (r, _, events) = run("the movie is good", 1, &config, false);
+    assert!(r.changes.iter().all(|c| c.to != "terrible"), "{r:?}");
+    for e in &events {
+        if let AttackEvent::Trying { candidates, .. } = e {
+            assert!(!candidates.contains(&"terrible".to_string()));
+        }
+    }
+    // Similarity: swapping in "superb" moves the marker embedding away.
+    let config = RecipeConfig {
+        similarity: Some(SimilarityConstraint { min: 0.9, angular: false, window: None }),
+        ..plain(Recipe::TextFooler)
+    };
+    let (r, _, events) = run("the movie is good", 1, &config, true);
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    for e in &events {
+        if let AttackEvent::Trying { candidates, .. } = e {
+            assert!(!candidates.contains(&"superb".to_string()), "{candidates:?}");
+        }
+    }
+}
+
+#[test]
+fn misclassified_inputs_are_skipped_after_one_query() {
+    let (r, seen, _) = run("the movie is good", 0, &plain(Recipe::TextFooler), false);
+    assert_eq!((r.outcome, r.queries, seen.len()), (Outcome::Skipped, 1, 1));
+}
+
+#[test]
+fn pwws_uses_wordnet_synonyms() {
+    let (r, _, _) = run("a good movie", 1, &plain(Recipe::Pwws), false);
+    // WordNet offers superb and fine for good: both positive, so the model holds.
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.changes.iter().all(|c| ["superb", "fine"].contains(&c.to.as_str())));
+}
+
+#[test]
+fn budgets_are_respected() {
+    let config = RecipeConfig { max_modify_rate: Some(0.01), ..plain(Recipe::TextFooler) };
+    let (r, _, _) = run("good good good good", 1, &config, false);
+    assert_eq!(r.changes.len(), 1, "one change allowed at most");
+    let config = RecipeConfig { query_budget: Some(3), ..plain(Recipe::TextFooler) };
+    let (r, seen, _) = run("the movie is good", 1, &config, false);
+    assert!(r.queries <= 3 && seen.len() <= 3, "{r:?}");
+    assert_eq!(r.outcome, Outcome::Failed);
+}
+
+#[test]
+fn awkward_inputs_are_handled() {
+    let config = plain(Recipe::TextFooler);
+    let (r, _, _) = run("good", 1, &config, false);
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    let (r, _, _) = run("the is a of", 1, &config, false);
+    assert_eq!(r.outcome, Outcome::Failed);
+    assert!(r.note.as_deref().unwrap().contains("no attackable word"));
+    let (r, _, _) = run("très bien 🎬 good ✨", 1, &config, false);
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    assert!(r.adversarial.contains("🎬"));
+
+    let mut victim = Lexicon { seen: Rc::new(RefCell::new(Vec::new())) };
+    let err = attack("   ", 1, &config, &mut victim, None, Resources::default(), 0, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("empty"), "{err}");
+    let err = attack("good", 1, &config, &mut victim, None, Resources::default(), 0, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("needs the neighbour table"), "{err}");
+}
+
+#[test]
+fn textbugger_bugs_words() {
+    let config = plain(Recipe::TextBugger);
+    let (r, _, _) = run("the movie is good", 1, &config, false);
+    assert_eq!(r.outcome, Outcome::Succeeded);
+}

@@ -1,0 +1,81 @@
+//! The models an attack talks to, behind small batched interfaces, and the query ledger.
+
+use std::collections::HashMap;
+
+use crate::Result;
+
+/// A classifier under attack: class probabilities for a batch of texts.
+pub trait Victim {
+    fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// A sentence encoder for the similarity constraint (the Universal Sentence Encoder in the
+/// papers; the MiniLM mean-pooled embedding here).
+pub trait SentenceEncoder {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+}
+
+/// Why a query was not answered.
+#[derive(Debug)]
+pub enum QueryError {
+    /// The attack used up its query budget.
+    BudgetExhausted,
+    Model(crate::Error),
+}
+
+impl From<crate::Error> for QueryError {
+    fn from(e: crate::Error) -> Self {
+        QueryError::Model(e)
+    }
+}
+
+/// Wraps a victim for one attacked example: answers repeated texts from a cache, sends the
+/// rest in one batch, and counts each distinct text once against the budget.
+pub struct QueryLedger<'a> {
+    victim: &'a mut dyn Victim,
+    cache: HashMap<String, Vec<f32>>,
+    budget: Option<usize>,
+    /// Distinct texts sent to the victim.
+    pub queries: usize,
+}
+
+impl<'a> QueryLedger<'a> {
+    pub fn new(victim: &'a mut dyn Victim, budget: Option<usize>) -> Self {
+        Self { victim, cache: HashMap::new(), budget, queries: 0 }
+    }
+
+    /// Probabilities for every text, in order. When the budget cannot cover the new texts,
+    /// nothing is sent.
+    pub fn query(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>, QueryError> {
+        let mut fresh: Vec<String> = Vec::new();
+        for t in texts {
+            if !self.cache.contains_key(t) && !fresh.contains(t) {
+                fresh.push(t.clone());
+            }
+        }
+        if let Some(budget) = self.budget {
+            if self.queries + fresh.len() > budget {
+                return Err(QueryError::BudgetExhausted);
+            }
+        }
+        if !fresh.is_empty() {
+            let answers = self.victim.probabilities(&fresh)?;
+            self.queries += fresh.len();
+            self.cache.extend(fresh.into_iter().zip(answers));
+        }
+        Ok(texts.iter().map(|t| self.cache[t].clone()).collect())
+    }
+}
+
+/// Cosine similarity.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let na = a.iter().map(|x| x * x).sum::<f32>().sqrt();
+    let nb = b.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+}
+
+/// Angular similarity, 1 - arccos(cos) / pi (TextFooler's metric).
+pub fn angular(a: &[f32], b: &[f32]) -> f32 {
+    1.0 - cosine(a, b).clamp(-1.0, 1.0).acos() / std::f32::consts::PI
+}
