@@ -80,6 +80,11 @@ impl TextTokenizer {
         self.inner.token_to_id(token)
     }
 
+    /// The vocabulary: token to id, added tokens included.
+    pub fn vocab(&self) -> std::collections::HashMap<String, u32> {
+        self.inner.get_vocab(true)
+    }
+
     /// The word pieces of one text, without special tokens.
     pub fn pieces(&self, text: &str) -> Result<Vec<String>> {
         let encoding = self.inner.encode(text, false).map_err(|e| Error::Tokenizer(e.to_string()))?;

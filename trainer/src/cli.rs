@@ -28,6 +28,10 @@ pub enum Command {
     Finetune(FinetuneArgs),
     /// Run the whole pipeline with a named preset (the README's main command).
     Pipeline(PipelineArgs),
+    /// Attack a classifier or a ticket with word substitutions and report robustness.
+    Attack(AttackArgs),
+    /// Build the attacks' neighbour table from the encoder's input embeddings.
+    Neighbours(NeighboursArgs),
     /// Measure encode throughput (sentences/s) on the chosen device.
     Bench(BenchArgs),
     /// List the wgpu adapters and say which device `--device auto` picks.
@@ -146,6 +150,75 @@ pub struct PipelineArgs {
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct AttackArgs {
+    /// The base model (tickets apply to it; it is also the similarity encoder).
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// A classifier.safetensors to attack.
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// A ticket to attack (applied to the base model).
+    #[arg(long)]
+    pub ticket: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "text-fooler")]
+    pub recipe: RecipeArg,
+    #[arg(long, value_enum, default_value = "mr")]
+    pub data: DatasetName,
+    #[arg(long, value_enum, default_value = "test")]
+    pub split: SplitArg,
+    /// Attack only the first N examples of the split.
+    #[arg(long)]
+    pub examples: Option<usize>,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// The neighbour table [default: assets/neighbours.safetensors].
+    #[arg(long)]
+    pub neighbours: Option<PathBuf>,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct NeighboursArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Neighbours kept per word.
+    #[arg(long, default_value_t = 50)]
+    pub k: usize,
+    /// Output file [default: assets/neighbours.safetensors].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RecipeArg {
+    TextFooler,
+    Pwws,
+    TextBugger,
+    BertAttack,
+    All,
+}
+
+impl RecipeArg {
+    pub fn recipe(self) -> Option<rticket_core::attack::Recipe> {
+        use rticket_core::attack::Recipe;
+        match self {
+            Self::TextFooler => Some(Recipe::TextFooler),
+            Self::Pwws => Some(Recipe::Pwws),
+            Self::TextBugger => Some(Recipe::TextBugger),
+            Self::BertAttack => Some(Recipe::BertAttack),
+            Self::All => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitArg {
+    Dev,
+    Test,
 }
 
 /// Named settings.

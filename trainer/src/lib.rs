@@ -7,5 +7,6 @@ pub mod data;
 pub mod device;
 pub mod model_files;
 pub mod outputs;
+pub mod resources;
 pub mod stages;
 pub mod train;

@@ -3,6 +3,7 @@
 
 mod bugs;
 mod greedy;
+mod model_victim;
 pub mod neighbours;
 pub mod recipe;
 mod stopwords;
@@ -12,6 +13,7 @@ mod words;
 
 pub use bugs::bugs;
 pub use greedy::{AttackEvent, AttackResult, Change, Outcome, Resources, attack};
+pub use model_victim::{ClassifierVictim, MeanPoolEncoder};
 pub use neighbours::NeighbourTable;
 pub use recipe::{CandidateSource, Importance, Recipe, RecipeConfig, SimilarityConstraint};
 pub use stopwords::is_stop_word;

@@ -1,9 +1,11 @@
 //! The subcommands. Each turns parsed arguments into configured objects in one place, then runs.
 
+mod attack;
 mod bench;
 mod classify;
 mod embed;
 mod finetune;
+mod neighbours;
 mod pipeline;
 
 use std::io::Read;
@@ -15,6 +17,7 @@ use crate::device;
 use crate::model_files::default_model_dir;
 
 pub use classify::{BASE_SHA_KEY, MAX_LEN_KEY, TOKENIZER_SHA_KEY};
+pub use neighbours::build as build_neighbours;
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -30,6 +33,8 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("--device auto picks: {}", device::select(device::DeviceChoice::Auto)?.description);
             Ok(())
         }
+        Command::Attack(args) => attack::run(args, cli.device),
+        Command::Neighbours(args) => neighbours::run(args, cli.device),
         Command::Bench(args) => bench::run(args, cli.device),
         Command::Embed(args) => embed::run(args, cli.device),
         Command::Classify(args) => classify::run(args, cli.device),

@@ -7,6 +7,7 @@ mod draw;
 mod export;
 mod finetune;
 mod retrain;
+mod robustness;
 mod search;
 mod settings;
 
@@ -15,5 +16,6 @@ pub use draw::{DrawnTicket, SearchScores, draw_tickets, scores_from_file};
 pub use export::{TicketReport, binary_entropy, export_ticket};
 pub use finetune::run_finetune;
 pub use retrain::run_retrain;
+pub use robustness::{AttackSetup, AttackSummary, attack_examples, summarise, summary_table};
 pub use search::{SearchMode, run_search, scores_path, search_fit};
 pub use settings::{StageSettings, base_fit};

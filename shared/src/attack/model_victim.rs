@@ -1,0 +1,56 @@
+//! The shared model behind the attack interfaces: a classifier as [`Victim`], the encoder's
+//! mean-pooled embedding as [`SentenceEncoder`]. Both batch every call into forward passes of
+//! at most `batch_size` texts.
+
+use burn::tensor::{Device, activation::softmax};
+
+use super::victim::{SentenceEncoder, Victim};
+use crate::model::{EncoderInput, mean_pool};
+use crate::{BertModel, Error, Result, SequenceClassifier, TextTokenizer};
+
+/// A classifier under attack.
+pub struct ClassifierVictim<'a> {
+    pub model: &'a SequenceClassifier,
+    pub tokenizer: &'a TextTokenizer,
+    pub device: Device,
+    pub batch_size: usize,
+    /// Forward passes run so far (for overhead measurements).
+    pub forward_passes: usize,
+}
+
+impl Victim for ClassifierVictim<'_> {
+    fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(self.batch_size.max(1)) {
+            let input = EncoderInput::new(&self.tokenizer.encode_batch(chunk)?, &self.device);
+            let probs = softmax(self.model.forward(&input), 1);
+            let [rows, labels] = probs.dims();
+            let values = probs.into_data().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))?;
+            out.extend((0..rows).map(|r| values[r * labels..(r + 1) * labels].to_vec()));
+            self.forward_passes += 1;
+        }
+        Ok(out)
+    }
+}
+
+/// Mean-pooled sentence embeddings (the Universal Sentence Encoder's stand-in).
+pub struct MeanPoolEncoder<'a> {
+    pub model: &'a BertModel,
+    pub tokenizer: &'a TextTokenizer,
+    pub device: Device,
+    pub batch_size: usize,
+}
+
+impl SentenceEncoder for MeanPoolEncoder<'_> {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(self.batch_size.max(1)) {
+            let input = EncoderInput::new(&self.tokenizer.encode_batch(chunk)?, &self.device);
+            let pooled = mean_pool(self.model.forward(&input), input.attention_mask.clone());
+            let [rows, width] = pooled.dims();
+            let values = pooled.into_data().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))?;
+            out.extend((0..rows).map(|r| values[r * width..(r + 1) * width].to_vec()));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,107 @@
+//! Attacks on the real MiniLM: golden neighbours, and TextFooler's constraints holding on MR.
+
+use std::sync::OnceLock;
+
+use rticket::resources::load_wordnet;
+use rticket_core::attack::{
+    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, Words, angular, attack,
+};
+use rticket_core::{SequenceClassifierConfig, Weights};
+
+use crate::common::*;
+
+/// The neighbour table of the real MiniLM, built once per test run (about 30 s).
+fn table() -> &'static NeighbourTable {
+    static TABLE: OnceLock<NeighbourTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let files = minilm();
+        let wordnet = load_wordnet(None).expect("WordNet: run scripts/setup.sh");
+        let table = rticket::commands::build_neighbours(&files, &wordnet, 50, &cpu()).unwrap();
+        // Through the file format, as the attack command reads it.
+        NeighbourTable::from_bytes(&table.to_bytes().unwrap()).unwrap()
+    })
+}
+
+fn top(word: &str, n: usize) -> Vec<String> {
+    table().neighbours(word).into_iter().take(n).map(|(w, _)| w.to_string()).collect()
+}
+
+#[test]
+fn minilm_neighbours_are_sensible_and_antonym_free() {
+    let good = top("good", 10);
+    assert!(good.iter().any(|w| ["great", "excellent", "nice", "decent"].contains(&w.as_str())), "good -> {good:?}");
+    assert!(!top("good", 50).contains(&"bad".to_string()), "WordNet antonym `bad` must be filtered: {good:?}");
+    let terrible = top("terrible", 10);
+    assert!(terrible.iter().any(|w| ["horrible", "awful", "dreadful"].contains(&w.as_str())), "terrible -> {terrible:?}");
+    let film = top("film", 5);
+    assert!(film.iter().any(|w| ["movie", "films", "cinema"].contains(&w.as_str())), "film -> {film:?}");
+    assert_eq!(table().source_sha256, minilm().weights_sha256());
+    // Cosines are ranked.
+    let cos: Vec<f32> = table().neighbours("good").into_iter().map(|(_, c)| c).collect();
+    assert!(cos.windows(2).all(|w| w[0] >= w[1] - 1e-3));
+}
+
+#[test]
+fn textfooler_on_minilm_keeps_every_constraint() {
+    let files = minilm();
+    let device = cpu();
+    device.seed(3);
+    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let model = rticket_core::SequenceClassifier::load(&config, &Weights::from_bytes(&files.weights).unwrap(), &device).unwrap();
+    let tokenizer = files.tokenizer(64).unwrap();
+    let encoder_model = files.encoder(&device).unwrap();
+    let wordnet = load_wordnet(None).unwrap();
+    let recipe = Recipe::TextFooler.config();
+    let sentences = [
+        "the film is a charming , funny and moving portrait of family life",
+        "a dull , plodding mess that wastes a talented cast",
+        "it is hard to imagine a more boring movie",
+    ];
+    let mut any_attacked = false;
+    for text in sentences {
+        let mut victim = ClassifierVictim { model: &model, tokenizer: &tokenizer, device: device.clone(), batch_size: 64, forward_passes: 0 };
+        let predicted = {
+            use rticket_core::attack::Victim;
+            let p = victim.probabilities(&[text.to_string()]).unwrap().remove(0);
+            usize::from(p[1] > p[0])
+        };
+        let mut encoder = MeanPoolEncoder { model: &encoder_model, tokenizer: &tokenizer, device: device.clone(), batch_size: 64 };
+        let mut kept = Vec::new();
+        let result = attack(
+            text,
+            predicted,
+            &recipe,
+            &mut victim,
+            Some(&mut encoder),
+            Resources { neighbours: Some(table()), wordnet: Some(&wordnet) },
+            0,
+            &mut |e| if let AttackEvent::Kept { change, .. } = e { kept.push(change) },
+        )
+        .unwrap();
+        assert_ne!(result.outcome, Outcome::Skipped, "the label given is the model's own prediction");
+        any_attacked = true;
+        let original = Words::new(text);
+        let adversarial = Words::new(&result.adversarial);
+        assert_eq!(original.len(), adversarial.len());
+        assert_eq!(kept, result.changes);
+        let mut current = original.clone();
+        for change in &result.changes {
+            assert!(!rticket_core::attack::is_stop_word(&change.from), "{change:?} changed a stop word");
+            let rank = table().neighbours(&change.from).iter().position(|(w, _)| *w == change.to);
+            let cos = rank.map(|r| table().neighbours(&change.from)[r].1);
+            assert!(rank.is_some_and(|r| r < 50) && cos.unwrap() >= 0.5, "{change:?} is not a close neighbour");
+            let (a, b) = (wordnet.pos(&change.from), wordnet.pos(&change.to));
+            assert!(a.is_empty() || b.is_empty() || a.intersects(b), "{change:?} changes the part of speech");
+            let before = current.window(change.position, 15);
+            current.0[change.position] = change.to.clone();
+            let after = current.window(change.position, 15);
+            let e = encoder.embed(&[before, after]).unwrap();
+            assert!(angular(&e[0], &e[1]) >= 0.840845 - 1e-4, "{change:?} broke the similarity constraint");
+        }
+        assert_eq!(current.text(), result.adversarial);
+        let positions: std::collections::HashSet<usize> = result.changes.iter().map(|c| c.position).collect();
+        assert_eq!(positions.len(), result.changes.len(), "a word was changed twice");
+        assert!(result.queries >= 1 + original.0.iter().filter(|w| !rticket_core::attack::is_stop_word(w)).count().min(1));
+    }
+    assert!(any_attacked);
+}
