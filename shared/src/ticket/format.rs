@@ -106,6 +106,9 @@ impl Ticket {
                     .filter(|(name, _, _)| name.starts_with("bert.") && !gated_keys.contains(name))
                     .collect();
                 rest.sort_by(|a, b| a.0.cmp(&b.0)); // the order the reader gives them back in
+                for (_, _, v) in &mut rest {
+                    v.iter_mut().for_each(|x| *x = round(*x, dtype));
+                }
                 (Some((dtype, kept)), rest)
             }
         };
@@ -125,15 +128,15 @@ impl Ticket {
         buffers.push(("classifier.bias".into(), Dtype::F32, vec![labels], f32_bytes(&self.head.1)));
         if let Some((dtype, values)) = &self.values {
             for (name, v) in self.meta.gated.iter().zip(values) {
-                let (dt, bytes) = match dtype {
-                    ValueDtype::F32 => (Dtype::F32, f32_bytes(v)),
-                    ValueDtype::F16 => (Dtype::F16, v.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()),
-                };
+                let (dt, bytes) = encode(v, *dtype);
                 buffers.push((format!("values.{name}"), dt, vec![v.len()], bytes));
             }
         }
+        // The other retrained tensors use the values' precision too.
+        let rest_dtype = self.values.as_ref().map(|(d, _)| *d).unwrap_or(ValueDtype::F32);
         for (name, shape, v) in &self.rest {
-            buffers.push((name.clone(), Dtype::F32, shape.clone(), f32_bytes(v)));
+            let (dt, bytes) = encode(v, rest_dtype);
+            buffers.push((name.clone(), dt, shape.clone(), bytes));
         }
         let views = buffers
             .iter()
@@ -228,10 +231,7 @@ impl Ticket {
                 let key = format!("values.{name}");
                 values.push(match dtype {
                     ValueDtype::F32 => f32_values(&raw(&tensors, &key, Dtype::F32, &[kept])?),
-                    ValueDtype::F16 => raw(&tensors, &key, Dtype::F16, &[kept])?
-                        .chunks_exact(2)
-                        .map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32())
-                        .collect(),
+                    ValueDtype::F16 => f16_values(&raw(&tensors, &key, Dtype::F16, &[kept])?),
                 });
             }
             kept_total += kept;
@@ -248,12 +248,20 @@ impl Ticket {
         );
         let mut rest = Vec::new();
         if value_dtype.is_some() {
+            let expected = match value_dtype {
+                Some(ValueDtype::F16) => Dtype::F16,
+                _ => Dtype::F32,
+            };
             for (name, view) in tensors.tensors() {
                 if name.starts_with("bert.") {
-                    if view.dtype() != Dtype::F32 {
-                        return Err(bad(&name, format!("dtype {:?}, expected F32", view.dtype())));
+                    if view.dtype() != expected {
+                        return Err(bad(&name, format!("dtype {:?}, expected {expected:?}", view.dtype())));
                     }
-                    rest.push((name.clone(), view.shape().to_vec(), f32_values(view.data())));
+                    let values = match expected {
+                        Dtype::F16 => f16_values(view.data()),
+                        _ => f32_values(view.data()),
+                    };
+                    rest.push((name.clone(), view.shape().to_vec(), values));
                 }
             }
             rest.sort_by(|a, b| a.0.cmp(&b.0));
@@ -365,6 +373,18 @@ fn f32_bytes(values: &[f32]) -> Vec<u8> {
 
 fn f32_values(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+fn f16_values(bytes: &[u8]) -> Vec<f32> {
+    bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()
+}
+
+/// Values in the given precision, as safetensors bytes.
+fn encode(values: &[f32], dtype: ValueDtype) -> (Dtype, Vec<u8>) {
+    match dtype {
+        ValueDtype::F32 => (Dtype::F32, f32_bytes(values)),
+        ValueDtype::F16 => (Dtype::F16, values.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()),
+    }
 }
 
 fn round(x: f32, dtype: ValueDtype) -> f32 {

@@ -45,6 +45,10 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let mut search_settings = base.clone();
     search_settings.fit = search_fit(args.preset, SearchMode::Paper, true);
     search_settings.fit.seed = base.fit.seed;
+    if args.preset == crate::cli::Preset::Quick {
+        // The adversary costs K passes per batch: half the sample keeps the quick run short.
+        search_settings.train_limit = Some(512);
+    }
     let search = run_search(&search_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.resume, dev, name)?;
 
     // Stage 3: draw, retrain on the pre-trained weights, export.
@@ -61,7 +65,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     drop(retrain_ctx);
 
     // Mask-only: search on the pre-trained weights with a trainable head; the ticket is masks + head.
-    let mut mask_only_settings = base.clone();
+    let mut mask_only_settings = search_settings.clone();
     mask_only_settings.fit = search_fit(args.preset, SearchMode::MaskOnly, true);
     mask_only_settings.fit.seed = base.fit.seed;
     let mask_only_dir = out.join("search-mask-only");
@@ -79,13 +83,18 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
         export_ticket(&ctx, &model, &drawn, None, training, "ticket.safetensors")?
     };
 
-    let report = report(&args, &preset_name, name, &finetune, &search, &retrain, &robust_ticket, &mask_only, &mask_only_ticket, started.elapsed().as_secs_f64())?;
+    // Robustness: the same fixed test examples against each model.
+    let robustness = robustness(&base, &args, &out, &finetuned, &robust_ticket.path, &mask_only_ticket.path, dev)?;
+
+    let mut report = report(&args, &preset_name, name, &finetune, &search, &retrain, &robust_ticket, &mask_only, &mask_only_ticket, started.elapsed().as_secs_f64())?;
+    report.push_str(&robustness.0);
     let path = run.write("report.md", report.as_bytes())?;
     run.write_json(
         "metrics.json",
         &serde_json::json!({
             "finetune": finetune, "search": search, "retrain": retrain, "ticket": robust_ticket,
             "search_mask_only": mask_only, "ticket_mask_only": mask_only_ticket,
+            "attacks": robustness.1,
         }),
     )?;
     println!("{report}\nreport written to {}", path.display());
@@ -110,7 +119,7 @@ fn report(
     writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.data, 100.0 * args.sparsity)?;
     writeln!(r, "- base model sha256 `{}`", finetune.base_model_sha256)?;
     writeln!(r, "- device: {device}; wall time {seconds:.0} s")?;
-    writeln!(r, "- attacks are not implemented yet: accuracy under attack is not reported\n")?;
+    writeln!(r)?;
     writeln!(r, "| model | sparsity | dev acc | test acc | seconds |")?;
     writeln!(r, "|---|---|---|---|---|")?;
     let pct = |e: &crate::train::Evaluation| format!("{:.2}", 100.0 * e.accuracy);
@@ -134,4 +143,74 @@ fn report(
         )?;
     }
     Ok(r)
+}
+
+/// Attacks the fine-tuned model and both tickets on the same test examples (quick: the first
+/// 50 with TextFooler; paper: the whole test split with every recipe).
+fn robustness(
+    base: &StageSettings,
+    args: &PipelineArgs,
+    out: &std::path::Path,
+    finetuned: &std::path::Path,
+    robust_ticket: &std::path::Path,
+    mask_only_ticket: &std::path::Path,
+    device: &burn::tensor::Device,
+) -> Result<(String, serde_json::Value)> {
+    use rticket_core::attack::{Recipe, Resources};
+    use rticket_core::ticket::Ticket;
+
+    let files = crate::model_files::ModelFiles::open(&base.model_dir)?;
+    let table_path = crate::resources::default_neighbours_path();
+    if !table_path.exists() {
+        eprintln!("building the neighbour table {}", table_path.display());
+        let table = crate::commands::build_neighbours(&files, &crate::resources::load_wordnet(None)?, 50, device)?;
+        std::fs::write(&table_path, table.to_bytes()?)?;
+    }
+    let neighbours = crate::resources::load_neighbours(&table_path, &files.weights_sha256())?;
+    let wordnet = crate::resources::load_wordnet(None)?;
+    let tokenizer = files.tokenizer(base.max_len)?;
+    let encoder = files.encoder(device)?;
+    let (_, split) = base.split()?;
+    let (examples, recipes): (Vec<_>, Vec<Recipe>) = match args.preset {
+        crate::cli::Preset::Quick => (split.test.into_iter().take(50).collect(), vec![Recipe::TextFooler]),
+        crate::cli::Preset::Paper => (split.test, Recipe::ALL.to_vec()),
+    };
+    let base_weights = Weights::from_bytes(&files.weights)?;
+    let bytes = read(finetuned, "fine-tuned classifier")?;
+    let config = rticket_core::SequenceClassifier::config_from_safetensors(&bytes)?;
+    let models = vec![
+        ("fine-tune", rticket_core::SequenceClassifier::load(&config, &Weights::from_bytes(&bytes)?, device)?),
+        ("robust ticket", Ticket::from_bytes(&read(robust_ticket, "ticket")?)?.classifier(&base_weights, &files.weights_sha256(), device)?),
+        ("mask-only ticket", Ticket::from_bytes(&read(mask_only_ticket, "ticket")?)?.classifier(&base_weights, &files.weights_sha256(), device)?),
+    ];
+    let dir = out.join("attacks");
+    std::fs::create_dir_all(&dir)?;
+    let mut table = format!("\n## Robustness ({} test examples, fixed)\n\n", examples.len());
+    let mut rows = String::new();
+    let mut all = serde_json::Map::new();
+    for (label, model) in &models {
+        let setup = crate::stages::AttackSetup {
+            victim: model,
+            tokenizer: &tokenizer,
+            encoder: &encoder,
+            resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet) },
+            device: device.clone(),
+            batch_size: 64,
+        };
+        let mut summaries = Vec::new();
+        for &recipe in &recipes {
+            let file = dir.join(format!("{}-{}.jsonl", label.replace(' ', "-"), serde_json::to_value(recipe)?.as_str().unwrap_or("attack")));
+            summaries.push(crate::stages::attack_examples(&setup, recipe, &examples, 0, &file)?);
+        }
+        let t = crate::stages::summary_table(label, &summaries);
+        if rows.is_empty() {
+            rows.push_str(&t);
+        } else {
+            rows.push_str(&t.lines().skip(2).map(|l| format!("{l}\n")).collect::<String>());
+        }
+        all.insert(label.to_string(), serde_json::to_value(&summaries)?);
+    }
+    table.push_str(&rows);
+    table.push_str("\nCandidates: cosine neighbours in MiniLM's input embeddings (WordNet antonyms removed); similarity: MiniLM mean pooling; both stand in for the papers' resources (ASSETS.md).\n");
+    Ok((table, serde_json::Value::Object(all)))
 }
