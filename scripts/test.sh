@@ -6,4 +6,6 @@ echo "[test] cargo test (native: unit + integration tests on the real assets)"
 cargo test --workspace
 echo "[test] shared and web crates build for wasm32-unknown-unknown"
 cargo build -p rticket-core -p rticket-web --target wasm32-unknown-unknown
+echo "[test] the browser bundle builds (trunk, offline)"
+trunk build
 echo "[test] all passed"
