@@ -28,6 +28,8 @@ pub enum Command {
     Finetune(FinetuneArgs),
     /// Run the whole pipeline with a named preset (the README's main command).
     Pipeline(PipelineArgs),
+    /// Train a baseline or ablation at a sparsity (random, IMP, FreeLB, search without adversary).
+    Baseline(BaselineArgs),
     /// Attack a classifier or a ticket with word substitutions and report robustness.
     Attack(AttackArgs),
     /// Build the attacks' neighbour table from the encoder's input embeddings.
@@ -179,6 +181,43 @@ pub struct AttackArgs {
     pub neighbours: Option<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineArgs {
+    #[command(flatten)]
+    pub model: ModelArg,
+    #[arg(long, value_enum)]
+    pub kind: BaselineKind,
+    #[arg(long, value_enum, default_value = "mr")]
+    pub data: DatasetName,
+    #[arg(long, value_enum, default_value = "quick")]
+    pub preset: Preset,
+    /// Fraction of the gated weights pruned (ignored by freelb).
+    #[arg(long, default_value_t = 0.3)]
+    pub sparsity: f64,
+    /// Re-initialise the surviving weights before retraining (the paper's ablation).
+    #[arg(long)]
+    pub reinit: bool,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long)]
+    pub resume: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BaselineKind {
+    /// Random pruning, then retraining.
+    Random,
+    /// Iterative magnitude pruning (lottery ticket), then retraining.
+    Imp,
+    /// FreeLB adversarial fine-tuning (dense).
+    Freelb,
+    /// Ablation: the mask search without the adversarial loss, then retraining.
+    NoAdversary,
 }
 
 #[derive(Debug, Args)]

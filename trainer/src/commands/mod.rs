@@ -1,6 +1,7 @@
 //! The subcommands. Each turns parsed arguments into configured objects in one place, then runs.
 
 mod attack;
+mod baseline;
 mod bench;
 mod classify;
 mod embed;
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
             println!("--device auto picks: {}", device::select(device::DeviceChoice::Auto)?.description);
             Ok(())
         }
+        Command::Baseline(args) => baseline::run(args, cli.device),
         Command::Attack(args) => attack::run(args, cli.device),
         Command::Neighbours(args) => neighbours::run(args, cli.device),
         Command::Bench(args) => bench::run(args, cli.device),

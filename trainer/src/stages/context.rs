@@ -101,6 +101,14 @@ impl StageContext {
         config
     }
 
+    /// [`Self::classifier_config`] without an open stage.
+    pub fn classifier_config_for(files: &ModelFiles, settings: &StageSettings) -> Result<SequenceClassifierConfig> {
+        let (labels, _) = settings.split()?;
+        let mut config = SequenceClassifierConfig::new(files.config.clone(), labels);
+        config.pooling = settings.pooling;
+        Ok(config)
+    }
+
     /// The training device (autodiff on the chosen device).
     pub fn train_device(&self) -> Device {
         self.device.clone().autodiff()

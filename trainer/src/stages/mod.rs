@@ -2,6 +2,7 @@
 //! run folder: fine-tune, mask search (paper or mask-only), draw, retrain. They share one
 //! training loop ([`crate::train::fit`]) and one context ([`StageContext`]).
 
+mod baselines;
 mod context;
 mod draw;
 mod export;
@@ -11,6 +12,7 @@ mod robustness;
 mod search;
 mod settings;
 
+pub use baselines::{IMP_RATE, imp_masks, imp_schedule, random_masks};
 pub use context::{StageContext, StageSummary};
 pub use draw::{DrawnTicket, SearchScores, draw_tickets, scores_from_file};
 pub use export::{TicketReport, binary_entropy, export_ticket};

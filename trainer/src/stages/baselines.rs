@@ -1,0 +1,100 @@
+//! The paper's baselines at the ticket's sparsity: random pruning and IMP (the lottery ticket
+//! of Chen et al. 2020: 10% of the remaining weights per round by global magnitude, rewinding
+//! to the pre-trained weights), each retrained; and FreeLB adversarial fine-tuning.
+
+use std::path::Path;
+
+use anyhow::Result;
+use burn::tensor::Device;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rticket_core::SequenceClassifier;
+use rticket_core::mask::draw_global;
+use rticket_core::weights::transpose;
+
+use super::{StageSettings, StageSummary, run_retrain};
+
+/// Fraction of the remaining weights IMP prunes per round.
+pub const IMP_RATE: f64 = 0.1;
+
+/// Masks keeping a uniformly random `1 - sparsity` of the gated weights (global, exact count).
+pub fn random_masks(shapes: &[[usize; 2]], sparsity: f64, seed: u64) -> Vec<Vec<bool>> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let scores: Vec<Vec<f32>> = shapes.iter().map(|[o, i]| (0..o * i).map(|_| rng.random::<f32>()).collect()).collect();
+    let slices: Vec<&[f32]> = scores.iter().map(Vec::as_slice).collect();
+    draw_global(&slices, sparsity)
+}
+
+/// The sparsities IMP passes through on its way to `target`: 1 - 0.9^r, the last capped.
+pub fn imp_schedule(target: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut s: f64 = 0.0;
+    while s < target - 1e-9 {
+        s = (1.0 - (1.0 - s) * (1.0 - IMP_RATE)).min(target);
+        out.push(s);
+    }
+    out
+}
+
+/// Gated weights' magnitudes in HF `[out, in]` order, pruned ones at -1 so they stay pruned.
+fn magnitudes(model: &SequenceClassifier, masks: &[Vec<bool>]) -> Result<Vec<Vec<f32>>> {
+    model
+        .bert
+        .dense_layers()
+        .into_iter()
+        .zip(masks)
+        .map(|((_, dense), mask)| {
+            let [d_in, d_out] = dense.shape();
+            let values = dense.weight.val().into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            Ok(transpose(&values, d_in, d_out).iter().zip(mask).map(|(w, &k)| if k { w.abs() } else { -1.0 }).collect())
+        })
+        .collect()
+}
+
+/// Runs IMP to `target` sparsity: train under the current mask from the pre-trained weights,
+/// prune by global magnitude, rewind; each round in `out/round-<r>`. Returns the final masks.
+pub fn imp_masks(
+    settings: &StageSettings,
+    shapes: &[[usize; 2]],
+    target: f64,
+    out: &Path,
+    resume: bool,
+    device: &Device,
+    device_name: &str,
+) -> Result<(Vec<Vec<bool>>, Vec<StageSummary>)> {
+    let mut masks: Vec<Vec<bool>> = shapes.iter().map(|[o, i]| vec![true; o * i]).collect();
+    let mut rounds = Vec::new();
+    for (round, sparsity) in imp_schedule(target).into_iter().enumerate() {
+        let (_, summary, trained) = run_retrain(settings, &masks, false, &out.join(format!("round-{round}")), resume, device, device_name)?;
+        let scores = magnitudes(&trained, &masks)?;
+        let slices: Vec<&[f32]> = scores.iter().map(Vec::as_slice).collect();
+        masks = draw_global(&slices, sparsity);
+        eprintln!("IMP round {round}: trained at the previous mask, pruned to {:.1}%", 100.0 * sparsity);
+        rounds.push(summary);
+    }
+    Ok((masks, rounds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn imp_prunes_ten_percent_of_what_remains_and_stops_at_the_target() {
+        let s = imp_schedule(0.3);
+        assert_eq!(s.len(), 4);
+        assert!((s[0] - 0.1).abs() < 1e-12 && (s[1] - 0.19).abs() < 1e-12 && (s[2] - 0.271).abs() < 1e-12);
+        assert_eq!(*s.last().unwrap(), 0.3);
+        assert!(imp_schedule(0.0).is_empty());
+    }
+
+    #[test]
+    fn random_masks_hit_the_sparsity_and_depend_on_the_seed() {
+        let shapes = [[10, 20], [5, 7]];
+        let a = random_masks(&shapes, 0.3, 1);
+        let kept: usize = a.iter().flatten().filter(|k| **k).count();
+        assert_eq!(kept, ((1.0 - 0.3) * 235.0f64).round() as usize);
+        assert_eq!(a, random_masks(&shapes, 0.3, 1));
+        assert_ne!(a, random_masks(&shapes, 0.3, 2));
+    }
+}
