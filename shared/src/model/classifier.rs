@@ -8,7 +8,6 @@ use burn::tensor::{Device, Tensor};
 use safetensors::{Dtype, tensor::TensorView};
 use serde::{Deserialize, Serialize};
 
-use crate::weights::transpose;
 use crate::{BertConfig, Error, Result, Weights};
 
 use super::{BertModel, Dense, EncoderInput, bert};
@@ -208,8 +207,7 @@ fn host<const D: usize>(name: String, tensor: Tensor<D>) -> Result<HostTensor> {
 
 fn push_dense(out: &mut Vec<HostTensor>, key: &str, dense: &Dense) -> Result<()> {
     let [d_in, d_out] = dense.shape();
-    let (_, _, values) = host(String::new(), dense.weight.val())?;
-    out.push((format!("{key}.weight"), vec![d_out, d_in], transpose(&values, d_in, d_out)));
+    out.push((format!("{key}.weight"), vec![d_out, d_in], super::to_hf_order(dense.weight.val())?));
     out.push(host(format!("{key}.bias"), dense.bias.val())?);
     Ok(())
 }

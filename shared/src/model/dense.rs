@@ -81,3 +81,17 @@ impl Dense {
         self.weight.shape().dims()
     }
 }
+
+/// A `[d_in, d_out]` matrix (a weight, its gate scores) read back in HF's row-major
+/// `[out, in]` order, the order masks and scores are stored in.
+pub fn to_hf_order(matrix: Tensor<2>) -> Result<Vec<f32>> {
+    let [d_in, d_out] = matrix.dims();
+    let values = matrix.into_data().try_into_vec::<f32>().map_err(|e| crate::Error::Readback(format!("{e:?}")))?;
+    Ok(crate::weights::transpose(&values, d_in, d_out))
+}
+
+/// A keep-mask given in HF `[out, in]` order, as the 0/1 `[d_in, d_out]` tensor a [`Dense`] takes.
+pub fn mask_from_hf_order(keep: &[bool], [d_in, d_out]: [usize; 2], device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = keep.iter().map(|&k| k as u8 as f32).collect();
+    Tensor::from_data(burn::tensor::TensorData::new(crate::weights::transpose(&values, d_out, d_in), [d_in, d_out]), device)
+}

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 use safetensors::tensor::TensorView;
 use safetensors::{Dtype, SafeTensors};
 use serde::de::DeserializeOwned;
@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TicketError;
 use super::bits::{pack_bits, popcount, unpack_bits};
-use crate::model::{Dense, HostTensor, host_tensors};
-use crate::weights::transpose;
+use crate::model::{Dense, HostTensor, host_tensors, mask_from_hf_order, to_hf_order};
 use crate::{SequenceClassifier, SequenceClassifierConfig, Weights};
 
 /// Value of the `format` metadata key.
@@ -304,8 +303,7 @@ impl Ticket {
         }
         let mut masks = Vec::with_capacity(self.masks.len());
         for (mask, [out, inp]) in self.masks.iter().zip(&self.meta.shapes) {
-            let bits: Vec<f32> = unpack_bits(mask, out * inp).into_iter().map(|b| b as u8 as f32).collect();
-            masks.push(Tensor::from_data(TensorData::new(transpose(&bits, *out, *inp), [*inp, *out]), device));
+            masks.push(mask_from_hf_order(&unpack_bits(mask, out * inp), [*inp, *out], device));
         }
         model.bert = model.bert.with_masks(masks);
         let (labels, hidden) = (config.labels.len(), config.bert.hidden_size);
@@ -396,9 +394,7 @@ fn round(x: f32, dtype: ValueDtype) -> f32 {
 
 /// A dense layer's weight in HF `[out, in]` order.
 fn hf_weight(dense: &Dense) -> Result<Vec<f32>, TicketError> {
-    let [d_in, d_out] = dense.shape();
-    let values = dense.weight.val().into_data().try_into_vec::<f32>().map_err(|e| TicketError::Model(crate::Error::Readback(format!("{e:?}"))))?;
-    Ok(transpose(&values, d_in, d_out))
+    Ok(to_hf_order(dense.weight.val())?)
 }
 
 fn host_vector(t: Tensor<1>) -> Result<Vec<f32>, TicketError> {

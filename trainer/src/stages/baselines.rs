@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rticket_core::SequenceClassifier;
 use rticket_core::mask::draw_global;
-use rticket_core::weights::transpose;
+use rticket_core::model::to_hf_order;
 
 use super::{StageSettings, StageSummary, run_retrain};
 
@@ -44,9 +44,8 @@ fn magnitudes(model: &SequenceClassifier, masks: &[Vec<bool>]) -> Result<Vec<Vec
         .into_iter()
         .zip(masks)
         .map(|((_, dense), mask)| {
-            let [d_in, d_out] = dense.shape();
-            let values = dense.weight.val().into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            Ok(transpose(&values, d_in, d_out).iter().zip(mask).map(|(w, &k)| if k { w.abs() } else { -1.0 }).collect())
+            let weights = to_hf_order(dense.weight.val())?;
+            Ok(weights.iter().zip(mask).map(|(w, &k)| if k { w.abs() } else { -1.0 }).collect())
         })
         .collect()
 }

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use anyhow::Result;
-use burn::tensor::{Device, Tensor, TensorData};
-use rticket_core::weights::transpose;
+use burn::tensor::Device;
+use rticket_core::model::mask_from_hf_order;
 
 use super::{StageContext, StageSettings, StageSummary};
 
@@ -35,11 +35,7 @@ pub fn run_retrain(
         .dense_layers()
         .into_iter()
         .zip(masks)
-        .map(|((_, dense), mask)| {
-            let [d_in, d_out] = dense.shape();
-            let values: Vec<f32> = mask.iter().map(|&k| k as u8 as f32).collect();
-            Tensor::from_data(TensorData::new(transpose(&values, d_out, d_in), [d_in, d_out]), &train_device)
-        })
+        .map(|((_, dense), mask)| mask_from_hf_order(mask, dense.shape(), &train_device))
         .collect();
     model.bert = model.bert.with_masks(tensors);
     let output = ctx.train(model, &settings.fit)?;

@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-use indicatif::{ProgressBar, ProgressStyle};
 use rticket_core::attack::{AttackResult, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, Resources, attack};
 use rticket_core::{BertModel, SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
 use crate::data::Example;
+use crate::train::progress_bar;
 
 /// One recipe's numbers on one model.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -57,9 +57,7 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
         forward_passes: 0,
     };
     let mut encoder = MeanPoolEncoder { model: setup.encoder, tokenizer: setup.tokenizer, device: setup.device.clone(), batch_size: setup.batch_size };
-    let bar = ProgressBar::new(examples.len() as u64);
-    bar.set_style(ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({eta})").expect("valid").progress_chars("=> "));
-    bar.set_prefix(recipe.name());
+    let bar = progress_bar(examples.len(), recipe.name());
     let mut results: Vec<AttackResult> = Vec::with_capacity(examples.len());
     for (i, example) in examples.iter().enumerate() {
         let result = attack(

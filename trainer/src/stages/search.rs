@@ -10,7 +10,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use clap::ValueEnum;
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::weights::transpose;
+use rticket_core::model::to_hf_order;
 use rticket_core::{SequenceClassifier, Weights};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
@@ -41,8 +41,9 @@ pub fn search_fit(preset: Preset, mode: SearchMode, adversarial: bool) -> FitCon
     fit.epochs = epochs;
     fit.gate_lr = 0.1;
     fit.gate_weight_decay = 1e-6;
-    // Only the head (mask-only) trains besides the gates.
-    fit.lr = if mode == SearchMode::MaskOnly { 1e-3 } else { 0.0 };
+    // Only the head (mask-only) trains besides the gates: a fresh linear probe on frozen
+    // features, which at 1e-3 barely moves within a short schedule.
+    fit.lr = if mode == SearchMode::MaskOnly { 1e-2 } else { 0.0 };
     fit.objective = ObjectiveConfig {
         adversarial: adversarial.then(|| AdversarialConfig { steps, ..AdversarialConfig::default() }),
         l0: Some(L0Config::default()),
@@ -87,16 +88,15 @@ pub fn run_search(
 
 /// Serialises the gate scores (HF layout) and the head.
 fn scores_bytes(model: &SequenceClassifier, ctx: &StageContext) -> Result<Vec<u8>> {
-    let read = |t: burn::tensor::Tensor<2>| t.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"));
     let mut buffers: Vec<(String, Vec<usize>, Vec<u8>)> = Vec::new();
     for (name, dense) in model.bert.dense_layers() {
         let gate = dense.gate.as_ref().context("the searched model lost a gate")?;
         let [d_in, d_out] = dense.shape();
-        let hf = transpose(&read(gate.log_alpha.val())?, d_in, d_out);
+        let hf = to_hf_order(gate.log_alpha.val())?;
         buffers.push((format!("scores.{name}"), vec![d_out, d_in], hf.iter().flat_map(|v| v.to_le_bytes()).collect()));
     }
     let [hidden, labels] = model.classifier.shape();
-    let head = transpose(&read(model.classifier.weight.val())?, hidden, labels);
+    let head = to_hf_order(model.classifier.weight.val())?;
     let bias = model.classifier.bias.val().into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     buffers.push(("classifier.weight".into(), vec![labels, hidden], head.iter().flat_map(|v| v.to_le_bytes()).collect()));
     buffers.push(("classifier.bias".into(), vec![labels], bias.iter().flat_map(|v| v.to_le_bytes()).collect()));

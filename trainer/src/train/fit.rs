@@ -12,7 +12,6 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use indicatif::{ProgressBar, ProgressStyle};
 use rticket_core::model::EncoderInput;
 use rticket_core::{SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
@@ -20,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use super::evaluate::{Evaluation, argmax, evaluate};
 use super::grads::{ParamIds, accumulate, clip_global_norm, take};
 use super::objective::{ObjectiveConfig, penalty_gradients, task_gradients};
+use super::progress::progress_bar;
 use super::{LinearSchedule, shuffled_batches};
 use crate::data::Example;
 
@@ -278,15 +278,4 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".{suffix}"));
     dir.with_file_name(name)
-}
-
-fn progress_bar(len: usize, prefix: &str) -> ProgressBar {
-    let bar = ProgressBar::new(len as u64);
-    bar.set_style(
-        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} {msg} ({eta})")
-            .expect("valid template")
-            .progress_chars("=> "),
-    );
-    bar.set_prefix(prefix.to_string());
-    bar
 }

@@ -9,11 +9,13 @@ mod evaluate;
 mod fit;
 mod grads;
 mod objective;
+mod progress;
 mod schedule;
 
 pub use batches::{batches_by_length, shuffled_batches};
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
 pub use fit::{EpochMetrics, FitConfig, FitOutput, fit};
 pub use grads::ParamIds;
+pub use progress::progress_bar;
 pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig, TaskGradients, task_gradients};
 pub use schedule::LinearSchedule;
