@@ -153,11 +153,11 @@ pub fn attack(
             Some(best) => best[position].iter().cloned().collect(),
             None => candidates_of(&word),
         };
-        if config.pos_match {
-            if let Some(wn) = resources.wordnet {
-                let pos = wn.pos(&word);
-                options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).intersects(pos));
-            }
+        if config.pos_match
+            && let Some(wn) = resources.wordnet
+        {
+            let pos = wn.pos(&word);
+            options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).intersects(pos));
         }
         if let (Some(sim), Some(enc)) = (config.similarity, encoder.as_deref_mut()) {
             options = similar_enough(&current, position, options, sim, enc)?;

@@ -53,10 +53,10 @@ impl<'a> QueryLedger<'a> {
                 fresh.push(t.clone());
             }
         }
-        if let Some(budget) = self.budget {
-            if self.queries + fresh.len() > budget {
-                return Err(QueryError::BudgetExhausted);
-            }
+        if let Some(budget) = self.budget
+            && self.queries + fresh.len() > budget
+        {
+            return Err(QueryError::BudgetExhausted);
         }
         if !fresh.is_empty() {
             let answers = self.victim.probabilities(&fresh)?;

@@ -63,7 +63,7 @@ pub fn build(files: &ModelFiles, wordnet: &rticket_core::attack::WordNet, k: usi
     let take = (k + 4).min(n);
     for start in (0..n).step_by(CHUNK) {
         let end = (start + CHUNK).min(n);
-        let sims = unit.clone().slice([start..end]).matmul(transposed.clone()); // [chunk, n]
+        let sims = unit.clone().narrow(0, start, end - start).matmul(transposed.clone()); // [chunk, n]
         let (values, indices) = sims.topk_with_indices(take, 1);
         let values = values.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let indices = indices.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| anyhow::anyhow!("{e:?}"))?;

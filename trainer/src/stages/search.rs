@@ -54,6 +54,7 @@ pub fn search_fit(preset: Preset, mode: SearchMode, adversarial: bool) -> FitCon
 /// Runs the search. `start` is the fine-tuned classifier for `paper` mode. Writes
 /// `scores.safetensors`: the gate scores (log_alpha) of the last epoch, one `scores.<name>`
 /// per gated matrix in HF `[out, in]` layout, plus the head.
+#[allow(clippy::too_many_arguments)]
 pub fn run_search(
     settings: &StageSettings,
     mode: SearchMode,
