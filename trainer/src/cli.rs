@@ -133,8 +133,9 @@ pub struct BenchArgs {
     pub repeats: usize,
 }
 
+/// What every multi-stage run takes: base model, data, preset, sparsity, seed, resumption.
 #[derive(Debug, Args)]
-pub struct PipelineArgs {
+pub struct StageArgs {
     #[command(flatten)]
     pub model: ModelArg,
     #[arg(long, value_enum, default_value = "mr")]
@@ -144,14 +145,21 @@ pub struct PipelineArgs {
     /// Fraction of the gated weights the tickets prune.
     #[arg(long, default_value_t = 0.3)]
     pub sparsity: f64,
-    /// Output folder [default: runs/pipeline-<preset>-<unix time>].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
+    /// Overrides the preset's training seed.
     #[arg(long)]
     pub seed: Option<u64>,
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PipelineArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// Output folder [default: runs/pipeline-<preset>-<unix time>].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -185,26 +193,16 @@ pub struct AttackArgs {
 
 #[derive(Debug, Args)]
 pub struct BaselineArgs {
-    #[command(flatten)]
-    pub model: ModelArg,
     #[arg(long, value_enum)]
     pub kind: BaselineKind,
-    #[arg(long, value_enum, default_value = "mr")]
-    pub data: DatasetName,
-    #[arg(long, value_enum, default_value = "quick")]
-    pub preset: Preset,
-    /// Fraction of the gated weights pruned (ignored by freelb).
-    #[arg(long, default_value_t = 0.3)]
-    pub sparsity: f64,
+    /// (--sparsity is ignored by freelb.)
+    #[command(flatten)]
+    pub stage: StageArgs,
     /// Re-initialise the surviving weights before retraining (the paper's ablation).
     #[arg(long)]
     pub reinit: bool,
     #[arg(long)]
-    pub seed: Option<u64>,
-    #[arg(long)]
     pub out: PathBuf,
-    #[arg(long)]
-    pub resume: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]

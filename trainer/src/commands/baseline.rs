@@ -9,7 +9,7 @@ use crate::device::{self, DeviceChoice};
 use crate::model_files::{ModelFiles, read};
 use crate::outputs::RunDir;
 use crate::stages::{
-    DrawnTicket, SearchMode, StageSettings, draw_tickets, export_ticket, imp_masks, random_masks, run_finetune, run_retrain,
+    DrawnTicket, SearchMode, draw_tickets, export_ticket, imp_masks, random_masks, run_finetune, run_retrain,
     run_search, scores_from_file, scores_path, search_fit,
 };
 use crate::train::AdversarialConfig;
@@ -17,45 +17,42 @@ use crate::train::AdversarialConfig;
 pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let (dev, name) = (&selected.device, selected.description.as_str());
-    let mut settings = StageSettings::preset(args.preset, args.data, args.model.dir());
-    if let Some(seed) = args.seed {
-        settings.fit.seed = seed;
-    }
+    let mut settings = args.stage.settings();
     let out = &args.out;
-    RunDir::create(out, args.resume)?;
+    RunDir::create(out, args.stage.resume)?;
     let files = ModelFiles::open(&settings.model_dir)?;
     let encoder = files.encoder(dev)?;
     let shapes: Vec<[usize; 2]> = encoder.dense_layers().iter().map(|(_, d)| [d.shape()[1], d.shape()[0]]).collect();
     drop(encoder);
-    let training = serde_json::json!({ "baseline": args.kind, "preset": args.preset, "fit": settings.fit });
+    let training = serde_json::json!({ "baseline": args.kind, "preset": args.stage.preset, "fit": settings.fit });
 
     let masks = match args.kind {
         BaselineKind::Freelb => {
             settings.fit.objective.adversarial = Some(AdversarialConfig {
-                steps: if args.preset == crate::cli::Preset::Quick { 2 } else { 5 },
+                steps: if args.stage.preset == crate::cli::Preset::Quick { 2 } else { 5 },
                 ..AdversarialConfig::default()
             });
-            let summary = run_finetune(&settings, &out.join("freelb"), args.resume, dev, name)?;
+            let summary = run_finetune(&settings, &out.join("freelb"), args.stage.resume, dev, name)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             return Ok(());
         }
-        BaselineKind::Random => random_masks(&shapes, args.sparsity, settings.fit.seed),
-        BaselineKind::Imp => imp_masks(&settings, &shapes, args.sparsity, &out.join("imp"), args.resume, dev, name)?.0,
+        BaselineKind::Random => random_masks(&shapes, args.stage.sparsity, settings.fit.seed),
+        BaselineKind::Imp => imp_masks(&settings, &shapes, args.stage.sparsity, &out.join("imp"), args.stage.resume, dev, name)?.0,
         BaselineKind::NoAdversary => {
             // Ablation: the paper's search without the adversarial loss.
-            let finetune = run_finetune(&settings, &out.join("finetune"), args.resume, dev, name)?;
+            let finetune = run_finetune(&settings, &out.join("finetune"), args.stage.resume, dev, name)?;
             let mut search = settings.clone();
-            search.fit = search_fit(args.preset, SearchMode::Paper, false);
+            search.fit = search_fit(args.stage.preset, SearchMode::Paper, false);
             search.fit.seed = settings.fit.seed;
             let start = finetune.outputs[0].clone();
-            run_search(&search, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), &out.join("search"), args.resume, dev, name)?;
+            run_search(&search, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), &out.join("search"), args.stage.resume, dev, name)?;
             let model = files.classifier(&crate::stages::StageContext::classifier_config_for(&files, &settings)?, dev)?;
             let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
-            draw_tickets(&scores, &[args.sparsity]).remove(0).masks
+            draw_tickets(&scores, &[args.stage.sparsity]).remove(0).masks
         }
     };
-    let drawn = DrawnTicket { sparsity: args.sparsity, masks };
-    let (ctx, summary, best) = run_retrain(&settings, &drawn.masks, args.reinit, &out.join("retrain"), args.resume, dev, name)?;
+    let drawn = DrawnTicket { sparsity: args.stage.sparsity, masks };
+    let (ctx, summary, best) = run_retrain(&settings, &drawn.masks, args.reinit, &out.join("retrain"), args.stage.resume, dev, name)?;
     let ticket = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), training, "ticket.safetensors")?;
     println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "retrain": summary, "ticket": ticket }))?);
     Ok(())

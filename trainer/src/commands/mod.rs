@@ -52,6 +52,17 @@ impl ModelArg {
     }
 }
 
+impl crate::cli::StageArgs {
+    /// The preset's settings with the seed override applied.
+    pub fn settings(&self) -> crate::stages::StageSettings {
+        let mut settings = crate::stages::StageSettings::preset(self.preset, self.data, self.model.dir());
+        if let Some(seed) = self.seed {
+            settings.fit.seed = seed;
+        }
+        settings
+    }
+}
+
 impl TextInput {
     /// The texts of the arguments, or of `--input` (one per line).
     pub fn texts(&self) -> Result<Vec<String>> {

@@ -25,39 +25,36 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let (dev, name) = (&selected.device, selected.description.as_str());
     let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
-    let preset_name = serde_json::to_value(args.preset)?.as_str().unwrap_or("preset").to_string();
+    let preset_name = serde_json::to_value(args.stage.preset)?.as_str().unwrap_or("preset").to_string();
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(format!("pipeline-{preset_name}-{stamp}")));
-    let run = RunDir::create(&out, args.resume)?;
-    eprintln!("pipeline ({preset_name} preset, sparsity {}) on {name} -> {}", args.sparsity, out.display());
+    let run = RunDir::create(&out, args.stage.resume)?;
+    eprintln!("pipeline ({preset_name} preset, sparsity {}) on {name} -> {}", args.stage.sparsity, out.display());
     let started = std::time::Instant::now();
 
-    let mut base = StageSettings::preset(args.preset, args.data, args.model.dir());
-    if let Some(seed) = args.seed {
-        base.fit.seed = seed;
-    }
+    let base = args.stage.settings();
     let gates = HardConcreteConfig::new();
 
     // Stage 1: fine-tune.
-    let finetune = run_finetune(&base, &out.join("finetune"), args.resume, dev, name)?;
+    let finetune = run_finetune(&base, &out.join("finetune"), args.stage.resume, dev, name)?;
     let finetuned = out.join("finetune").join("classifier.safetensors");
 
     // Stage 2: robust mask search on the frozen fine-tuned model.
     let mut search_settings = base.clone();
-    search_settings.fit = search_fit(args.preset, SearchMode::Paper, true);
+    search_settings.fit = search_fit(args.stage.preset, SearchMode::Paper, true);
     search_settings.fit.seed = base.fit.seed;
-    if args.preset == crate::cli::Preset::Quick {
+    if args.stage.preset == crate::cli::Preset::Quick {
         // The adversary costs K passes per batch: half the sample keeps the quick run short.
         search_settings.train_limit = Some(512);
     }
-    let search = run_search(&search_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.resume, dev, name)?;
+    let search = run_search(&search_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.stage.resume, dev, name)?;
 
     // Stage 3: draw, retrain on the pre-trained weights, export.
     let (retrain_ctx, retrain, robust_ticket) = {
-        let probe = StageContext::open(&base, "draw", &out.join("draw"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
+        let probe = StageContext::open(&base, "draw", &out.join("draw"), true, dev, name, serde_json::json!({"sparsity": args.stage.sparsity}))?;
         let model = probe.files.classifier(&probe.classifier_config(), dev)?;
         let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
-        let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
-        let (ctx, summary, best) = run_retrain(&base, &drawn.masks, false, &out.join("retrain"), args.resume, dev, name)?;
+        let drawn = draw_tickets(&scores, &[args.stage.sparsity]).remove(0);
+        let (ctx, summary, best) = run_retrain(&base, &drawn.masks, false, &out.join("retrain"), args.stage.resume, dev, name)?;
         let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": search_settings.fit, "retrain": base.fit });
         let report = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), training, "ticket.safetensors")?;
         (ctx, summary, report)
@@ -66,19 +63,19 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
 
     // Mask-only: search on the pre-trained weights with a trainable head; the ticket is masks + head.
     let mut mask_only_settings = search_settings.clone();
-    mask_only_settings.fit = search_fit(args.preset, SearchMode::MaskOnly, true);
+    mask_only_settings.fit = search_fit(args.stage.preset, SearchMode::MaskOnly, true);
     mask_only_settings.fit.seed = base.fit.seed;
     let mask_only_dir = out.join("search-mask-only");
-    let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, &gates, &mask_only_dir, args.resume, dev, name)?;
+    let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, &gates, &mask_only_dir, args.stage.resume, dev, name)?;
     let mask_only_ticket = {
-        let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
+        let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.stage.sparsity}))?;
         let scores_bytes = read(&scores_path(&mask_only_dir), "search scores")?;
         let mut model = ctx.files.classifier(&ctx.classifier_config(), dev)?;
         let scores = scores_from_file(&scores_bytes, &model)?;
         let (hidden, labels) = (ctx.files.config.hidden_size, ctx.labels.len());
         model.classifier = Dense::load(&Weights::from_bytes(&scores_bytes)?, "classifier", hidden, labels, dev)
             .context("reading the searched head")?;
-        let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
+        let drawn = draw_tickets(&scores, &[args.stage.sparsity]).remove(0);
         let training = serde_json::json!({ "pipeline": "mask-only", "preset": preset_name, "search": mask_only_settings.fit });
         export_ticket(&ctx, &model, &drawn, None, training, "ticket.safetensors")?
     };
@@ -116,7 +113,7 @@ fn report(
 ) -> Result<String> {
     let mut r = String::new();
     writeln!(r, "# rticket pipeline report\n")?;
-    writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.data, 100.0 * args.sparsity)?;
+    writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.stage.data, 100.0 * args.stage.sparsity)?;
     writeln!(r, "- base model sha256 `{}`", finetune.base_model_sha256)?;
     writeln!(r, "- device: {device}; wall time {seconds:.0} s")?;
     writeln!(r)?;
@@ -171,7 +168,7 @@ fn robustness(
     let tokenizer = files.tokenizer(base.max_len)?;
     let encoder = files.encoder(device)?;
     let (_, split) = base.split()?;
-    let (examples, recipes): (Vec<_>, Vec<Recipe>) = match args.preset {
+    let (examples, recipes): (Vec<_>, Vec<Recipe>) = match args.stage.preset {
         crate::cli::Preset::Quick => (split.test.into_iter().take(50).collect(), vec![Recipe::TextFooler]),
         crate::cli::Preset::Paper => (split.test, Recipe::ALL.to_vec()),
     };
