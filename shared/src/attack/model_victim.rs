@@ -5,8 +5,8 @@
 use burn::tensor::{Device, activation::softmax};
 
 use super::victim::{SentenceEncoder, Victim};
-use crate::model::{EncoderInput, mean_pool};
-use crate::{BertModel, Error, Result, SequenceClassifier, TextTokenizer};
+use crate::model::{EncoderInput, mean_pool, read_rows};
+use crate::{BertModel, Result, SequenceClassifier, TextTokenizer};
 
 /// A classifier under attack.
 pub struct ClassifierVictim<'a> {
@@ -23,10 +23,7 @@ impl Victim for ClassifierVictim<'_> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.batch_size.max(1)) {
             let input = EncoderInput::new(&self.tokenizer.encode_batch(chunk)?, &self.device);
-            let probs = softmax(self.model.forward(&input), 1);
-            let [rows, labels] = probs.dims();
-            let values = probs.into_data().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))?;
-            out.extend((0..rows).map(|r| values[r * labels..(r + 1) * labels].to_vec()));
+            out.extend(read_rows(softmax(self.model.forward(&input), 1))?);
             self.forward_passes += 1;
         }
         Ok(out)
@@ -46,10 +43,7 @@ impl SentenceEncoder for MeanPoolEncoder<'_> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.batch_size.max(1)) {
             let input = EncoderInput::new(&self.tokenizer.encode_batch(chunk)?, &self.device);
-            let pooled = mean_pool(self.model.forward(&input), input.attention_mask.clone());
-            let [rows, width] = pooled.dims();
-            let values = pooled.into_data().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))?;
-            out.extend((0..rows).map(|r| values[r * width..(r + 1) * width].to_vec()));
+            out.extend(read_rows(mean_pool(self.model.forward(&input), input.attention_mask.clone()))?);
         }
         Ok(out)
     }

@@ -144,6 +144,13 @@ impl SequenceClassifier {
         Ok(safetensors::serialize(views, Some(metadata))?)
     }
 
+    /// Rebuilds a classifier saved by [`Self::to_safetensors`], with the config its header carries.
+    pub fn from_safetensors(bytes: &[u8], device: &Device) -> Result<(Self, SequenceClassifierConfig)> {
+        let config = Self::config_from_safetensors(bytes)?;
+        let model = Self::load(&config, &Weights::from_bytes(bytes)?, device)?;
+        Ok((model, config))
+    }
+
     /// Reads the [`SequenceClassifierConfig`] a saved classifier carries in its header.
     pub fn config_from_safetensors(bytes: &[u8]) -> Result<SequenceClassifierConfig> {
         let metadata = Weights::metadata(bytes)?;
@@ -201,8 +208,7 @@ pub fn host_tensors(model: &SequenceClassifier) -> Result<Vec<HostTensor>> {
 
 fn host<const D: usize>(name: String, tensor: Tensor<D>) -> Result<HostTensor> {
     let shape = tensor.dims().to_vec();
-    let values = tensor.into_data().try_into_vec::<f32>().map_err(|e| Error::Readback(format!("{e:?}")))?;
-    Ok((name, shape, values))
+    Ok((name, shape, super::read_values(tensor)?))
 }
 
 fn push_dense(out: &mut Vec<HostTensor>, key: &str, dense: &Dense) -> Result<()> {

@@ -82,12 +82,22 @@ impl Dense {
     }
 }
 
+/// A tensor's values read back to the host, row-major.
+pub fn read_values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
+    tensor.into_data().try_into_vec::<f32>().map_err(|e| crate::Error::Readback(format!("{e:?}")))
+}
+
+/// A `[rows, width]` tensor read back as one vector per row.
+pub fn read_rows(tensor: Tensor<2>) -> Result<Vec<Vec<f32>>> {
+    let [_, width] = tensor.dims();
+    Ok(read_values(tensor)?.chunks(width.max(1)).map(<[f32]>::to_vec).collect())
+}
+
 /// A `[d_in, d_out]` matrix (a weight, its gate scores) read back in HF's row-major
 /// `[out, in]` order, the order masks and scores are stored in.
 pub fn to_hf_order(matrix: Tensor<2>) -> Result<Vec<f32>> {
     let [d_in, d_out] = matrix.dims();
-    let values = matrix.into_data().try_into_vec::<f32>().map_err(|e| crate::Error::Readback(format!("{e:?}")))?;
-    Ok(crate::weights::transpose(&values, d_in, d_out))
+    Ok(crate::weights::transpose(&read_values(matrix)?, d_in, d_out))
 }
 
 /// A keep-mask given in HF `[out, in]` order, as the 0/1 `[d_in, d_out]` tensor a [`Dense`] takes.

@@ -398,7 +398,7 @@ fn hf_weight(dense: &Dense) -> Result<Vec<f32>, TicketError> {
 }
 
 fn host_vector(t: Tensor<1>) -> Result<Vec<f32>, TicketError> {
-    t.into_data().try_into_vec::<f32>().map_err(|e| TicketError::Model(crate::Error::Readback(format!("{e:?}"))))
+    Ok(crate::model::read_values(t)?)
 }
 
 mod erased {

@@ -20,8 +20,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let (model, max_len, what) = match (&args.classifier, &args.ticket) {
         (Some(path), None) => {
             let bytes = read(path, "classifier")?;
-            let config = SequenceClassifier::config_from_safetensors(&bytes)?;
-            let model = SequenceClassifier::load(&config, &Weights::from_bytes(&bytes)?, dev).with_context(|| format!("loading {}", path.display()))?;
+            let (model, _) = SequenceClassifier::from_safetensors(&bytes, dev).with_context(|| format!("loading {}", path.display()))?;
             let max_len = Weights::metadata(&bytes)?.get(crate::commands::MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(128);
             (model, max_len, path.display().to_string())
         }

@@ -18,10 +18,8 @@ pub fn run(args: ClassifyArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let bytes = read(&args.classifier, "classifier")?;
     let context = || format!("loading classifier {}", args.classifier.display());
-    let config = SequenceClassifier::config_from_safetensors(&bytes).with_context(context)?;
+    let (model, config) = SequenceClassifier::from_safetensors(&bytes, &selected.device).with_context(context)?;
     let metadata = Weights::metadata(&bytes).with_context(context)?;
-    let weights = Weights::from_bytes(&bytes).with_context(context)?;
-    let model = SequenceClassifier::load(&config, &weights, &selected.device).with_context(context)?;
 
     let tokenizer_path = args.tokenizer.clone().unwrap_or_else(|| default_model_dir().join("tokenizer.json"));
     let tokenizer_bytes = read(&tokenizer_path, "tokenizer")?;

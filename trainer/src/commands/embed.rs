@@ -1,7 +1,7 @@
 //! `rticket embed`: sentence embeddings as JSON, to check the encoder against Python tooling.
 
 use anyhow::Result;
-use rticket_core::model::{EncoderInput, sentence_features};
+use rticket_core::model::{EncoderInput, read_rows, sentence_features};
 
 use crate::cli::EmbedArgs;
 use crate::device::{self, DeviceChoice};
@@ -33,10 +33,7 @@ pub fn run(args: EmbedArgs, device: DeviceChoice) -> Result<()> {
         let input = EncoderInput::new(&encoded, &selected.device);
         let hidden = encoder.forward(&input);
         let features = sentence_features(&encoder, hidden, &input, pooling);
-        let [rows, width] = features.dims();
-        let values = features.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        for row in 0..rows {
-            let mut v = values[row * width..(row + 1) * width].to_vec();
+        for mut v in read_rows(features)? {
             if args.normalize {
                 let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
                 v.iter_mut().for_each(|x| *x /= norm);

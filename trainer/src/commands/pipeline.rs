@@ -174,9 +174,8 @@ fn robustness(
     };
     let base_weights = Weights::from_bytes(&files.weights)?;
     let bytes = read(finetuned, "fine-tuned classifier")?;
-    let config = rticket_core::SequenceClassifier::config_from_safetensors(&bytes)?;
     let models = vec![
-        ("fine-tune", rticket_core::SequenceClassifier::load(&config, &Weights::from_bytes(&bytes)?, device)?),
+        ("fine-tune", rticket_core::SequenceClassifier::from_safetensors(&bytes, device)?.0),
         ("robust ticket", Ticket::from_bytes(&read(robust_ticket, "ticket")?)?.classifier(&base_weights, &files.weights_sha256(), device)?),
         ("mask-only ticket", Ticket::from_bytes(&read(mask_only_ticket, "ticket")?)?.classifier(&base_weights, &files.weights_sha256(), device)?),
     ];

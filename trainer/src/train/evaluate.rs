@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use burn::tensor::{Device, activation::softmax};
-use rticket_core::model::EncoderInput;
+use rticket_core::model::{EncoderInput, read_rows};
 use rticket_core::{SequenceClassifier, TextTokenizer};
 
 use super::batches_by_length;
@@ -29,11 +29,8 @@ pub fn predict_probabilities(
         let batch_texts: Vec<&str> = batch.iter().map(|&i| texts[i]).collect();
         let encoded = tokenizer.encode_batch(&batch_texts)?;
         let input = EncoderInput::new(&encoded, device);
-        let probs = softmax(model.forward(&input), 1);
-        let [rows, labels] = probs.dims();
-        let values = probs.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("reading predictions: {e:?}"))?;
-        for (row, &i) in batch.iter().enumerate().take(rows) {
-            out[i] = values[row * labels..(row + 1) * labels].to_vec();
+        for (probs, &i) in read_rows(softmax(model.forward(&input), 1))?.into_iter().zip(&batch) {
+            out[i] = probs;
         }
     }
     Ok(out)
