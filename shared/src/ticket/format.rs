@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::TicketError;
 use super::bits::{pack_bits, popcount, unpack_bits};
+use super::entropy;
 use crate::model::{Dense, HostTensor, host_tensors, mask_from_hf_order, to_hf_order};
 use crate::{SequenceClassifier, SequenceClassifierConfig, Weights};
 
@@ -26,6 +27,17 @@ const BIT_ORDER: &str = "row-major over HF's [out, in] weight; element i is bit 
 pub enum ValueDtype {
     F16,
     F32,
+}
+
+/// How the masks are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskEncoding {
+    /// One bit per weight (`U8`, LSB first): readable with a few lines of code anywhere.
+    #[default]
+    Bits,
+    /// ANS-coded under a per-matrix Bernoulli model (`U32` words): about H(density) bits per weight.
+    Ans,
 }
 
 /// The ticket's description, stored as metadata.
@@ -59,8 +71,10 @@ pub struct TicketMeta {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {
     pub meta: TicketMeta,
-    /// Bit-packed keep-masks, one per gated matrix.
+    /// Bit-packed keep-masks, one per gated matrix (in memory, whatever the encoding on disk).
     pub masks: Vec<Vec<u8>>,
+    /// How [`Self::to_bytes`] stores the masks.
+    pub mask_encoding: MaskEncoding,
     /// `classifier.weight` `[labels, hidden]` and `classifier.bias` `[labels]`.
     pub head: (Vec<f32>, Vec<f32>),
     /// For a retrained ticket: the surviving values of each gated matrix (in mask order) and
@@ -112,14 +126,25 @@ impl Ticket {
             }
         };
         let masks = masks.iter().map(|m| pack_bits(m)).collect();
-        Ok(Self { meta, masks, head, values, rest })
+        Ok(Self { meta, masks, mask_encoding: MaskEncoding::Bits, head, values, rest })
     }
 
     /// Serialises to safetensors bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, TicketError> {
         let mut buffers: Vec<(String, Dtype, Vec<usize>, Vec<u8>)> = Vec::new();
-        for (name, mask) in self.meta.gated.iter().zip(&self.masks) {
-            buffers.push((format!("mask.{name}"), Dtype::U8, vec![mask.len()], mask.clone()));
+        let mut keep_probabilities = Vec::new();
+        for ((name, mask), [out, inp]) in self.meta.gated.iter().zip(&self.masks).zip(&self.meta.shapes) {
+            match self.mask_encoding {
+                MaskEncoding::Bits => buffers.push((format!("mask.{name}"), Dtype::U8, vec![mask.len()], mask.clone())),
+                MaskEncoding::Ans => {
+                    let n = out * inp;
+                    let keep = entropy::keep_probability(popcount(mask), n);
+                    let words = entropy::encode(&unpack_bits(mask, n), keep)?;
+                    keep_probabilities.push(keep);
+                    let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    buffers.push((format!("mask.{name}"), Dtype::U32, vec![words.len()], bytes));
+                }
+            }
         }
         let labels = self.head.1.len();
         let hidden = self.head.0.len() / labels.max(1);
@@ -160,10 +185,12 @@ impl Ticket {
             ("training", json(&m.training)),
             ("metrics", json(&m.metrics)),
             ("mask_bit_order", BIT_ORDER.to_string()),
+            ("mask_encoding", json(&self.mask_encoding).trim_matches('"').to_string()),
             ("values", self.values.as_ref().map(|(d, _)| json(d).trim_matches('"').to_string()).unwrap_or("none".into())),
         ]
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
+        .chain((self.mask_encoding == MaskEncoding::Ans).then(|| ("mask_keep_probability".to_string(), json(&keep_probabilities))))
         .collect();
         safetensors::serialize(views, Some(metadata)).map_err(|e| TicketError::Corrupt(e.to_string()))
     }
@@ -212,13 +239,46 @@ impl Ticket {
             other => return Err(TicketError::BadMetadata { key: "values", reason: format!("unknown value type {other:?}") }),
         };
 
+        // Files written before the key existed store plain bits.
+        let mask_encoding = match md.get("mask_encoding").map(String::as_str) {
+            None | Some("bits") => MaskEncoding::Bits,
+            Some("ans") => MaskEncoding::Ans,
+            Some(other) => {
+                return Err(TicketError::BadMetadata { key: "mask_encoding", reason: format!("unknown mask encoding {other:?}") });
+            }
+        };
+        let keep_probabilities: Vec<u32> = match mask_encoding {
+            MaskEncoding::Bits => Vec::new(),
+            MaskEncoding::Ans => {
+                let list: Vec<u32> = parse("mask_keep_probability", &text("mask_keep_probability")?)?;
+                if list.len() != meta.gated.len() {
+                    return Err(TicketError::BadMetadata { key: "mask_keep_probability", reason: format!("{} values for {} masks", list.len(), meta.gated.len()) });
+                }
+                list
+            }
+        };
         let mut masks = Vec::with_capacity(meta.gated.len());
         let mut values = Vec::new();
         let mut kept_total = 0usize;
         let mut total = 0usize;
-        for ((name, [out, inp]), density) in meta.gated.iter().zip(&meta.shapes).zip(&meta.density) {
+        for (i, ((name, [out, inp]), density)) in meta.gated.iter().zip(&meta.shapes).zip(&meta.density).enumerate() {
             let n = out.checked_mul(*inp).ok_or_else(|| bad(name, "shape overflows".into()))?;
-            let mask = raw(&tensors, &format!("mask.{name}"), Dtype::U8, &[n.div_ceil(8)])?;
+            let key = format!("mask.{name}");
+            let mask = match mask_encoding {
+                MaskEncoding::Bits => raw(&tensors, &key, Dtype::U8, &[n.div_ceil(8)])?,
+                MaskEncoding::Ans => {
+                    let view = tensors.tensor(&key).map_err(|_| bad(&key, "missing".into()))?;
+                    if view.dtype() != Dtype::U32 || view.shape().len() != 1 {
+                        return Err(bad(&key, format!("{:?} {:?}, expected a U32 vector of ANS words", view.dtype(), view.shape())));
+                    }
+                    if view.shape()[0] > n.div_ceil(32) + 4 {
+                        return Err(bad(&key, format!("{} words code more than {n} weights can need", view.shape()[0])));
+                    }
+                    let words: Vec<u32> = view.data().chunks_exact(4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+                    let bits = entropy::decode(&words, n, keep_probabilities[i]).map_err(|e| bad(&key, e.to_string()))?;
+                    pack_bits(&bits)
+                }
+            };
             if n % 8 != 0 && mask[n / 8] >> (n % 8) != 0 {
                 return Err(bad(name, "padding bits after the last weight are not zero".into()));
             }
@@ -265,7 +325,7 @@ impl Ticket {
             }
             rest.sort_by(|a, b| a.0.cmp(&b.0));
         }
-        Ok(Self { meta, masks, head, values: value_dtype.map(|d| (d, values)), rest })
+        Ok(Self { meta, masks, mask_encoding, head, values: value_dtype.map(|d| (d, values)), rest })
     }
 
     /// Number of gated weights the masks cover.

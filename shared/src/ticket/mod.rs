@@ -3,9 +3,10 @@
 //! the repository root for the specification.
 
 mod bits;
+mod entropy;
 mod error;
 mod format;
 
 pub use bits::{pack_bits, popcount, unpack_bits};
 pub use error::TicketError;
-pub use format::{FORMAT_NAME, FORMAT_VERSION, Ticket, TicketMeta, ValueDtype};
+pub use format::{FORMAT_NAME, FORMAT_VERSION, MaskEncoding, Ticket, TicketMeta, ValueDtype};
