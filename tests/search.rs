@@ -1,4 +1,5 @@
-//! The search's pieces on real weights: the adversary, frozen weights, gate training.
+//! The search's pieces on real weights (the adversary, frozen weights, gate training), and the
+//! search -> draw -> retrain subcommands end to end on the tiny model.
 
 use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
@@ -6,6 +7,7 @@ use rticket::train::{AdversarialConfig, ObjectiveConfig, ParamIds, task_gradient
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::EncoderInput;
 use rticket_core::SequenceClassifierConfig;
+use rticket_core::ticket::{MaskEncoding, Ticket, ValueDtype};
 
 use crate::common::*;
 
@@ -38,4 +40,63 @@ fn the_adversarial_steps_increase_the_loss_on_a_fixed_batch() {
     assert!(out.grads.get::<2>(gate.log_alpha.id).is_some(), "the gates got no gradient");
     assert!(out.grads.get::<2>(model.bert.layers[0].query.weight.id).is_none(), "a frozen weight got a gradient");
     assert!(out.grads.get::<2>(model.classifier.weight.id).is_none(), "the frozen head got a gradient");
+}
+
+#[test]
+fn search_then_draw_at_several_sparsities_then_retrain_from_the_command_line() {
+    let model = tiny_model_dir("stages");
+    let out = TempDir::new("stages-out");
+    let (search, draw, retrain) = (out.path().join("search"), out.path().join("draw"), out.path().join("retrain"));
+    let m = model.path().to_str().unwrap();
+    let (ok, _, stderr) = rticket(&["--device", "cpu", "search", "--model", m, "--mode", "mask-only", "--out", search.to_str().unwrap()]);
+    assert!(ok, "search failed: {stderr}");
+    assert!(search.join("scores.safetensors").is_file());
+
+    let (ok, stdout, stderr) = rticket(&[
+        "--device", "cpu", "draw", "--model", m, "--search", search.to_str().unwrap(), "--sparsity", "0.3,0.8",
+        "--out", draw.to_str().unwrap(),
+    ]);
+    assert!(ok, "draw failed: {stderr}");
+    assert!(stdout.contains("| 80.0% |"), "{stdout}");
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(draw.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(reports.len(), 2);
+    for (report, sparsity, file) in [(&reports[0], 0.3, "ticket-30.safetensors"), (&reports[1], 0.8, "ticket-80.safetensors")] {
+        let ticket = Ticket::from_bytes(&std::fs::read(draw.join(file)).unwrap()).unwrap();
+        let total = ticket.gated_weights() as f64;
+        // Exact global top-k: the kept count is the requested one, rounded.
+        let kept = ticket.keep_masks().iter().flatten().filter(|k| **k).count() as f64;
+        assert!((kept - (total * (1.0 - sparsity)).round()).abs() <= 1.0, "{file}: kept {kept} of {total}");
+        assert_eq!(ticket.mask_encoding, MaskEncoding::Ans);
+        assert!(ticket.values.is_none(), "a drawn ticket holds no values");
+        // The entropy-coded masks come within a few percent of the bound H(density).
+        let (stored, bound) = (report["mask_bits_per_weight"].as_f64().unwrap(), report["entropy_bits_per_weight"].as_f64().unwrap());
+        assert!(stored < bound * 1.03 + 0.002, "{file}: {stored} bits per weight against the bound {bound}");
+    }
+    // Garbage sparsities are refused before any work.
+    let (ok, _, stderr) = rticket(&["--device", "cpu", "draw", "--model", m, "--search", search.to_str().unwrap(), "--sparsity", "1.5", "--out", out.path().join("bad").to_str().unwrap()]);
+    assert!(!ok && stderr.contains("outside [0, 1)"), "{stderr}");
+
+    let drawn = draw.join("ticket-80.safetensors");
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "retrain", "--model", m, "--ticket", drawn.to_str().unwrap(), "--values", "f32", "--out", retrain.to_str().unwrap(),
+    ]);
+    assert!(ok, "retrain failed: {stderr}");
+    let retrained = Ticket::from_bytes(&std::fs::read(retrain.join("ticket.safetensors")).unwrap()).unwrap();
+    let original = Ticket::from_bytes(&std::fs::read(&drawn).unwrap()).unwrap();
+    assert_eq!(retrained.masks, original.masks, "retraining changed the mask");
+    assert!(matches!(retrained.values, Some((ValueDtype::F32, _))));
+
+    // A ticket of another base model is refused by retrain (one weight differs in its last bit).
+    let other = TempDir::new("stages-other");
+    for file in ["config.json", "tokenizer.json", "model.safetensors"] {
+        std::fs::copy(model.path().join(file), other.path().join(file)).unwrap();
+    }
+    let mut weights = std::fs::read(other.path().join("model.safetensors")).unwrap();
+    *weights.last_mut().unwrap() ^= 1;
+    std::fs::write(other.path().join("model.safetensors"), weights).unwrap();
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "retrain", "--model", other.path().to_str().unwrap(), "--ticket", drawn.to_str().unwrap(),
+        "--out", out.path().join("wrong").to_str().unwrap(),
+    ]);
+    assert!(!ok && stderr.contains("load the base model the ticket names"), "{stderr}");
 }

@@ -28,13 +28,19 @@ pub enum Command {
     Finetune(FinetuneArgs),
     /// Run the whole pipeline with a named preset (the README's main command).
     Pipeline(PipelineArgs),
+    /// Learn gate scores: on a fine-tuned classifier (paper) or on the pre-trained encoder (mask-only).
+    Search(SearchArgs),
+    /// Draw tickets at one or several sparsities from a search (global top-k on the scores).
+    Draw(DrawArgs),
+    /// Retrain a drawn ticket's surviving weights and a fresh head, and export the retrained ticket.
+    Retrain(RetrainArgs),
     /// Train a baseline or ablation at a sparsity (random, IMP, FreeLB, search without adversary).
     Baseline(BaselineArgs),
     /// Attack a classifier or a ticket with word substitutions and report robustness.
     Attack(AttackArgs),
     /// Build the attacks' neighbour table from the encoder's input embeddings.
     Neighbours(NeighboursArgs),
-    /// Measure encode throughput (sentences/s) on the chosen device.
+    /// Measure encode or search-step throughput (and peak memory) on the chosen device.
     Bench(BenchArgs),
     /// List the wgpu adapters and say which device `--device auto` picks.
     Devices,
@@ -122,15 +128,40 @@ pub struct FinetuneArgs {
 pub struct BenchArgs {
     #[command(flatten)]
     pub model: ModelArg,
-    /// How many MR sentences to encode per repeat.
+    /// What to measure.
+    #[arg(long, value_enum, default_value = "encode")]
+    pub what: BenchKind,
+    /// encode: how many MR sentences to encode per repeat.
     #[arg(long, default_value_t = 512)]
     pub sentences: usize,
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
+    /// Tokens per input (search-step: every input is exactly this long).
     #[arg(long, default_value_t = 128)]
     pub max_len: usize,
+    /// encode: repeats of the whole set; search-step: timed steps.
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// search-step: adversarial steps K.
+    #[arg(long, default_value_t = 5)]
+    pub adversarial_steps: usize,
+    /// attack: the victim (a classifier.safetensors) [default: MiniLM with a fresh seeded head].
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// attack: the recipe.
+    #[arg(long, value_enum, default_value = "text-fooler")]
+    pub recipe: RecipeArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BenchKind {
+    /// Sentences/s through the encoder with mean pooling.
+    Encode,
+    /// Examples/s of the paper-mode search step (gates, K adversarial passes, L0, AdamW).
+    SearchStep,
+    /// Attacked examples/s and queries/s on MR test sentences, and the attack's time against the
+    /// same forward passes replayed plainly (the overhead beyond the model).
+    Attack,
 }
 
 /// What every multi-stage run takes: base model, data, preset, sparsity, seed, resumption.
@@ -142,9 +173,6 @@ pub struct StageArgs {
     pub data: DatasetName,
     #[arg(long, value_enum, default_value = "quick")]
     pub preset: Preset,
-    /// Fraction of the gated weights the tickets prune.
-    #[arg(long, default_value_t = 0.3)]
-    pub sparsity: f64,
     /// Overrides the preset's training seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -157,6 +185,9 @@ pub struct StageArgs {
 pub struct PipelineArgs {
     #[command(flatten)]
     pub stage: StageArgs,
+    /// Fraction of the gated weights the tickets prune.
+    #[arg(long, default_value_t = 0.3)]
+    pub sparsity: f64,
     /// Output folder [default: runs/pipeline-<preset>-<unix time>].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -195,9 +226,11 @@ pub struct AttackArgs {
 pub struct BaselineArgs {
     #[arg(long, value_enum)]
     pub kind: BaselineKind,
-    /// (--sparsity is ignored by freelb.)
     #[command(flatten)]
     pub stage: StageArgs,
+    /// Fraction of the gated weights pruned (freelb trains the dense model and ignores it).
+    #[arg(long, default_value_t = 0.3)]
+    pub sparsity: f64,
     /// Re-initialise the surviving weights before retraining (the paper's ablation).
     #[arg(long)]
     pub reinit: bool,
@@ -216,6 +249,89 @@ pub enum BaselineKind {
     Freelb,
     /// Ablation: the mask search without the adversarial loss, then retraining.
     NoAdversary,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    #[arg(long, value_enum, default_value = "paper")]
+    pub mode: crate::stages::SearchMode,
+    /// paper mode: the fine-tuned classifier.safetensors to search on (from `finetune`).
+    #[arg(long)]
+    pub start: Option<PathBuf>,
+    /// Search without the adversarial loss (the paper's ablation).
+    #[arg(long)]
+    pub no_adversary: bool,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct DrawArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// The folder of a finished `search` run (holding scores.safetensors).
+    #[arg(long)]
+    pub search: PathBuf,
+    /// Sparsities to draw, e.g. `0.3,0.5,0.7`; each gives ticket-<percent>.safetensors.
+    #[arg(long, value_delimiter = ',', default_value = "0.3")]
+    pub sparsity: Vec<f64>,
+    #[arg(long, value_enum, default_value = "ans")]
+    pub mask_encoding: MaskEncodingArg,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RetrainArgs {
+    #[command(flatten)]
+    pub stage: StageArgs,
+    /// A ticket whose masks to retrain under (from `draw`, or any ticket of the same base model).
+    #[arg(long)]
+    pub ticket: PathBuf,
+    /// Re-initialise the surviving weights before retraining (the paper's ablation).
+    #[arg(long)]
+    pub reinit: bool,
+    /// Precision of the stored retrained values.
+    #[arg(long, value_enum, default_value = "f16")]
+    pub values: ValuesArg,
+    #[arg(long, value_enum, default_value = "ans")]
+    pub mask_encoding: MaskEncodingArg,
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MaskEncodingArg {
+    /// One bit per weight.
+    Bits,
+    /// Entropy-coded (ANS): close to H(density) bits per weight.
+    Ans,
+}
+
+impl From<MaskEncodingArg> for rticket_core::ticket::MaskEncoding {
+    fn from(m: MaskEncodingArg) -> Self {
+        match m {
+            MaskEncodingArg::Bits => Self::Bits,
+            MaskEncodingArg::Ans => Self::Ans,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValuesArg {
+    F16,
+    F32,
+}
+
+impl From<ValuesArg> for rticket_core::ticket::ValueDtype {
+    fn from(v: ValuesArg) -> Self {
+        match v {
+            ValuesArg::F16 => Self::F16,
+            ValuesArg::F32 => Self::F32,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@
 
 use constriction::stream::model::DefaultContiguousCategoricalEntropyModel;
 use constriction::stream::stack::DefaultAnsCoder;
-use constriction::stream::{Decode, Encode};
+use constriction::stream::Decode;
 
 use super::TicketError;
 

@@ -328,6 +328,11 @@ impl Ticket {
         Ok(Self { meta, masks, mask_encoding, head, values: value_dtype.map(|d| (d, values)), rest })
     }
 
+    /// The keep-masks unpacked, one boolean per weight in HF `[out, in]` order.
+    pub fn keep_masks(&self) -> Vec<Vec<bool>> {
+        self.masks.iter().zip(&self.meta.shapes).map(|(mask, [out, inp])| unpack_bits(mask, out * inp)).collect()
+    }
+
     /// Number of gated weights the masks cover.
     pub fn gated_weights(&self) -> usize {
         self.meta.shapes.iter().map(|[o, i]| o * i).sum()

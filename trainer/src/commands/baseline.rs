@@ -2,7 +2,7 @@
 
 use anyhow::Result;
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::ticket::ValueDtype;
+use rticket_core::ticket::{MaskEncoding, ValueDtype};
 
 use crate::cli::{BaselineArgs, BaselineKind};
 use crate::device::{self, DeviceChoice};
@@ -36,8 +36,8 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
             println!("{}", serde_json::to_string_pretty(&summary)?);
             return Ok(());
         }
-        BaselineKind::Random => random_masks(&shapes, args.stage.sparsity, settings.fit.seed),
-        BaselineKind::Imp => imp_masks(&settings, &shapes, args.stage.sparsity, &out.join("imp"), args.stage.resume, dev, name)?.0,
+        BaselineKind::Random => random_masks(&shapes, args.sparsity, settings.fit.seed),
+        BaselineKind::Imp => imp_masks(&settings, &shapes, args.sparsity, &out.join("imp"), args.stage.resume, dev, name)?.0,
         BaselineKind::NoAdversary => {
             // Ablation: the paper's search without the adversarial loss.
             let finetune = run_finetune(&settings, &out.join("finetune"), args.stage.resume, dev, name)?;
@@ -48,12 +48,12 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
             run_search(&search, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), &out.join("search"), args.stage.resume, dev, name)?;
             let model = files.classifier(&crate::stages::StageContext::classifier_config_for(&files, &settings)?, dev)?;
             let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
-            draw_tickets(&scores, &[args.stage.sparsity]).remove(0).masks
+            draw_tickets(&scores, &[args.sparsity]).remove(0).masks
         }
     };
-    let drawn = DrawnTicket { sparsity: args.stage.sparsity, masks };
+    let drawn = DrawnTicket { sparsity: args.sparsity, masks };
     let (ctx, summary, best) = run_retrain(&settings, &drawn.masks, args.reinit, &out.join("retrain"), args.stage.resume, dev, name)?;
-    let ticket = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), training, "ticket.safetensors")?;
+    let ticket = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
     println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "retrain": summary, "ticket": ticket }))?);
     Ok(())
 }

@@ -4,10 +4,13 @@ mod attack;
 mod baseline;
 mod bench;
 mod classify;
+mod draw;
 mod embed;
 mod finetune;
 mod neighbours;
 mod pipeline;
+mod retrain;
+mod search;
 
 use std::io::Read;
 
@@ -42,6 +45,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Classify(args) => classify::run(args, cli.device),
         Command::Finetune(args) => finetune::run(args, cli.device),
         Command::Pipeline(args) => pipeline::run(args, cli.device),
+        Command::Search(args) => search::run(args, cli.device),
+        Command::Draw(args) => draw::run(args, cli.device),
+        Command::Retrain(args) => retrain::run(args, cli.device),
     }
 }
 

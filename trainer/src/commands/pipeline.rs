@@ -6,10 +6,9 @@
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::model::Dense;
-use rticket_core::ticket::ValueDtype;
+use rticket_core::ticket::{MaskEncoding, ValueDtype};
 use rticket_core::Weights;
 
 use crate::cli::PipelineArgs;
@@ -17,8 +16,8 @@ use crate::device::{self, DeviceChoice};
 use crate::model_files::read;
 use crate::outputs::RunDir;
 use crate::stages::{
-    SearchMode, StageContext, StageSettings, StageSummary, TicketReport, draw_tickets, export_ticket, run_finetune,
-    run_retrain, run_search, scores_from_file, scores_path, search_fit,
+    SearchMode, StageContext, StageSettings, StageSummary, TicketReport, draw_tickets, export_draws, export_ticket,
+    run_finetune, run_retrain, run_search, scores_from_file, scores_path, search_fit,
 };
 
 pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
@@ -28,7 +27,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let preset_name = serde_json::to_value(args.stage.preset)?.as_str().unwrap_or("preset").to_string();
     let out = args.out.clone().unwrap_or_else(|| PathBuf::from("runs").join(format!("pipeline-{preset_name}-{stamp}")));
     let run = RunDir::create(&out, args.stage.resume)?;
-    eprintln!("pipeline ({preset_name} preset, sparsity {}) on {name} -> {}", args.stage.sparsity, out.display());
+    eprintln!("pipeline ({preset_name} preset, sparsity {}) on {name} -> {}", args.sparsity, out.display());
     let started = std::time::Instant::now();
 
     let base = args.stage.settings();
@@ -50,13 +49,13 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
 
     // Stage 3: draw, retrain on the pre-trained weights, export.
     let (retrain_ctx, retrain, robust_ticket) = {
-        let probe = StageContext::open(&base, "draw", &out.join("draw"), true, dev, name, serde_json::json!({"sparsity": args.stage.sparsity}))?;
+        let probe = StageContext::open(&base, "draw", &out.join("draw"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
         let model = probe.files.classifier(&probe.classifier_config(), dev)?;
         let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
-        let drawn = draw_tickets(&scores, &[args.stage.sparsity]).remove(0);
+        let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
         let (ctx, summary, best) = run_retrain(&base, &drawn.masks, false, &out.join("retrain"), args.stage.resume, dev, name)?;
         let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": search_settings.fit, "retrain": base.fit });
-        let report = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), training, "ticket.safetensors")?;
+        let report = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
         (ctx, summary, report)
     };
     drop(retrain_ctx);
@@ -68,16 +67,10 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let mask_only_dir = out.join("search-mask-only");
     let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, &gates, &mask_only_dir, args.stage.resume, dev, name)?;
     let mask_only_ticket = {
-        let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.stage.sparsity}))?;
-        let scores_bytes = read(&scores_path(&mask_only_dir), "search scores")?;
-        let mut model = ctx.files.classifier(&ctx.classifier_config(), dev)?;
-        let scores = scores_from_file(&scores_bytes, &model)?;
-        let (hidden, labels) = (ctx.files.config.hidden_size, ctx.labels.len());
-        model.classifier = Dense::load(&Weights::from_bytes(&scores_bytes)?, "classifier", hidden, labels, dev)
-            .context("reading the searched head")?;
-        let drawn = draw_tickets(&scores, &[args.stage.sparsity]).remove(0);
+        let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
         let training = serde_json::json!({ "pipeline": "mask-only", "preset": preset_name, "search": mask_only_settings.fit });
-        export_ticket(&ctx, &model, &drawn, None, training, "ticket.safetensors")?
+        let scores = read(&scores_path(&mask_only_dir), "search scores")?;
+        export_draws(&ctx, &scores, &[args.sparsity], MaskEncoding::Ans, training)?.remove(0).1
     };
 
     // Robustness: the same fixed test examples against each model.
@@ -113,7 +106,7 @@ fn report(
 ) -> Result<String> {
     let mut r = String::new();
     writeln!(r, "# rticket pipeline report\n")?;
-    writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.stage.data, 100.0 * args.stage.sparsity)?;
+    writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.stage.data, 100.0 * args.sparsity)?;
     writeln!(r, "- base model sha256 `{}`", finetune.base_model_sha256)?;
     writeln!(r, "- device: {device}; wall time {seconds:.0} s")?;
     writeln!(r)?;

@@ -2,8 +2,12 @@
 
 use anyhow::{Context, Result, bail};
 use rticket_core::mask::draw_global;
+use rticket_core::model::Dense;
+use rticket_core::ticket::MaskEncoding;
 use rticket_core::{SequenceClassifier, Weights};
 use safetensors::SafeTensors;
+
+use super::{StageContext, TicketReport, export_ticket};
 
 /// Gate scores read back from a search, HF layout.
 pub struct SearchScores {
@@ -40,4 +44,43 @@ pub fn scores_from_file(bytes: &[u8], model: &SequenceClassifier) -> Result<Sear
 pub fn draw_tickets(scores: &SearchScores, sparsities: &[f64]) -> Vec<DrawnTicket> {
     let slices: Vec<&[f32]> = scores.scores.iter().map(Vec::as_slice).collect();
     sparsities.iter().map(|&sparsity| DrawnTicket { sparsity, masks: draw_global(&slices, sparsity) }).collect()
+}
+
+/// Draws from a search's scores file at each sparsity and exports each draw as a ticket of
+/// masks plus the searched head (`ticket-<percent>.safetensors` in the stage folder), measured
+/// on dev and test as loaded back onto the base weights. For a mask-only search these are the
+/// final tickets; a paper-mode draw is retrained next.
+pub fn export_draws(
+    ctx: &StageContext,
+    scores_bytes: &[u8],
+    sparsities: &[f64],
+    mask_encoding: MaskEncoding,
+    training: serde_json::Value,
+) -> Result<Vec<(DrawnTicket, TicketReport)>> {
+    let (_, header) = SafeTensors::read_metadata(scores_bytes).context("the scores file is corrupt or truncated")?;
+    let recorded = header.metadata().as_ref().and_then(|m| m.get("rticket.base_model_sha256").cloned());
+    if recorded.as_deref() != Some(ctx.files.weights_sha256().as_str()) {
+        bail!(
+            "these scores were searched on base weights with sha256 {recorded:?}, not the loaded {}: pass that search's --model",
+            ctx.files.weights_sha256()
+        );
+    }
+    let mut model = ctx.files.classifier(&ctx.classifier_config(), &ctx.device)?;
+    let scores = scores_from_file(scores_bytes, &model)?;
+    let (hidden, labels) = (ctx.files.config.hidden_size, ctx.labels.len());
+    model.classifier = Dense::load(&Weights::from_bytes(scores_bytes)?, "classifier", hidden, labels, &ctx.device)
+        .context("reading the searched head")?;
+    let mut out = Vec::new();
+    for drawn in draw_tickets(&scores, sparsities) {
+        let name = format!("ticket-{}.safetensors", percent_label(drawn.sparsity));
+        let report = export_ticket(ctx, &model, &drawn, None, mask_encoding, training.clone(), &name)?;
+        out.push((drawn, report));
+    }
+    Ok(out)
+}
+
+/// `0.3` -> `30`, `0.325` -> `32.5`.
+pub fn percent_label(sparsity: f64) -> String {
+    let text = format!("{:.2}", 100.0 * sparsity);
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }

@@ -2,7 +2,7 @@
 //! measuring its size against the entropy bound of its masks.
 
 use anyhow::Result;
-use rticket_core::ticket::{Ticket, ValueDtype};
+use rticket_core::ticket::{MaskEncoding, Ticket, ValueDtype};
 use rticket_core::{SequenceClassifier, Weights};
 use serde::{Deserialize, Serialize};
 
@@ -15,11 +15,13 @@ pub struct TicketReport {
     pub path: std::path::PathBuf,
     pub sparsity: f64,
     pub values: Option<ValueDtype>,
+    pub mask_encoding: MaskEncoding,
     pub dev: Evaluation,
     pub test: Evaluation,
     pub file_bytes: usize,
     pub gated_weights: usize,
-    /// Mask bits stored per gated weight (1.0 with plain packing, plus padding).
+    /// Mask bits stored in the file per gated weight (1.0 plus padding with plain packing;
+    /// near the entropy bound with ANS).
     pub mask_bits_per_weight: f64,
     /// The entropy bound: sum over matrices of n_i * H(density_i), per gated weight.
     pub entropy_bits_per_weight: f64,
@@ -32,10 +34,12 @@ pub fn export_ticket(
     model: &SequenceClassifier,
     drawn: &DrawnTicket,
     values: Option<ValueDtype>,
+    mask_encoding: MaskEncoding,
     training: serde_json::Value,
     name: &str,
 ) -> Result<TicketReport> {
     let mut ticket = Ticket::from_classifier(model, &drawn.masks, values, ctx.ticket_meta(training))?;
+    ticket.mask_encoding = mask_encoding;
     let loaded = Ticket::from_bytes(&ticket.to_bytes()?)?;
     let base = Weights::from_bytes(&ctx.files.weights)?;
     let sparse = loaded.classifier(&base, &ctx.files.weights_sha256(), &ctx.device)?;
@@ -44,7 +48,9 @@ pub fn export_ticket(
     let bytes = ticket.to_bytes()?;
     let path = ctx.run.write(name, &bytes)?;
     let gated_weights = ticket.gated_weights();
-    let mask_bits: usize = ticket.masks.iter().map(|m| m.len() * 8).sum();
+    // Measured on the written file: the bytes of its mask tensors.
+    let stored = safetensors::SafeTensors::deserialize(&bytes)?;
+    let mask_bits: usize = stored.tensors().iter().filter(|(n, _)| n.starts_with("mask.")).map(|(_, v)| v.data().len() * 8).sum();
     let entropy_bits: f64 = ticket
         .meta
         .shapes
@@ -56,6 +62,7 @@ pub fn export_ticket(
         path,
         sparsity: ticket.meta.sparsity,
         values,
+        mask_encoding,
         dev,
         test,
         file_bytes: bytes.len(),

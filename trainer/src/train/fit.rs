@@ -2,14 +2,12 @@
 //!
 //! Two parameter groups, each with its own AdamW: the gate scores (mask search: lr 0.1,
 //! weight decay 1e-6 in the reference) and every other trainable weight. Both follow the same
-//! warm-up/decay shape. A step: task gradients (K adversarial passes or one), clip the global
-//! norm, add the L0 penalty's gradients, step both optimisers.
+//! warm-up/decay shape. The step itself is [`Stepper::step`].
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rticket_core::model::EncoderInput;
@@ -17,10 +15,10 @@ use rticket_core::{SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
 use super::evaluate::{Evaluation, argmax, evaluate};
-use super::grads::{ParamIds, accumulate, clip_global_norm, take};
-use super::objective::{ObjectiveConfig, penalty_gradients, task_gradients};
+use super::objective::ObjectiveConfig;
 use super::progress::progress_bar;
-use super::{LinearSchedule, shuffled_batches};
+use super::shuffled_batches;
+use super::step::Stepper;
 use crate::data::Example;
 
 /// Optimisation settings of a stage.
@@ -74,23 +72,6 @@ struct CheckpointState {
     history: Vec<EpochMetrics>,
 }
 
-/// Ids of the gate scores.
-struct GateIds(ParamIds);
-
-impl ModuleVisitor for GateIds {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.0.push((param.id, D));
-    }
-}
-
-fn gate_ids(model: &SequenceClassifier) -> ParamIds {
-    let mut ids = GateIds(ParamIds::default());
-    for gate in model.bert.gates() {
-        gate.visit(&mut ids);
-    }
-    ids.0
-}
-
 /// Trains `model` (on an autodiff device) on `train`, selecting the epoch with the best dev
 /// accuracy. With `checkpoint` set, progress is saved there after every epoch and a run that
 /// finds a checkpoint there continues from it (refusing one made with other settings).
@@ -112,11 +93,7 @@ pub fn fit(
     }
     let steps_per_epoch = train.len().div_ceil(config.batch_size);
     let total_steps = steps_per_epoch * config.epochs;
-    let weights_schedule = LinearSchedule::new(config.lr, config.warmup_ratio, total_steps);
-    let gates_schedule = LinearSchedule::new(config.gate_lr, config.warmup_ratio, total_steps);
-    let adamw = |wd: f64| AdamWConfig::new().with_weight_decay(wd as f32).with_epsilon(1e-8).init();
-    let mut weight_optimizer = adamw(config.weight_decay);
-    let mut gate_optimizer = adamw(config.gate_weight_decay);
+    let mut stepper = Stepper::new(&model, config, total_steps);
     let eval_device = device.clone().inner();
     let name = config.objective.name();
 
@@ -134,13 +111,11 @@ pub fn fit(
         }
         model = load_model(model, &dir.join("model.bpk"))?;
         best_model = load_model(best_model, &dir.join("best.bpk"))?;
-        weight_optimizer = weight_optimizer.load(dir.join("optim-weights.bpk")).context("loading optimizer state")?;
-        gate_optimizer = gate_optimizer.load(dir.join("optim-gates.bpk")).context("loading optimizer state")?;
+        stepper.weight_optimizer = stepper.weight_optimizer.load(dir.join("optim-weights.bpk")).context("loading optimizer state")?;
+        stepper.gate_optimizer = stepper.gate_optimizer.load(dir.join("optim-gates.bpk")).context("loading optimizer state")?;
         eprintln!("{name}: resuming after epoch {} from {}", saved.epochs_done, dir.display());
         state = saved;
     }
-    let gates = gate_ids(&model);
-    let all = ParamIds::of(&model);
 
     for epoch in state.epochs_done + 1..=config.epochs {
         device.seed(config.seed.wrapping_add(epoch as u64));
@@ -153,28 +128,15 @@ pub fn fit(
             let input = EncoderInput::new(&tokenizer.encode_batch(&texts)?, device);
             let targets = Tensor::<1, Int>::from_data(TensorData::new(labels.clone(), [labels.len()]), device);
 
-            let task = task_gradients(&config.objective, &model, &input, targets, &all);
-            if !task.loss.is_finite() {
-                bail!(
-                    "the loss became {} at step {} (epoch {epoch}): lower the learning rate or check the data; \
-                     the checkpoint of the last finished epoch is intact",
-                    task.loss,
-                    state.step
-                );
-            }
-            let mut grads = task.grads;
-            if let Some(max_norm) = config.max_grad_norm {
-                clip_global_norm(&mut grads, &all, max_norm);
-            }
-            if let Some((penalty, density)) = penalty_gradients(&config.objective, &model, state.step, total_steps) {
-                accumulate(&mut grads, penalty, &all);
+            let (next, out) = stepper
+                .step(model, &input, targets, state.step)
+                .with_context(|| format!("epoch {epoch}; the checkpoint of the last finished epoch is intact"))?;
+            model = next;
+            if let Some(density) = out.density {
                 density_sum += density * labels.len() as f64;
             }
-            let gate_grads = take(&mut grads, &gates);
-            model = step_if_any(&mut weight_optimizer, weights_schedule.at(state.step), model, grads);
-            model = step_if_any(&mut gate_optimizer, gates_schedule.at(state.step), model, gate_grads);
 
-            let logits = task.logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let logits = out.logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
             let width = logits.len() / labels.len();
             correct += labels
                 .iter()
@@ -182,9 +144,9 @@ pub fn fit(
                 .filter(|&(row, &label)| argmax(&logits[row * width..(row + 1) * width]) == label as usize)
                 .count();
             seen += labels.len();
-            loss_sum += task.loss * labels.len() as f64;
+            loss_sum += out.loss * labels.len() as f64;
             state.step += 1;
-            let density = if gates.0.is_empty() { String::new() } else { format!(" density {:.3}", density_sum / seen as f64) };
+            let density = if !stepper.has_gates() { String::new() } else { format!(" density {:.3}", density_sum / seen as f64) };
             bar.set_message(format!("loss {:.4} acc {:.3}{density}", loss_sum / seen as f64, correct as f64 / seen as f64));
             bar.inc(1);
         }
@@ -195,7 +157,7 @@ pub fn fit(
             epoch,
             train_loss: loss_sum / seen as f64,
             train_accuracy: correct as f64 / seen as f64,
-            expected_density: (!gates.0.is_empty()).then(|| density_sum / seen as f64),
+            expected_density: stepper.has_gates().then(|| density_sum / seen as f64),
             dev: dev_eval,
             seconds: started.elapsed().as_secs_f64(),
         };
@@ -215,7 +177,7 @@ pub fn fit(
         state.history.push(metrics);
         state.epochs_done = epoch;
         if let Some(dir) = checkpoint {
-            save_checkpoint(dir, &state, &model, &best_model, &weight_optimizer, &gate_optimizer)?;
+            save_checkpoint(dir, &state, &model, &best_model, &stepper.weight_optimizer, &stepper.gate_optimizer)?;
         }
         if stop_requested_after(epoch) {
             bail!("stopped after epoch {epoch} as {STOP_AFTER_EPOCH_ENV} asks (the checkpoint is saved; rerun with --resume)");
@@ -229,15 +191,6 @@ pub const STOP_AFTER_EPOCH_ENV: &str = "RTICKET_STOP_AFTER_EPOCH";
 
 fn stop_requested_after(epoch: usize) -> bool {
     std::env::var(STOP_AFTER_EPOCH_ENV).ok().and_then(|v| v.parse::<usize>().ok()) == Some(epoch)
-}
-
-fn step_if_any(
-    optimizer: &mut burn::optim::ModuleOptimizer,
-    lr: f64,
-    model: SequenceClassifier,
-    grads: GradientsParams,
-) -> SequenceClassifier {
-    if grads.is_empty() { model } else { optimizer.step(lr, model, grads) }
 }
 
 fn load_model(model: SequenceClassifier, path: &Path) -> Result<SequenceClassifier> {

@@ -11,6 +11,7 @@ mod grads;
 mod objective;
 mod progress;
 mod schedule;
+mod step;
 
 pub use batches::{batches_by_length, shuffled_batches};
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
@@ -19,3 +20,4 @@ pub use grads::ParamIds;
 pub use progress::progress_bar;
 pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig, TaskGradients, task_gradients};
 pub use schedule::LinearSchedule;
+pub use step::{StepOutput, Stepper};

@@ -1,0 +1,42 @@
+//! `rticket draw`: tickets at one or several sparsities from one search.
+
+use anyhow::{Result, bail};
+
+use crate::cli::DrawArgs;
+use crate::device::{self, DeviceChoice};
+use crate::model_files::read;
+use crate::stages::{StageContext, export_draws, scores_path};
+
+pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
+    if let Some(bad) = args.sparsity.iter().find(|s| !(0.0..1.0).contains(*s)) {
+        bail!("--sparsity {bad} is outside [0, 1): it is the fraction of gated weights pruned");
+    }
+    let selected = device::select(device)?;
+    let settings = args.stage.settings();
+    let extra = serde_json::json!({ "search": args.search, "sparsities": args.sparsity });
+    let ctx = StageContext::open(&settings, "draw", &args.out, args.stage.resume, &selected.device, &selected.description, extra)?;
+    let scores = read(&scores_path(&args.search), "search scores (run `rticket search` first)")?;
+    let search_run: serde_json::Value = serde_json::from_slice(&read(&args.search.join("run.json"), "the search's run.json")?)?;
+    let training = serde_json::json!({ "search": search_run, "drawn_by": "global top-k on log_alpha" });
+    let draws = export_draws(&ctx, &scores, &args.sparsity, args.mask_encoding.into(), training)?;
+    let reports: Vec<_> = draws.iter().map(|(_, report)| report).collect();
+    ctx.run.write_json("metrics.json", &reports)?;
+    println!("| sparsity | dev acc | test acc | bytes | mask bits / weight | H(density) | file |");
+    println!("|---|---|---|---|---|---|---|");
+    for r in &reports {
+        println!(
+            "| {:.1}% | {:.2} | {:.2} | {} | {:.4} | {:.4} | {} |",
+            100.0 * r.sparsity,
+            100.0 * r.dev.accuracy,
+            100.0 * r.test.accuracy,
+            r.file_bytes,
+            r.mask_bits_per_weight,
+            r.entropy_bits_per_weight,
+            r.path.display()
+        );
+    }
+    if search_run["stage_settings"]["mode"] == "paper" {
+        eprintln!("paper-mode draws carry the fine-tuned head: retrain them (rticket retrain --ticket FILE)");
+    }
+    Ok(())
+}

@@ -1,0 +1,30 @@
+//! `rticket retrain`: stage 3b from the command line, under the masks of any ticket.
+
+use anyhow::{Result, bail};
+use rticket_core::ticket::Ticket;
+
+use crate::cli::RetrainArgs;
+use crate::device::{self, DeviceChoice};
+use crate::model_files::{ModelFiles, read};
+use crate::stages::{DrawnTicket, export_ticket, run_retrain};
+
+pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
+    let selected = device::select(device)?;
+    let settings = args.stage.settings();
+    let drawn_from = Ticket::from_bytes(&read(&args.ticket, "ticket")?)?;
+    drawn_from.check_base(&ModelFiles::open(&settings.model_dir)?.weights_sha256())?;
+    if drawn_from.values.is_some() {
+        eprintln!("{} is already retrained: only its masks are used", args.ticket.display());
+    }
+    let (labels, _) = settings.split()?;
+    if labels != drawn_from.meta.classifier.labels {
+        bail!("the ticket was drawn for labels {:?}, the data has {labels:?}: retrain it on its own data", drawn_from.meta.classifier.labels);
+    }
+    let drawn = DrawnTicket { sparsity: drawn_from.meta.sparsity, masks: drawn_from.keep_masks() };
+    let (ctx, summary, best) =
+        run_retrain(&settings, &drawn.masks, args.reinit, &args.out, args.stage.resume, &selected.device, &selected.description)?;
+    let training = serde_json::json!({ "retrain": settings.fit, "reinit": args.reinit, "masks_from": args.ticket, "drawn": drawn_from.meta.training });
+    let ticket = export_ticket(&ctx, &best, &drawn, Some(args.values.into()), args.mask_encoding.into(), training, "ticket.safetensors")?;
+    println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "retrain": summary, "ticket": ticket }))?);
+    Ok(())
+}
