@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "[test] cargo test (native: unit + integration tests on the real assets)"
 cargo test --workspace
+echo "[test] the attacks give the native golden results in wasm32 too (headless Chromium via wasm-bindgen-test)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER="$(command -v chromedriver)" \
+  cargo test -p rticket-core --target wasm32-unknown-unknown --test native_and_wasm
 echo "[test] shared and web crates build for wasm32-unknown-unknown"
 cargo build -p rticket-core -p rticket-web --target wasm32-unknown-unknown
 echo "[test] the browser bundle builds (trunk, offline)"

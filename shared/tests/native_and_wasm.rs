@@ -138,7 +138,7 @@ fn results() -> serde_json::Value {
                 "outcome": r.outcome,
                 "queries": r.queries,
                 "changes": r.changes,
-                "final_true_probability": (r.final_true_probability * 1000.0).round() / 1000.0,
+                "final_true_probability": (f64::from(r.final_true_probability) * 1000.0).round() / 1000.0,
             }));
         }
     }

@@ -10,9 +10,10 @@ pub fn bugs(word: &str, seed: u64) -> Vec<String> {
     let n = chars.len();
     let mut out = Vec::new();
     if n >= 2 {
-        // An inner position chosen by the seed and the word, stable across platforms.
+        // An inner position chosen by the seed and the word, stable across platforms: the
+        // remainder is taken in u64 (a `usize` cast first would keep only 32 bits on wasm32).
         let hash = word.bytes().fold(seed ^ 0xcbf29ce484222325, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-        let inner = |span: usize| 1 + (hash as usize % span.max(1));
+        let inner = |span: usize| 1 + (hash % span.max(1) as u64) as usize;
         // Insert a space.
         let at = inner(n - 1).min(n - 1);
         out.push(chars[..at].iter().chain(&[' ']).chain(&chars[at..]).collect());
