@@ -73,7 +73,7 @@ fn textfooler_on_minilm_keeps_every_constraint() {
             &recipe,
             &mut victim,
             Some(&mut encoder),
-            Resources { neighbours: Some(table()), wordnet: Some(&wordnet) },
+            Resources { neighbours: Some(table()), wordnet: Some(&wordnet), masked_lm: None },
             0,
             &mut |e| if let AttackEvent::Kept { change, .. } = e { kept.push(change) },
         )
@@ -106,4 +106,70 @@ fn textfooler_on_minilm_keeps_every_constraint() {
         assert!(result.queries > attackable, "{} queries for {attackable} attackable words", result.queries);
     }
     assert!(any_attacked);
+}
+
+/// The tiny model with a random masked-LM head (decoder tied to the word embeddings) whose
+/// output bias strongly favours `favoured`.
+fn tiny_model_with_masked_lm(favoured: u32) -> (TempDir, rticket::model_files::ModelFiles) {
+    use safetensors::tensor::TensorView;
+    use safetensors::{Dtype, SafeTensors};
+    let dir = tiny_model_dir("masked-lm");
+    let path = dir.path().join("model.safetensors");
+    let original = std::fs::read(&path).unwrap();
+    let tensors = SafeTensors::deserialize(&original).unwrap();
+    let (hidden, vocab) = (32usize, 30522usize);
+    let mut state = 99u64;
+    let mut noise = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((state >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.1
+            })
+            .collect()
+    };
+    let mut bias = noise(vocab);
+    bias[favoured as usize] = 1000.0;
+    let extra: Vec<(String, Vec<usize>, Vec<f32>)> = vec![
+        ("cls.predictions.transform.dense.weight".into(), vec![hidden, hidden], noise(hidden * hidden)),
+        ("cls.predictions.transform.dense.bias".into(), vec![hidden], vec![0.0; hidden]),
+        ("cls.predictions.transform.LayerNorm.weight".into(), vec![hidden], vec![1.0; hidden]),
+        ("cls.predictions.transform.LayerNorm.bias".into(), vec![hidden], vec![0.0; hidden]),
+        ("cls.predictions.bias".into(), vec![vocab], bias),
+    ];
+    let extra_bytes: Vec<(String, Vec<usize>, Vec<u8>)> =
+        extra.into_iter().map(|(n, s, v)| (n, s, v.iter().flat_map(|x| x.to_le_bytes()).collect())).collect();
+    let mut views: Vec<(String, TensorView)> = tensors.tensors().into_iter().collect();
+    for (n, s, d) in &extra_bytes {
+        views.push((n.clone(), TensorView::new(Dtype::F32, s.clone(), d).unwrap()));
+    }
+    let (_, header) = SafeTensors::read_metadata(&original).unwrap();
+    std::fs::write(&path, safetensors::serialize(views, header.metadata().clone()).unwrap()).unwrap();
+    let files = rticket::model_files::ModelFiles::open(dir.path()).unwrap();
+    (dir, files)
+}
+
+#[test]
+fn the_masked_lm_proposes_whole_words_in_context_from_the_tied_decoder() {
+    use rticket_core::attack::{MaskedLm, ModelMaskedLm};
+    use rticket_core::model::MaskedLmHead;
+    let tokenizer = minilm().tokenizer(32).unwrap();
+    let favoured = tokenizer.token_id("excellent").unwrap();
+    let (_dir, files) = tiny_model_with_masked_lm(favoured);
+    let weights = Weights::from_bytes(&files.weights).unwrap();
+    assert!(MaskedLmHead::present(&weights));
+    assert!(!MaskedLmHead::present(&Weights::from_bytes(&minilm().weights).unwrap()), "MiniLM has no masked-LM head");
+    let encoder = files.encoder(&cpu()).unwrap();
+    let head = MaskedLmHead::load(&files.config, &weights, &encoder, &cpu()).unwrap();
+    let lm = ModelMaskedLm { encoder: &encoder, head: &head, tokenizer: &tokenizer, device: cpu() };
+    let words: Vec<String> = "the unwatchable movie , sadly".split(' ').map(String::from).collect();
+    let subs = lm.substitutes(&words, 5).unwrap();
+    assert_eq!(subs.len(), words.len());
+    for (word, list) in words.iter().zip(&subs) {
+        assert!(list.len() <= 5, "{word}: {list:?}");
+        assert!(list.iter().all(|s| s.chars().all(char::is_alphabetic) && s != word), "{word}: {list:?}");
+        if word != "," {
+            // The bias makes "excellent" the top prediction at every position.
+            assert_eq!(list.first().map(String::as_str), Some("excellent"), "{word}: {list:?}");
+        }
+    }
 }

@@ -80,6 +80,11 @@ impl TextTokenizer {
         self.inner.token_to_id(token)
     }
 
+    /// The token of `id`, if the vocabulary has it.
+    pub fn token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
     /// The vocabulary: token to id, added tokens included.
     pub fn vocab(&self) -> std::collections::HashMap<String, u32> {
         self.inner.get_vocab(true)

@@ -127,7 +127,7 @@ fn results() -> serde_json::Value {
             let probabilities = rticket_core::attack::Victim::probabilities(&mut victim, &[text.to_string()]).expect("a forward pass");
             let label = usize::from(probabilities[0][1] > probabilities[0][0]);
             let mut encoder = MeanPoolEncoder { model: &model.bert, tokenizer: &tokenizer, device: device.clone(), batch_size: 16 };
-            let resources = Resources { neighbours: Some(&table), wordnet: Some(&wordnet) };
+            let resources = Resources { neighbours: Some(&table), wordnet: Some(&wordnet), masked_lm: None };
             let r: AttackResult = attack(text, label, &recipe.config(), &mut victim, Some(&mut encoder), resources, 5, &mut |_| {})
                 .expect("the attack runs");
             out.push(json!({

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::bugs::bugs;
+use super::masked_lm::MaskedLm;
 use super::neighbours::NeighbourTable;
 use super::recipe::{CandidateSource, Importance, RecipeConfig};
 use super::stopwords::is_stop_word;
@@ -18,6 +19,8 @@ use crate::{Error, Result};
 pub struct Resources<'a> {
     pub neighbours: Option<&'a NeighbourTable>,
     pub wordnet: Option<&'a WordNet>,
+    /// For [`CandidateSource::MaskedLm`]: a model with a masked-LM head.
+    pub masked_lm: Option<&'a dyn MaskedLm>,
 }
 
 /// What happened to one example.
@@ -128,7 +131,15 @@ pub fn attack(
         result.queries = ledger.queries;
         return Ok(result);
     }
-    let candidates_of = |word: &str| candidates(word, config, resources, seed);
+    // In-context predictions come from one pass over the original sentence.
+    let predicted = match (config.candidates, resources.masked_lm) {
+        (CandidateSource::MaskedLm { k }, Some(lm)) => Some(lm.substitutes(&words.0, k)?),
+        _ => None,
+    };
+    let candidates_of = |position: usize| match &predicted {
+        Some(all) => without_duplicates(&words.0[position], all[position].clone()),
+        None => candidates(&words.0[position], config, resources, seed),
+    };
     let (order, pwws_best) = match rank(&words, &positions, label, first[label], config, &mut ledger, &candidates_of) {
         Ok(ranked) => ranked,
         Err(QueryError::BudgetExhausted) => {
@@ -151,7 +162,7 @@ pub fn attack(
         let word = words.0[position].clone();
         let mut options: Vec<String> = match &pwws_best {
             Some(best) => best[position].iter().cloned().collect(),
-            None => candidates_of(&word),
+            None => candidates_of(position),
         };
         if config.pos_match
             && let Some(wn) = resources.wordnet
@@ -213,6 +224,9 @@ fn into_error(e: QueryError) -> Error {
 fn check_resources(config: &RecipeConfig, resources: Resources, has_encoder: bool) -> Result<()> {
     let name = config.recipe.name();
     let needs_table = matches!(config.candidates, CandidateSource::Embedding { .. } | CandidateSource::Bugs { .. });
+    if matches!(config.candidates, CandidateSource::MaskedLm { .. }) && resources.masked_lm.is_none() {
+        return Err(Error::Attack(format!("{name} with masked-LM candidates needs a model with a masked-LM head (cls.predictions.*)")));
+    }
     if needs_table && resources.neighbours.is_none() {
         return Err(Error::Attack(format!("{name} needs the neighbour table (build it with `rticket neighbours`)")));
     }
@@ -233,8 +247,9 @@ fn candidates(word: &str, config: &RecipeConfig, resources: Resources, seed: u64
             .map(|t| t.neighbours(word).into_iter().filter(|(_, c)| *c >= min).take(k).map(|(w, _)| w.to_string()).collect())
             .unwrap_or_default()
     };
-    let mut out = match config.candidates {
+    let out = match config.candidates {
         CandidateSource::Embedding { k, min_cosine } => neighbours(k, min_cosine),
+        CandidateSource::MaskedLm { .. } => Vec::new(), // in context: see `attack`
         CandidateSource::WordNet => resources.wordnet.map(|wn| wn.synonyms(word).into_iter().map(String::from).collect()).unwrap_or_default(),
         CandidateSource::Bugs { embedding_k } => {
             let mut v = bugs(word, seed);
@@ -242,6 +257,11 @@ fn candidates(word: &str, config: &RecipeConfig, resources: Resources, seed: u64
             v
         }
     };
+    without_duplicates(word, out)
+}
+
+/// Drops the word itself, empty strings and repeats, keeping the first occurrence's order.
+fn without_duplicates(word: &str, mut out: Vec<String>) -> Vec<String> {
     out.retain(|c| c != word && !c.is_empty());
     let mut seen = std::collections::HashSet::new();
     out.retain(|c| seen.insert(c.clone()));
@@ -259,7 +279,7 @@ fn rank(
     p_true: f32,
     config: &RecipeConfig,
     ledger: &mut QueryLedger,
-    candidates_of: &dyn Fn(&str) -> Vec<String>,
+    candidates_of: &dyn Fn(usize) -> Vec<String>,
 ) -> Result<Ranked, QueryError> {
     let replaced = |with: &str| -> Vec<String> { positions.iter().map(|&i| words.with(i, with)).collect() };
     let drop_when = |texts: Vec<String>, ledger: &mut QueryLedger| -> Result<Vec<f32>, QueryError> {
@@ -276,7 +296,7 @@ fn rank(
             let mut best = vec![None; words.len()];
             let mut scores = Vec::with_capacity(positions.len());
             for (j, &i) in positions.iter().enumerate() {
-                let options = candidates_of(&words.0[i]);
+                let options = candidates_of(i);
                 let mut gain = 0.0f32;
                 if !options.is_empty() {
                     let texts: Vec<String> = options.iter().map(|c| words.with(i, c)).collect();

@@ -3,6 +3,7 @@
 
 mod bugs;
 mod greedy;
+mod masked_lm;
 mod model_victim;
 pub mod neighbours;
 pub mod recipe;
@@ -13,6 +14,7 @@ mod words;
 
 pub use bugs::bugs;
 pub use greedy::{AttackEvent, AttackResult, Change, Outcome, Resources, attack};
+pub use masked_lm::{MaskedLm, ModelMaskedLm};
 pub use model_victim::{ClassifierVictim, MeanPoolEncoder};
 pub use neighbours::NeighbourTable;
 pub use recipe::{CandidateSource, Importance, Recipe, RecipeConfig, SimilarityConstraint};

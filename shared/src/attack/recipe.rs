@@ -38,6 +38,8 @@ pub enum CandidateSource {
     WordNet,
     /// Character bugs plus the `embedding_k` nearest embedding neighbours.
     Bugs { embedding_k: usize },
+    /// The masked language model's top-`k` in-context predictions (BERT-Attack's own source).
+    MaskedLm { k: usize },
 }
 
 /// The sentence-similarity constraint (the Universal Sentence Encoder in TextAttack; the
@@ -66,6 +68,16 @@ pub struct RecipeConfig {
     pub query_budget: Option<usize>,
 }
 
+impl RecipeConfig {
+    /// The name reports use: the recipe's, naming BERT-Attack's candidate source.
+    pub fn name(&self) -> &'static str {
+        match (self.recipe, self.candidates) {
+            (Recipe::BertAttack, CandidateSource::MaskedLm { .. }) => "BERT-Attack (masked LM)",
+            (recipe, _) => recipe.name(),
+        }
+    }
+}
+
 impl Recipe {
     pub const ALL: [Recipe; 4] = [Recipe::TextFooler, Recipe::Pwws, Recipe::TextBugger, Recipe::BertAttack];
 
@@ -79,7 +91,16 @@ impl Recipe {
         }
     }
 
-    /// TextAttack's parameters for the recipe.
+    /// The recipe for a victim with (`masked_lm`) or without a masked-LM head: BERT-Attack
+    /// takes its candidates from the head when there is one (48 per word, as the paper).
+    pub fn config_for(self, masked_lm: bool) -> RecipeConfig {
+        match self {
+            Recipe::BertAttack if masked_lm => RecipeConfig { candidates: CandidateSource::MaskedLm { k: 48 }, ..self.config() },
+            _ => self.config(),
+        }
+    }
+
+    /// TextAttack's parameters for the recipe (BERT-Attack: the embedding-candidate variant).
     pub fn config(self) -> RecipeConfig {
         let base = RecipeConfig {
             recipe: self,

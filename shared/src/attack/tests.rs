@@ -81,7 +81,7 @@ fn run(text: &str, label: usize, config: &RecipeConfig, encoder: bool) -> (Attac
         config,
         &mut victim,
         if encoder { Some(&mut markers) } else { None },
-        Resources { neighbours: Some(&t), wordnet: Some(&wn) },
+        Resources { neighbours: Some(&t), wordnet: Some(&wn), masked_lm: None },
         7,
         &mut |e| events.push(e),
     )
@@ -177,4 +177,44 @@ fn textbugger_bugs_words() {
     let config = plain(Recipe::TextBugger);
     let (r, _, _) = run("the movie is good", 1, &config, false);
     assert_eq!(r.outcome, Outcome::Succeeded);
+}
+
+/// Proposes, for each word, its right-hand neighbour in the sentence (context-dependent, so
+/// only an in-context source could produce it), plus "terrible".
+struct EchoLm;
+
+impl MaskedLm for EchoLm {
+    fn substitutes(&self, words: &[String], k: usize) -> Result<Vec<Vec<String>>> {
+        Ok((0..words.len())
+            .map(|i| words.get(i + 1).into_iter().cloned().chain(["terrible".to_string()]).take(k).collect())
+            .collect())
+    }
+}
+
+#[test]
+fn bert_attack_takes_in_context_candidates_from_a_masked_lm_when_there_is_one() {
+    let config = RecipeConfig { similarity: None, max_modify_rate: None, ..Recipe::BertAttack.config_for(true) };
+    assert_eq!(config.candidates, CandidateSource::MaskedLm { k: 48 });
+    assert_eq!(config.name(), "BERT-Attack (masked LM)");
+    assert_eq!(Recipe::BertAttack.config_for(false).name(), "BERT-Attack (embedding candidates)");
+
+    let lm = EchoLm;
+    let mut victim = Lexicon { seen: Rc::new(RefCell::new(Vec::new())) };
+    let mut events = Vec::new();
+    let resources = Resources { neighbours: None, wordnet: None, masked_lm: Some(&lm) };
+    let r = attack("good film good", 1, &config, &mut victim, None, resources, 0, &mut |e| events.push(e)).unwrap();
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    // Every candidate list came from the masked LM: the right-hand word, then "terrible".
+    for e in &events {
+        if let AttackEvent::Trying { position, candidates } = e {
+            let words = ["good", "film", "good"];
+            let mut expected: Vec<String> = words.get(position + 1).map(|w| w.to_string()).into_iter().collect();
+            expected.push("terrible".into());
+            expected.retain(|c| c != words[*position]);
+            assert_eq!(candidates, &expected, "position {position}");
+        }
+    }
+    // Without a masked LM the recipe says what it needs.
+    let err = attack("good film", 1, &config, &mut victim, None, Resources::default(), 0, &mut |_| {}).unwrap_err().to_string();
+    assert!(err.contains("masked-LM head"), "{err}");
 }

@@ -130,12 +130,17 @@ impl BertLayer {
         let attended = self.attention_norm.forward(attended + hidden);
 
         let inner = self.intermediate.forward(attended.clone());
-        let inner = match self.act {
-            HiddenAct::Gelu => activation::gelu(inner),
-            HiddenAct::GeluNew => activation::gelu_approximate(inner),
-            HiddenAct::Relu => activation::relu(inner),
-        };
+        let inner = activate(self.act, inner);
         let out = self.hidden_dropout.forward(self.output.forward(inner));
         self.output_norm.forward(out + attended)
+    }
+}
+
+/// The config's hidden activation.
+pub(crate) fn activate<const D: usize>(act: HiddenAct, x: Tensor<D>) -> Tensor<D> {
+    match act {
+        HiddenAct::Gelu => activation::gelu(x),
+        HiddenAct::GeluNew => activation::gelu_approximate(x),
+        HiddenAct::Relu => activation::relu(x),
     }
 }

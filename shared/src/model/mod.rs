@@ -12,6 +12,7 @@ mod embeddings;
 mod input;
 mod layer;
 mod layer_norm;
+mod masked_lm;
 
 pub use bert::{BertModel, cls, mean_pool};
 pub use classifier::{
@@ -21,6 +22,7 @@ pub use dense::{Dense, mask_from_hf_order, read_rows, read_values, to_hf_order};
 pub use embeddings::BertEmbeddings;
 pub use input::EncoderInput;
 pub use layer::BertLayer;
+pub use masked_lm::MaskedLmHead;
 
 /// Initial standard deviation of fresh weights (HF `initializer_range`).
 pub const INIT_STD: f64 = 0.02;

@@ -2,7 +2,8 @@
 //! and a summary in the paper's layout.
 
 use anyhow::{Context, Result, bail};
-use rticket_core::attack::{Recipe, Resources};
+use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, Resources};
+use rticket_core::model::MaskedLmHead;
 use rticket_core::ticket::Ticket;
 use rticket_core::{SequenceClassifier, Weights};
 
@@ -46,12 +47,21 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         RecipeArg::All => Recipe::ALL.to_vec(),
         one => vec![one.recipe().expect("not all")],
     };
+    // BERT-Attack's own candidates need a masked-LM head in the base model's weights.
+    let base_weights = Weights::from_bytes(&files.weights)?;
+    let head = if MaskedLmHead::present(&base_weights) {
+        Some(MaskedLmHead::load(&files.config, &base_weights, &encoder, dev).context("loading the masked-LM head")?)
+    } else {
+        None
+    };
+    let masked_lm = head.as_ref().map(|head| ModelMaskedLm { encoder: &encoder, head, tokenizer: &tokenizer, device: dev.clone() });
     let run = RunDir::create(&args.out, false)?;
     run.write_json("run.json", &serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "model": what, "device": selected.description, "split": format!("{:?}", args.split),
         "examples": examples.len(), "seed": args.seed,
-        "recipes": recipes.iter().map(|r| r.config()).collect::<Vec<_>>(),
+        "recipes": recipes.iter().map(|r| r.config_for(masked_lm.is_some())).collect::<Vec<_>>(),
+        "recipe_names": recipes.iter().map(|r| r.config_for(masked_lm.is_some()).name()).collect::<Vec<_>>(),
         "similarity_encoder": "base encoder, mean pooling (stand-in for the Universal Sentence Encoder)",
         "candidates": "cosine neighbours in the base encoder's input embeddings, WordNet antonyms removed (stand-in for counter-fitted vectors)",
     }))?;
@@ -59,7 +69,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         victim: &model,
         tokenizer: &tokenizer,
         encoder: &encoder,
-        resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet) },
+        resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet), masked_lm: masked_lm.as_ref().map(|m| m as &dyn MaskedLm) },
         device: dev.clone(),
         batch_size: 64,
     };
@@ -67,7 +77,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     for recipe in recipes {
         let name = serde_json::to_value(recipe)?.as_str().unwrap_or("attack").to_string();
         let summary = attack_examples(&setup, recipe, &examples, args.seed, &run.path.join(format!("{name}.jsonl")))?;
-        eprintln!("{}: accuracy under attack {:.1}%, success {:.1}%", recipe.name(), 100.0 * summary.accuracy_under_attack, 100.0 * summary.success_rate);
+        eprintln!("{}: accuracy under attack {:.1}%, success {:.1}%", summary.recipe_name, 100.0 * summary.accuracy_under_attack, 100.0 * summary.success_rate);
         summaries.push(summary);
     }
     let table = summary_table(&what, &summaries);

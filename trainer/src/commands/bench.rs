@@ -152,7 +152,7 @@ fn attack_overhead(args: &BenchArgs, selected: &Selected) -> Result<serde_json::
 
     let mut victim = Recorder::new(ClassifierVictim { model: &victim_model, tokenizer: &tokenizer, device: device.clone(), batch_size: args.batch_size, forward_passes: 0 });
     let mut similarity = Recorder::new(MeanPoolEncoder { model: &encoder, tokenizer: &tokenizer, device: device.clone(), batch_size: args.batch_size });
-    let resources = Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet) };
+    let resources = Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet), masked_lm: None };
     let started = Instant::now();
     let mut queries = 0;
     let mut outcomes = std::collections::BTreeMap::<String, usize>::new();

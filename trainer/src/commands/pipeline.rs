@@ -182,7 +182,7 @@ fn robustness(
             victim: model,
             tokenizer: &tokenizer,
             encoder: &encoder,
-            resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet) },
+            resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet), masked_lm: None },
             device: device.clone(),
             batch_size: 64,
         };

@@ -47,7 +47,7 @@ pub struct AttackSetup<'a> {
 /// Attacks each example with `recipe`, appending one JSON line per example to `jsonl`.
 pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example], seed: u64, jsonl: &Path) -> Result<AttackSummary> {
     let started = Instant::now();
-    let config = recipe.config();
+    let config = recipe.config_for(setup.resources.masked_lm.is_some());
     let mut file = std::io::BufWriter::new(std::fs::File::create(jsonl).with_context(|| format!("creating {}", jsonl.display()))?);
     let mut victim = ClassifierVictim {
         model: setup.victim,
@@ -80,7 +80,9 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
     }
     bar.finish_and_clear();
     file.flush()?;
-    Ok(summarise(recipe, &results, started.elapsed().as_secs_f64(), victim.forward_passes))
+    let mut summary = summarise(recipe, &results, started.elapsed().as_secs_f64(), victim.forward_passes);
+    summary.recipe_name = config.name().to_string();
+    Ok(summary)
 }
 
 /// The paper's metrics from per-example results.
