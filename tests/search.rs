@@ -68,9 +68,11 @@ fn search_then_draw_at_several_sparsities_then_retrain_from_the_command_line() {
         assert!((kept - (total * (1.0 - sparsity)).round()).abs() <= 1.0, "{file}: kept {kept} of {total}");
         assert_eq!(ticket.mask_encoding, MaskEncoding::Ans);
         assert!(ticket.values.is_none(), "a drawn ticket holds no values");
-        // The entropy-coded masks come within a few percent of the bound H(density).
+        // The entropy-coded masks come within 1% of the bound H(density), plus ANS's fixed cost
+        // of at most two 32-bit words per matrix (6% of these tiny 1024-weight matrices).
         let (stored, bound) = (report["mask_bits_per_weight"].as_f64().unwrap(), report["entropy_bits_per_weight"].as_f64().unwrap());
-        assert!(stored < bound * 1.03 + 0.002, "{file}: {stored} bits per weight against the bound {bound}");
+        let fixed = 64.0 * ticket.meta.gated.len() as f64 / total;
+        assert!(stored <= bound * 1.01 + fixed, "{file}: {stored} bits per weight against the bound {bound} (+{fixed} fixed)");
     }
     // Garbage sparsities are refused before any work.
     let (ok, _, stderr) = rticket(&["--device", "cpu", "draw", "--model", m, "--search", search.to_str().unwrap(), "--sparsity", "1.5", "--out", out.path().join("bad").to_str().unwrap()]);
