@@ -84,8 +84,14 @@ pub struct EmbedArgs {
 #[derive(Debug, Args)]
 pub struct ClassifyArgs {
     /// A classifier.safetensors written by `finetune` or `pipeline`.
+    #[arg(long, conflicts_with = "ticket", required_unless_present = "ticket")]
+    pub classifier: Option<PathBuf>,
+    /// A ticket, applied to the base model of --model.
     #[arg(long)]
-    pub classifier: PathBuf,
+    pub ticket: Option<PathBuf>,
+    /// The base model a ticket applies to.
+    #[command(flatten)]
+    pub model: ModelArg,
     /// The tokenizer.json of its base model [default: assets/minilm/tokenizer.json].
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
@@ -176,6 +182,9 @@ pub struct StageArgs {
     /// Overrides the preset's training seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Overrides the preset's training sample size (the first N of the seeded train split).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,

@@ -43,8 +43,9 @@ pub struct Change {
     pub to: String,
 }
 
-/// Progress of an attack, for live displays.
-#[derive(Debug, Clone, PartialEq)]
+/// Progress of an attack, for live displays (serialised as `{"ranked": [...]}`, `{"trying": {...}}`, `{"kept": {...}}`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum AttackEvent {
     /// Positions in the order they will be tried.
     Ranked(Vec<usize>),

@@ -1,11 +1,16 @@
-//! `rticket classify`: labels and probabilities from a saved classifier, one JSON line per text.
+//! `rticket classify`: labels and probabilities from a saved classifier or a ticket, one JSON
+//! line per text.
+
+use std::path::Path;
 
 use anyhow::{Context, Result, bail};
-use rticket_core::{SequenceClassifier, TextTokenizer, Weights};
+use burn::tensor::Device;
+use rticket_core::ticket::Ticket;
+use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer, Weights};
 
 use crate::cli::ClassifyArgs;
 use crate::device::{self, DeviceChoice};
-use crate::model_files::{default_model_dir, read, sha256_hex};
+use crate::model_files::{ModelFiles, default_model_dir, read, sha256_hex};
 use crate::train::predict_probabilities;
 
 /// Metadata keys a saved classifier carries besides its config.
@@ -16,12 +21,33 @@ pub const BASE_SHA_KEY: &str = "rticket.base_model_sha256";
 pub fn run(args: ClassifyArgs, device: DeviceChoice) -> Result<()> {
     let texts = args.input.texts()?;
     let selected = device::select(device)?;
-    let bytes = read(&args.classifier, "classifier")?;
-    let context = || format!("loading classifier {}", args.classifier.display());
-    let (model, config) = SequenceClassifier::from_safetensors(&bytes, &selected.device).with_context(context)?;
-    let metadata = Weights::metadata(&bytes).with_context(context)?;
+    let (model, config, tokenizer) = match (&args.classifier, &args.ticket) {
+        (Some(path), _) => classifier(path, args.tokenizer.as_deref(), &selected.device)?,
+        (None, Some(path)) => ticket(path, &args.model.dir(), &selected.device)?,
+        (None, None) => bail!("give --classifier or --ticket"),
+    };
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let probs = predict_probabilities(&model, &tokenizer, &refs, 32, &selected.device)?;
+    for (text, p) in texts.iter().zip(probs) {
+        let best = crate::train::argmax(&p);
+        let line = serde_json::json!({
+            "text": text,
+            "label": config.labels[best],
+            "probability": p[best],
+            "probabilities": config.labels.iter().zip(&p).map(|(l, v)| (l.clone(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
+        });
+        println!("{line}");
+    }
+    Ok(())
+}
 
-    let tokenizer_path = args.tokenizer.clone().unwrap_or_else(|| default_model_dir().join("tokenizer.json"));
+/// A saved dense classifier and the tokenizer it was trained with (checked by hash).
+fn classifier(path: &Path, tokenizer: Option<&Path>, device: &Device) -> Result<(SequenceClassifier, SequenceClassifierConfig, TextTokenizer)> {
+    let bytes = read(path, "classifier")?;
+    let context = || format!("loading classifier {}", path.display());
+    let (model, config) = SequenceClassifier::from_safetensors(&bytes, device).with_context(context)?;
+    let metadata = Weights::metadata(&bytes).with_context(context)?;
+    let tokenizer_path = tokenizer.map(Path::to_path_buf).unwrap_or_else(|| default_model_dir().join("tokenizer.json"));
     let tokenizer_bytes = read(&tokenizer_path, "tokenizer")?;
     if let Some(expected) = metadata.get(TOKENIZER_SHA_KEY) {
         let found = sha256_hex(&tokenizer_bytes);
@@ -36,18 +62,17 @@ pub fn run(args: ClassifyArgs, device: DeviceChoice) -> Result<()> {
     let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
     let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?;
     tokenizer.check_vocab(config.bert.vocab_size)?;
+    Ok((model, config, tokenizer))
+}
 
-    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-    let probs = predict_probabilities(&model, &tokenizer, &refs, 32, &selected.device)?;
-    for (text, p) in texts.iter().zip(probs) {
-        let best = crate::train::argmax(&p);
-        let line = serde_json::json!({
-            "text": text,
-            "label": config.labels[best],
-            "probability": p[best],
-            "probabilities": config.labels.iter().zip(&p).map(|(l, v)| (l.clone(), serde_json::Value::from(*v))).collect::<serde_json::Map<_, _>>(),
-        });
-        println!("{line}");
+/// A ticket applied to the base model in `base` (refused when drawn from other weights).
+fn ticket(path: &Path, base: &Path, device: &Device) -> Result<(SequenceClassifier, SequenceClassifierConfig, TextTokenizer)> {
+    let files = ModelFiles::open(base)?;
+    let ticket = Ticket::from_bytes(&read(path, "ticket")?).with_context(|| format!("reading {}", path.display()))?;
+    if ticket.meta.tokenizer_sha256 != sha256_hex(&files.tokenizer) {
+        bail!("{} was trained with another tokenizer than {}'s", path.display(), base.display());
     }
-    Ok(())
+    let model = ticket.classifier(&Weights::from_bytes(&files.weights)?, &files.weights_sha256(), device)?;
+    let tokenizer = files.tokenizer(ticket.meta.max_len)?;
+    Ok((model, ticket.meta.classifier, tokenizer))
 }

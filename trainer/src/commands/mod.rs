@@ -59,11 +59,14 @@ impl ModelArg {
 }
 
 impl crate::cli::StageArgs {
-    /// The preset's settings with the seed override applied.
+    /// The preset's settings with the seed and sample-size overrides applied.
     pub fn settings(&self) -> crate::stages::StageSettings {
         let mut settings = crate::stages::StageSettings::preset(self.preset, self.data, self.model.dir());
         if let Some(seed) = self.seed {
             settings.fit.seed = seed;
+        }
+        if self.train_limit.is_some() {
+            settings.train_limit = self.train_limit;
         }
         settings
     }

@@ -43,7 +43,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     search_settings.fit.seed = base.fit.seed;
     if args.stage.preset == crate::cli::Preset::Quick {
         // The adversary costs K passes per batch: half the sample keeps the quick run short.
-        search_settings.train_limit = Some(512);
+        search_settings.train_limit = Some(search_settings.train_limit.map_or(512, |l| l.min(512)));
     }
     let search = run_search(&search_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.stage.resume, dev, name)?;
 

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The browser end-to-end test (tests/browser/e2e.mjs): trains a small real ticket and dense
+# classifier on MiniLM + MR (a few minutes on 2 cores), records the native trainer's answers,
+# builds the page with trunk, and checks the page and the embedding example against them in
+# headless Chromium. Screenshots land in target/browser-test/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ASSETS="${RTICKET_ASSETS:-$PWD/assets}"
+OUT="${CARGO_TARGET_DIR:-$PWD/target}/browser-test"
+WORK="$OUT/work"
+rm -rf "$WORK" && mkdir -p "$WORK"
+rticket() { cargo run -q -p rticket -- --device cpu "$@"; }
+
+for f in minilm/model.safetensors neighbours.safetensors wordnet/data.noun; do
+  [ -f "$ASSETS/$f" ] || { echo "missing $ASSETS/$f: run scripts/setup.sh (and rticket neighbours)" >&2; exit 1; }
+done
+echo "[browser] a dense classifier and a mask-only ticket (small samples: minutes, not a benchmark)"
+rticket finetune --preset quick --train-limit 256 --out "$WORK/finetune" > /dev/null
+rticket search --mode mask-only --train-limit 256 --out "$WORK/search" > /dev/null
+rticket draw --search "$WORK/search" --sparsity 0.3 --out "$WORK/draw" > /dev/null
+TEXT="an intelligent , moving and funny film about growing up"
+rticket classify --ticket "$WORK/draw/ticket-30.safetensors" "$TEXT" > "$WORK/native-ticket.json"
+rticket classify --classifier "$WORK/finetune/classifier.safetensors" "$TEXT" > "$WORK/native-dense.json"
+node -e '
+  const fs = require("fs"); const [t, d, text, out] = process.argv.slice(1);
+  const pick = (f) => { const j = JSON.parse(fs.readFileSync(f, "utf8")); return { label: j.label, probability: j.probability }; };
+  fs.writeFileSync(out, JSON.stringify({ text, ticket: pick(t), dense: pick(d) }));
+' "$WORK/native-ticket.json" "$WORK/native-dense.json" "$TEXT" "$WORK/expected.json"
+
+echo "[browser] build the page"
+trunk build
+echo "[browser] headless Chromium"
+DIST="$PWD/dist" ASSETS="$ASSETS" TICKET="$WORK/draw/ticket-30.safetensors" DENSE="$WORK/finetune/classifier.safetensors" \
+  EXPECTED="$WORK/expected.json" OUT="$OUT" PLAYWRIGHT="$PWD/.tools/node_modules/playwright-core" \
+  node tests/browser/e2e.mjs

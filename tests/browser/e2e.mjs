@@ -1,0 +1,107 @@
+// End-to-end test of the page and the embedding example in real headless Chromium.
+//
+// Serves dist/ and the real assets on 127.0.0.1, loads MiniLM, a real ticket and a dense
+// classifier, checks that the page classifies a sentence with the same label and probability
+// (to 1e-3) as the native trainer, runs one attack to the end, saves screenshots, then repeats
+// with WebGPU switched off (the CPU fallback) and checks the embedding example page.
+//
+// Environment: DIST, ASSETS (the asset folder), TICKET, DENSE (files), EXPECTED (JSON with the
+// native results: {"text", "ticket": {label, probability}, "dense": {...}}), OUT (screenshots),
+// PLAYWRIGHT (path of the playwright-core module).
+import http from "node:http";
+import fs from "node:fs";
+import path from "node:path";
+import { createRequire } from "node:module";
+
+const env = (k) => { if (!process.env[k]) throw new Error(`set ${k}`); return process.env[k]; };
+const require = createRequire(import.meta.url);
+const { chromium } = require(env("PLAYWRIGHT"));
+const expected = JSON.parse(fs.readFileSync(env("EXPECTED"), "utf8"));
+const out = env("OUT");
+fs.mkdirSync(out, { recursive: true });
+
+const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
+const routes = [
+  ["/assets/ticket.safetensors", env("TICKET")],
+  ["/assets/classifier.safetensors", env("DENSE")],
+  ["/assets/", env("ASSETS") + "/"],
+  ["/", env("DIST") + "/"],
+];
+const server = http.createServer((req, res) => {
+  const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
+  const [prefix, target] = routes.find(([p]) => url === p || (p.endsWith("/") && url.startsWith(p)));
+  let file = prefix.endsWith("/") ? path.join(target, url.slice(prefix.length)) : target;
+  if (file.endsWith("/")) file += "index.html";
+  fs.stat(file, (err, st) => {
+    if (err || !st.isFile()) { res.writeHead(404); res.end("not found"); return; }
+    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream", "content-length": st.size });
+    fs.createReadStream(file).pipe(res);
+  });
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+const baseFlags = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
+  "--disable-sync", "--no-first-run", "--disable-quic"];
+const failures = [];
+const check = (ok, message) => { console.log(`${ok ? "ok  " : "FAIL"} ${message}`); if (!ok) failures.push(message); };
+
+async function run(label, flags, visit) {
+  const userDataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "rticket-chromium-"));
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", args: [...baseFlags, ...flags], headless: true });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") console.log(`[${label} console] ${m.text()}`); });
+  page.on("pageerror", (e) => console.log(`[${label} page error] ${e.message}`));
+  try { await visit(page); } finally { await context.close(); fs.rmSync(userDataDir, { recursive: true, force: true }); }
+}
+
+const close = (a, b) => Math.abs(a - b) <= 1e-3;
+
+async function demo(label, flags) {
+  await run(label, flags, async (page) => {
+    const started = Date.now();
+    await page.goto(`${origin}/index.html`);
+    await page.waitForFunction(() => ["Ready.", "Loading failed."].includes(document.querySelector('[data-testid="status"]')?.textContent), null, { timeout: 600_000 });
+    const error = await page.textContent('[data-testid="error"]');
+    check(!error, `${label}: the page loaded without error (${((Date.now() - started) / 1000).toFixed(1)} s) ${error ?? ""}`);
+    const backend = await page.textContent('[data-testid="backend"]');
+    console.log(`${label}: backend: ${backend}`);
+    check(await page.textContent('[data-testid="base-check"]') !== null, `${label}: the ticket panel shows the base-model check`);
+    await page.fill('[data-testid="input"]', expected.text);
+    const t0 = Date.now();
+    await page.click('[data-testid="classify"]');
+    await page.waitForFunction((t) => document.querySelector('[data-testid="ticket-result"]').dataset.text === t, expected.text);
+    console.log(`${label}: classify round trip ${Date.now() - t0} ms`);
+    for (const which of ["ticket", "dense"]) {
+      const got = { label: await page.textContent(`[data-testid="${which}-result-label"]`), probability: Number(await page.textContent(`[data-testid="${which}-result-probability"]`)) };
+      check(got.label === expected[which].label && close(got.probability, expected[which].probability),
+        `${label}: ${which} says ${got.label} ${got.probability.toFixed(6)}; native ${expected[which].label} ${expected[which].probability.toFixed(6)}`);
+    }
+    await page.selectOption('[data-testid="recipe"]', "text-fooler");
+    await page.click('[data-testid="attack"]');
+    await page.waitForSelector('[data-testid="outcome"]', { timeout: 600_000 });
+    const outcome = await page.textContent('[data-testid="outcome"]');
+    const log = await page.textContent('[data-testid="attack-log"]');
+    check(["succeeded", "failed", "skipped"].includes(outcome) && log.length > 0, `${label}: the attack ran to the end (${outcome}; ${await page.textContent('[data-testid="queries"]')})`);
+    await page.screenshot({ path: path.join(out, `${label}.png`), fullPage: true });
+  });
+}
+
+await demo("webgpu", ["--enable-unsafe-webgpu"]);
+await demo("no-webgpu", ["--disable-features=WebGPU"]);
+
+await run("embed", [], async (page) => {
+  await page.goto(`${origin}/examples/embed.html?base=../assets/minilm/&ticket=../assets/ticket.safetensors`);
+  await page.waitForSelector('[data-testid="label"]', { timeout: 600_000 });
+  await page.fill("#review", expected.text);
+  await page.click("#go");
+  await page.waitForFunction((t) => document.getElementById("answer").dataset.text === t, expected.text);
+  const got = { label: await page.textContent('[data-testid="label"]'), probability: Number(await page.textContent('[data-testid="probability"]')) };
+  check(got.label === expected.ticket.label && close(got.probability, expected.ticket.probability),
+    `embed: the example page says ${got.label} ${got.probability.toFixed(6)}; native ${expected.ticket.label} ${expected.ticket.probability.toFixed(6)}`);
+  await page.screenshot({ path: path.join(out, "embed.png"), fullPage: true });
+});
+
+server.close();
+if (failures.length) { console.error(`${failures.length} browser check(s) failed`); process.exit(1); }
+console.log("all browser checks passed");

@@ -1,0 +1,73 @@
+// rticket's Web Worker: owns the wasm Session so the page never freezes. Fetches every file
+// through the Cache API (a second visit loads from the cache), reports download progress, and
+// answers the client's requests (see rticket.js for the protocol).
+import init, { Session } from "../rticket-web.js";
+
+const CACHE = "rticket-v1";
+let session = null;
+
+async function fetchBytes(url, what, id) {
+  const cache = "caches" in self ? await caches.open(CACHE) : null;
+  let response = cache ? await cache.match(url) : undefined;
+  const cached = response !== undefined;
+  if (!response) {
+    response = await fetch(url);
+    if (!response.ok) throw new Error(`cannot fetch ${what} from ${url}: HTTP ${response.status}`);
+    if (cache) await cache.put(url, response.clone());
+  }
+  const total = Number(response.headers.get("content-length")) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let loaded = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    postMessage({ type: "progress", id, what, loaded, total, cached });
+  }
+  const bytes = new Uint8Array(loaded);
+  let offset = 0;
+  for (const c of chunks) { bytes.set(c, offset); offset += c.length; }
+  return bytes;
+}
+
+const handlers = {
+  async load({ urls }, id) {
+    await init();
+    const get = (key, what) => fetchBytes(urls[key], what, id);
+    const [config, weights, tokenizer] = await Promise.all([
+      get("config", "config.json"), get("weights", "model weights"), get("tokenizer", "tokenizer.json")]);
+    session = new Session(config, weights, tokenizer);
+    let ticket = null;
+    if (urls.dense) session.load_dense(await get("dense", "dense classifier"));
+    if (urls.ticket) ticket = JSON.parse(session.load_ticket(await get("ticket", "ticket")));
+    if (urls.neighbours) session.load_neighbours(await get("neighbours", "neighbour table"));
+    if (urls.wordnet) {
+      const wn = await Promise.all(["noun", "verb", "adj", "adv"].map((p) => fetchBytes(`${urls.wordnet}/data.${p}`, `WordNet data.${p}`, id)));
+      session.load_wordnet(...wn);
+    }
+    return { ticket, weights_sha256: session.weights_sha256, backend: "CPU (wasm32, burn flex backend)", webgpu: "gpu" in navigator };
+  },
+  async ticketBytes({ bytes }) {
+    return JSON.parse(session.load_ticket(new Uint8Array(bytes)));
+  },
+  async classify({ text }) {
+    return JSON.parse(session.classify(text));
+  },
+  async attack({ text, recipe, target, seed }, id) {
+    const onEvent = (json) => postMessage({ type: "event", id, event: JSON.parse(json) });
+    return JSON.parse(session.attack(text, recipe, target, seed ?? 0, onEvent));
+  },
+};
+
+onmessage = async ({ data }) => {
+  const { id, op } = data;
+  try {
+    if (op !== "load" && !session) throw new Error("nothing is loaded yet");
+    const result = await handlers[op](data, id);
+    postMessage({ type: "done", id, result });
+  } catch (e) {
+    postMessage({ type: "error", id, message: e?.message ?? String(e) });
+  }
+};

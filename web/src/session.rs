@@ -1,0 +1,164 @@
+//! One browser session: the base model (also the attacks' similarity encoder), an optional
+//! dense fine-tuned classifier, an optional ticket applied to the base weights, and the word
+//! resources the attacks need. All inputs are byte buffers; all outputs JSON strings.
+
+use burn::tensor::{Device, activation::softmax};
+use rticket_core::attack::{
+    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Pos, Recipe, Resources, WordNet, attack,
+};
+use rticket_core::model::{EncoderInput, read_rows};
+use rticket_core::ticket::Ticket;
+use rticket_core::{BertConfig, BertModel, SequenceClassifier, TextTokenizer, Weights};
+use sha2::{Digest, Sha256};
+use wasm_bindgen::prelude::*;
+
+use crate::js_error;
+use crate::ticket_info::TicketInfo;
+
+/// Metadata key of a saved classifier's maximum length (written by the trainer).
+const MAX_LEN_KEY: &str = "rticket.max_len";
+
+/// A classifier with the tokenizer bound to its maximum length.
+struct Classifier {
+    model: SequenceClassifier,
+    tokenizer: TextTokenizer,
+    labels: Vec<String>,
+}
+
+/// Everything loaded into the page's worker.
+#[wasm_bindgen]
+pub struct Session {
+    config: BertConfig,
+    weights: Vec<u8>,
+    weights_sha256: String,
+    tokenizer_json: Vec<u8>,
+    encoder: BertModel,
+    similarity_tokenizer: TextTokenizer,
+    dense: Option<Classifier>,
+    ticket: Option<(Classifier, TicketInfo)>,
+    neighbours: Option<NeighbourTable>,
+    wordnet: Option<WordNet>,
+    device: Device,
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// The base model from `config.json`, `model.safetensors` and `tokenizer.json` bytes.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &[u8], weights: Vec<u8>, tokenizer: Vec<u8>) -> Result<Session, JsError> {
+        let config = BertConfig::from_json(config)?;
+        let device = Device::flex();
+        let encoder = BertModel::load(&config, &Weights::from_bytes(&weights)?, &device)?;
+        let similarity_tokenizer = TextTokenizer::from_bytes(&tokenizer, config.max_position_embeddings.min(128))?;
+        similarity_tokenizer.check_vocab(config.vocab_size)?;
+        let weights_sha256 = hex::encode(Sha256::digest(&weights));
+        Ok(Self {
+            config,
+            weights,
+            weights_sha256,
+            tokenizer_json: tokenizer,
+            encoder,
+            similarity_tokenizer,
+            dense: None,
+            ticket: None,
+            neighbours: None,
+            wordnet: None,
+            device,
+        })
+    }
+
+    /// sha256 of the base weights (tickets must name it).
+    #[wasm_bindgen(getter)]
+    pub fn weights_sha256(&self) -> String {
+        self.weights_sha256.clone()
+    }
+
+    /// A fine-tuned dense classifier (`classifier.safetensors` from `rticket finetune`).
+    pub fn load_dense(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let (model, config) = SequenceClassifier::from_safetensors(bytes, &self.device)?;
+        let max_len = Weights::metadata(bytes)?.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
+        self.dense = Some(Classifier { model, tokenizer: self.tokenizer(max_len)?, labels: config.labels });
+        Ok(())
+    }
+
+    /// A ticket, applied to the base weights; refused (with the reason) when it was drawn from
+    /// other base weights or is corrupt. Returns the ticket panel's JSON.
+    pub fn load_ticket(&mut self, bytes: &[u8]) -> Result<String, JsError> {
+        let ticket = Ticket::from_bytes(bytes)?;
+        let model = ticket.classifier(&Weights::from_bytes(&self.weights)?, &self.weights_sha256, &self.device)?;
+        let info = TicketInfo::new(&ticket, bytes.len(), self.weights.len());
+        let json = serde_json::to_string(&info).map_err(js_error)?;
+        let labels = ticket.meta.classifier.labels.clone();
+        self.ticket = Some((Classifier { model, tokenizer: self.tokenizer(ticket.meta.max_len)?, labels }, info));
+        Ok(json)
+    }
+
+    /// The attacks' neighbour table (`rticket neighbours`), checked against the base weights.
+    pub fn load_neighbours(&mut self, bytes: &[u8]) -> Result<(), JsError> {
+        let table = NeighbourTable::from_bytes(bytes)?;
+        if table.source_sha256 != self.weights_sha256 {
+            return Err(JsError::new("this neighbour table was built from other base weights: rebuild it with `rticket neighbours`"));
+        }
+        self.neighbours = Some(table);
+        Ok(())
+    }
+
+    /// WordNet from its four data files.
+    pub fn load_wordnet(&mut self, noun: &[u8], verb: &[u8], adj: &[u8], adv: &[u8]) -> Result<(), JsError> {
+        let files = [(Pos::Noun, noun), (Pos::Verb, verb), (Pos::Adjective, adj), (Pos::Adverb, adv)];
+        self.wordnet = Some(WordNet::from_data_files(&files)?);
+        Ok(())
+    }
+
+    /// The label and class probabilities of the dense model and of the ticket (null when not
+    /// loaded): `{"dense": {"label", "labels", "probabilities"}, "ticket": {...}}`.
+    pub fn classify(&self, text: &str) -> Result<String, JsError> {
+        let one = |c: &Option<&Classifier>| -> Result<serde_json::Value, JsError> {
+            let Some(c) = c else { return Ok(serde_json::Value::Null) };
+            let input = EncoderInput::new(&c.tokenizer.encode_batch(&[text])?, &self.device);
+            let probabilities = read_rows(softmax(c.model.forward(&input), 1))?.remove(0);
+            let best = (0..probabilities.len()).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(0);
+            let labels = &c.labels;
+            Ok(serde_json::json!({ "label": labels.get(best), "labels": labels, "probabilities": probabilities }))
+        };
+        let out = serde_json::json!({
+            "dense": one(&self.dense.as_ref())?,
+            "ticket": one(&self.ticket.as_ref().map(|(c, _)| c))?,
+        });
+        Ok(out.to_string())
+    }
+
+    /// Attacks `target` (`"dense"` or `"ticket"`) on `text` with `recipe` (`text-fooler`,
+    /// `pwws`, `text-bugger`, `bert-attack`), taking the model's own prediction as the label.
+    /// `on_event` receives each step as JSON (`ranked`, `trying`, `kept`); returns the result.
+    pub fn attack(&self, text: &str, recipe: &str, target: &str, seed: u32, on_event: &js_sys::Function) -> Result<String, JsError> {
+        let recipe: Recipe = serde_json::from_value(serde_json::json!(recipe))
+            .map_err(|_| JsError::new(&format!("unknown recipe {recipe:?}: use text-fooler, pwws, text-bugger or bert-attack")))?;
+        let classifier = match target {
+            "dense" => self.dense.as_ref().ok_or_else(|| JsError::new("load a dense classifier first"))?,
+            "ticket" => self.ticket.as_ref().map(|(c, _)| c).ok_or_else(|| JsError::new("load a ticket first"))?,
+            other => return Err(JsError::new(&format!("unknown target {other:?}: use dense or ticket"))),
+        };
+        let mut victim = ClassifierVictim { model: &classifier.model, tokenizer: &classifier.tokenizer, device: self.device.clone(), batch_size: 32, forward_passes: 0 };
+        let first = rticket_core::attack::Victim::probabilities(&mut victim, &[text.trim().to_string()])?.remove(0);
+        let label = (0..first.len()).max_by(|&a, &b| first[a].total_cmp(&first[b])).unwrap_or(0);
+        let mut encoder = MeanPoolEncoder { model: &self.encoder, tokenizer: &self.similarity_tokenizer, device: self.device.clone(), batch_size: 32 };
+        let resources = Resources { neighbours: self.neighbours.as_ref(), wordnet: self.wordnet.as_ref(), masked_lm: None };
+        let mut forward = |event: AttackEvent| {
+            if let Ok(json) = serde_json::to_string(&event) {
+                let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&json));
+            }
+        };
+        let result = attack(text, label, &recipe.config(), &mut victim, Some(&mut encoder), resources, u64::from(seed), &mut forward)?;
+        let mut json = serde_json::to_value(&result).map_err(js_error)?;
+        json["recipe_name"] = serde_json::json!(recipe.config().name());
+        json["label_name"] = serde_json::json!(classifier.labels.get(label));
+        Ok(json.to_string())
+    }
+}
+
+impl Session {
+    fn tokenizer(&self, max_len: usize) -> Result<TextTokenizer, JsError> {
+        Ok(TextTokenizer::from_bytes(&self.tokenizer_json, max_len.min(self.config.max_position_embeddings))?)
+    }
+}
