@@ -9,6 +9,6 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER
   cargo test -p rticket-core --target wasm32-unknown-unknown --test native_and_wasm
 echo "[test] shared and web crates build for wasm32-unknown-unknown"
 cargo build -p rticket-core -p rticket-web --target wasm32-unknown-unknown
-echo "[test] the browser bundle builds (trunk, offline)"
-trunk build
+echo "[test] the page and the embedding example in headless Chromium (builds the bundle with trunk)"
+scripts/browser-test.sh
 echo "[test] all passed"

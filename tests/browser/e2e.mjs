@@ -46,9 +46,11 @@ const baseFlags = ["--headless=new", "--no-sandbox", "--disable-background-netwo
 const failures = [];
 const check = (ok, message) => { console.log(`${ok ? "ok  " : "FAIL"} ${message}`); if (!ok) failures.push(message); };
 
-async function run(label, flags, visit) {
+async function run(label, flags, visit, { noWebGpu = false } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "rticket-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", args: [...baseFlags, ...flags], headless: true });
+  // Without WebGPU: the API is removed before any page script runs, as in a browser without it.
+  if (noWebGpu) await context.addInitScript(() => { delete Navigator.prototype.gpu; delete WorkerNavigator.prototype?.gpu; });
   const page = await context.newPage();
   page.on("console", (m) => { if (m.type() === "error") console.log(`[${label} console] ${m.text()}`); });
   page.on("pageerror", (e) => console.log(`[${label} page error] ${e.message}`));
@@ -57,7 +59,7 @@ async function run(label, flags, visit) {
 
 const close = (a, b) => Math.abs(a - b) <= 1e-3;
 
-async function demo(label, flags) {
+async function demo(label, flags, noWebGpu) {
   await run(label, flags, async (page) => {
     const started = Date.now();
     await page.goto(`${origin}/index.html`);
@@ -66,6 +68,7 @@ async function demo(label, flags) {
     check(!error, `${label}: the page loaded without error (${((Date.now() - started) / 1000).toFixed(1)} s) ${error ?? ""}`);
     const backend = await page.textContent('[data-testid="backend"]');
     console.log(`${label}: backend: ${backend}`);
+    check(backend.includes(noWebGpu ? "WebGPU is not available" : "WebGPU is available"), `${label}: the page says whether WebGPU exists`);
     check(await page.textContent('[data-testid="base-check"]') !== null, `${label}: the ticket panel shows the base-model check`);
     await page.fill('[data-testid="input"]', expected.text);
     const t0 = Date.now();
@@ -84,11 +87,11 @@ async function demo(label, flags) {
     const log = await page.textContent('[data-testid="attack-log"]');
     check(["succeeded", "failed", "skipped"].includes(outcome) && log.length > 0, `${label}: the attack ran to the end (${outcome}; ${await page.textContent('[data-testid="queries"]')})`);
     await page.screenshot({ path: path.join(out, `${label}.png`), fullPage: true });
-  });
+  }, { noWebGpu });
 }
 
-await demo("webgpu", ["--enable-unsafe-webgpu"]);
-await demo("no-webgpu", ["--disable-features=WebGPU"]);
+await demo("webgpu", ["--enable-unsafe-webgpu"], false);
+await demo("no-webgpu", [], true);
 
 await run("embed", [], async (page) => {
   await page.goto(`${origin}/examples/embed.html?base=../assets/minilm/&ticket=../assets/ticket.safetensors`);
