@@ -29,6 +29,7 @@ export async function load(options) {
   };
   const loaded = await client.request("load", { urls });
   Object.assign(client, loaded);
+  client.webgpu = "gpu" in navigator; // as the page sees it
   return client;
 }
 

@@ -47,7 +47,7 @@ const handlers = {
       const wn = await Promise.all(["noun", "verb", "adj", "adv"].map((p) => fetchBytes(`${urls.wordnet}/data.${p}`, `WordNet data.${p}`, id)));
       session.load_wordnet(...wn);
     }
-    return { ticket, weights_sha256: session.weights_sha256, backend: "CPU (wasm32, burn flex backend)", webgpu: "gpu" in navigator };
+    return { ticket, weights_sha256: session.weights_sha256, backend: "CPU (wasm32, burn flex backend)" };
   },
   async ticketBytes({ bytes }) {
     return JSON.parse(session.load_ticket(new Uint8Array(bytes)));
