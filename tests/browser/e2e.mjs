@@ -8,10 +8,10 @@
 // Environment: DIST, ASSETS (the asset folder), TICKET, DENSE (files), EXPECTED (JSON with the
 // native results: {"text", "ticket": {label, probability}, "dense": {...}}), OUT (screenshots),
 // PLAYWRIGHT (path of the playwright-core module).
-import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
+import { CHROMIUM_FLAGS, serve } from "./serve.mjs";
 
 const env = (k) => { if (!process.env[k]) throw new Error(`set ${k}`); return process.env[k]; };
 const require = createRequire(import.meta.url);
@@ -20,35 +20,19 @@ const expected = JSON.parse(fs.readFileSync(env("EXPECTED"), "utf8"));
 const out = env("OUT");
 fs.mkdirSync(out, { recursive: true });
 
-const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
-const routes = [
+const server = await serve([
   ["/assets/ticket.safetensors", env("TICKET")],
   ["/assets/classifier.safetensors", env("DENSE")],
   ["/assets/", env("ASSETS") + "/"],
   ["/", env("DIST") + "/"],
-];
-const server = http.createServer((req, res) => {
-  const url = decodeURIComponent(new URL(req.url, "http://x").pathname);
-  const [prefix, target] = routes.find(([p]) => url === p || (p.endsWith("/") && url.startsWith(p)));
-  let file = prefix.endsWith("/") ? path.join(target, url.slice(prefix.length)) : target;
-  if (file.endsWith("/")) file += "index.html";
-  fs.stat(file, (err, st) => {
-    if (err || !st.isFile()) { res.writeHead(404); res.end("not found"); return; }
-    res.writeHead(200, { "content-type": types[path.extname(file)] ?? "application/octet-stream", "content-length": st.size });
-    fs.createReadStream(file).pipe(res);
-  });
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
-
-const baseFlags = ["--headless=new", "--no-sandbox", "--disable-background-networking", "--disable-component-update",
-  "--disable-sync", "--no-first-run", "--disable-quic"];
+]);
+const origin = server.origin;
 const failures = [];
 const check = (ok, message) => { console.log(`${ok ? "ok  " : "FAIL"} ${message}`); if (!ok) failures.push(message); };
 
 async function run(label, flags, visit, { noWebGpu = false } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "rticket-chromium-"));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", args: [...baseFlags, ...flags], headless: true });
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...flags], headless: true });
   // Without WebGPU: the API is removed before any page script runs, as in a browser without it.
   if (noWebGpu) await context.addInitScript(() => { delete Navigator.prototype.gpu; delete WorkerNavigator.prototype?.gpu; });
   const page = await context.newPage();
