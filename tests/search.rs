@@ -102,3 +102,24 @@ fn search_then_draw_at_several_sparsities_then_retrain_from_the_command_line() {
     ]);
     assert!(!ok && stderr.contains("load the base model the ticket names"), "{stderr}");
 }
+
+#[test]
+fn the_adversary_also_trains_every_weight_for_freelb() {
+    // FreeLB fine-tuning: no gates, the embeddings and all weights trainable, K passes whose
+    // gradients accumulate (each pass looks the embeddings up afresh).
+    let model_dir = tiny_model_dir("freelb");
+    let files = rticket::model_files::ModelFiles::open(model_dir.path()).unwrap();
+    let device = cpu().autodiff();
+    device.seed(3);
+    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let model = files.classifier(&config, &device).unwrap();
+    let tokenizer = files.tokenizer(32).unwrap();
+    let input = EncoderInput::new(&tokenizer.encode_batch(&["a gripping film", "tedious and long"]).unwrap(), &device);
+    let targets = Tensor::<1, Int>::from_data(TensorData::new(vec![1i64, 0], [2]), &device);
+    let objective = ObjectiveConfig { adversarial: Some(AdversarialConfig { steps: 3, ..AdversarialConfig::default() }), l0: None };
+    let out = task_gradients(&objective, &model, &input, targets, &ParamIds::of(&model));
+    assert_eq!(out.iterate_losses.len(), 3);
+    assert!(out.grads.get::<2>(model.bert.embeddings.word_embeddings.id).is_some(), "the word embeddings got no gradient");
+    assert!(out.grads.get::<2>(model.bert.layers[1].value.weight.id).is_some(), "an encoder weight got no gradient");
+    assert!(out.grads.get::<2>(model.classifier.weight.id).is_some(), "the head got no gradient");
+}

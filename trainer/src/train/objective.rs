@@ -115,19 +115,22 @@ fn adversarial_gradients(
     trainable: &ParamIds,
 ) -> TaskGradients {
     let k = adversary.steps.max(1);
-    let words = model.bert.embeddings.words(input.input_ids.clone()); // [b, s, h]
-    let [batch, seq, hidden] = words.dims();
+    // Looked up afresh in every iteration: with trainable embeddings (FreeLB fine-tuning) each
+    // backward pass consumes the lookup's graph, and burn does not retain graphs.
+    let words = || model.bert.embeddings.words(input.input_ids.clone()); // [b, s, h]
+    let [batch, seq] = input.attention_mask.dims();
+    let hidden = model.bert.embeddings.word_embeddings.val().dims()[1];
     let mask = input.attention_mask.clone().reshape([batch, seq, 1]);
     let lengths = input.attention_mask.clone().sum_dim(1).reshape([batch, 1, 1]);
     let scale = (lengths * hidden as f64).sqrt().recip() * adversary.init_magnitude;
-    let mut delta = (words.random_like(Distribution::Uniform(-1.0, 1.0)) * mask.clone() * scale).detach();
+    let mut delta = (Tensor::<3>::random([batch, seq, hidden], Distribution::Uniform(-1.0, 1.0), &mask.device()) * mask.clone() * scale).detach();
 
     let mut grads = GradientsParams::new();
     let mut iterate_losses = Vec::with_capacity(k);
     let mut first_logits = None;
     for t in 0..k {
         let delta_leaf = delta.clone().require_grad();
-        let logits = model.forward_words(words.clone() + delta_leaf.clone(), input);
+        let logits = model.forward_words(words() + delta_leaf.clone(), input);
         let loss = cross_entropy(logits.clone(), targets.clone()) / k as f64;
         iterate_losses.push(loss.clone().into_scalar::<f32>() as f64 * k as f64);
         first_logits.get_or_insert(logits.detach());
