@@ -136,6 +136,17 @@ impl BertModel {
         }
         self
     }
+
+    /// Like [`Self::with_masks`], but multiplied into the weights once (inference only: the
+    /// pruned weights would come back if such a model were trained).
+    pub fn with_masks_applied(mut self, masks: Vec<Tensor<2>>) -> Self {
+        let dense = self.dense_layers_mut();
+        assert_eq!(dense.len(), masks.len(), "one mask per gated matrix");
+        for (dense, mask) in dense.into_iter().zip(masks) {
+            *dense = dense.clone().with_mask_applied(mask);
+        }
+        self
+    }
 }
 
 /// The first token's representation.

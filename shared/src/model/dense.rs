@@ -58,6 +58,16 @@ impl Dense {
         self
     }
 
+    /// Multiplies a fixed 0/1 mask into the weight once, for inference: the same outputs as
+    /// [`Self::with_mask`] without a `W * m` product in every forward pass.
+    pub fn with_mask_applied(mut self, mask: Tensor<2>) -> Self {
+        assert_eq!(mask.dims(), self.shape(), "mask shape must match the weight");
+        self.weight = Param::from_tensor(self.weight.val() * mask);
+        self.mask = None;
+        self.gate = None;
+        self
+    }
+
     /// The weight as the forward pass sees it: `W * z` under a gate, `W * m` under a mask.
     pub fn effective_weight(&self) -> Tensor<2> {
         let mut weight = self.weight.val();

@@ -350,8 +350,8 @@ impl Ticket {
         Ok(())
     }
 
-    /// The sparse classifier: the base weights (checked by hash), or the ticket's own
-    /// retrained values, with the masks fixed and the ticket's head.
+    /// The sparse classifier for inference: the base weights (checked by hash), or the
+    /// ticket's own retrained values, with the masks multiplied in and the ticket's head.
     pub fn classifier(&self, base: &Weights, base_sha256: &str, device: &Device) -> Result<SequenceClassifier, TicketError> {
         self.check_base(base_sha256)?;
         let config = &self.meta.classifier;
@@ -370,7 +370,8 @@ impl Ticket {
         for (mask, [out, inp]) in self.masks.iter().zip(&self.meta.shapes) {
             masks.push(mask_from_hf_order(&unpack_bits(mask, out * inp), [*inp, *out], device));
         }
-        model.bert = model.bert.with_masks(masks);
+        // An inference model: the masks are multiplied into the weights once.
+        model.bert = model.bert.with_masks_applied(masks);
         let (labels, hidden) = (config.labels.len(), config.bert.hidden_size);
         let head_bytes = safetensors::serialize(
             [
