@@ -71,6 +71,20 @@ async function demo(label, flags, noWebGpu) {
     const log = await page.textContent('[data-testid="attack-log"]');
     check(["succeeded", "failed", "skipped"].includes(outcome) && log.length > 0, `${label}: the attack ran to the end (${outcome}; ${await page.textContent('[data-testid="queries"]')})`);
     await page.screenshot({ path: path.join(out, `${label}.png`), fullPage: true });
+    if (noWebGpu) return;
+    // A bad local ticket gets the reader's message in the page, and the loaded one stays.
+    const good = fs.readFileSync(env("TICKET"));
+    const cases = [
+      ["truncated.safetensors", good.subarray(0, Math.floor(good.length / 2)), "corrupt or truncated"],
+      ["not-a-ticket.safetensors", Buffer.from("hello, I am not a ticket"), "corrupt or truncated"],
+    ];
+    for (const [name, buffer, message] of cases) {
+      await page.setInputFiles('[data-testid="ticket-file"]', { name, mimeType: "application/octet-stream", buffer });
+      await page.waitForFunction((n) => document.querySelector('[data-testid="error"]').textContent.startsWith(n), name);
+      const shown = await page.textContent('[data-testid="error"]');
+      check(shown.includes(message), `${label}: a bad ticket file is refused with a clear message: "${shown}"`);
+    }
+    check((await page.textContent('[data-testid="sparsity"]')) === "30.0%", `${label}: the loaded ticket stays after a refused file`);
   }, { noWebGpu });
 }
 
