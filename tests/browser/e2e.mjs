@@ -72,6 +72,11 @@ async function demo(label, flags, noWebGpu) {
     check(["succeeded", "failed", "skipped"].includes(outcome) && log.length > 0, `${label}: the attack ran to the end (${outcome}; ${await page.textContent('[data-testid="queries"]')})`);
     await page.screenshot({ path: path.join(out, `${label}.png`), fullPage: true });
     if (noWebGpu) return;
+    // A second visit loads every file from the Cache API.
+    check(await page.getAttribute('[data-testid="status"]', "data-from-cache") === "false", `${label}: the first visit downloads`);
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('[data-testid="status"]')?.textContent === "Ready.", null, { timeout: 600_000 });
+    check(await page.getAttribute('[data-testid="status"]', "data-from-cache") === "true", `${label}: a second visit loads every file from the Cache API`);
     // A bad local ticket gets the reader's message in the page, and the loaded one stays.
     const good = fs.readFileSync(env("TICKET"));
     const cases = [
