@@ -11,9 +11,13 @@ WORK="$OUT/work"
 rm -rf "$WORK" && mkdir -p "$WORK"
 rticket() { cargo run -q -p rticket -- --device cpu "$@"; }
 
-for f in minilm/model.safetensors neighbours.safetensors wordnet/data.noun; do
-  [ -f "$ASSETS/$f" ] || { echo "missing $ASSETS/$f: run scripts/setup.sh (and rticket neighbours)" >&2; exit 1; }
+for f in minilm/model.safetensors wordnet/data.noun; do
+  [ -f "$ASSETS/$f" ] || { echo "missing $ASSETS/$f: run scripts/setup.sh" >&2; exit 1; }
 done
+if [ ! -f "$ASSETS/neighbours.safetensors" ]; then
+  echo "[browser] the attacks' neighbour table (once, ~30 s)"
+  rticket neighbours --out "$ASSETS/neighbours.safetensors"
+fi
 echo "[browser] a dense classifier and a mask-only ticket (small samples: minutes, not a benchmark)"
 rticket finetune --preset quick --train-limit 256 --out "$WORK/finetune" > /dev/null
 rticket search --mode mask-only --train-limit 256 --out "$WORK/search" > /dev/null
