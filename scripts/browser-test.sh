@@ -9,7 +9,11 @@ ASSETS="${RTICKET_ASSETS:-$PWD/assets}"
 OUT="${CARGO_TARGET_DIR:-$PWD/target}/browser-test"
 WORK="$OUT/work"
 rm -rf "$WORK" && mkdir -p "$WORK"
-rticket() { cargo run -q -p rticket -- --device cpu "$@"; }
+# The trainer as `cargo test --workspace` builds it: `cargo run -p rticket` alone would resolve
+# other features for the shared dependencies and build burn a second time.
+cargo build -q --workspace --all-targets
+BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/rticket"
+rticket() { "$BIN" --device cpu "$@"; }
 
 for f in minilm/model.safetensors wordnet/data.noun; do
   [ -f "$ASSETS/$f" ] || { echo "missing $ASSETS/$f: run scripts/setup.sh" >&2; exit 1; }
