@@ -34,7 +34,7 @@ async function run(label, flags, visit, { noWebGpu = false } = {}) {
   const userDataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "rticket-chromium-"));
   const context = await chromium.launchPersistentContext(userDataDir, { executablePath: "/usr/bin/chromium", args: [...CHROMIUM_FLAGS, ...flags], headless: true });
   // Without WebGPU: the API is removed before any page script runs, as in a browser without it.
-  if (noWebGpu) await context.addInitScript(() => { delete Navigator.prototype.gpu; delete WorkerNavigator.prototype?.gpu; });
+  if (noWebGpu) await context.addInitScript(() => { delete Navigator.prototype.gpu; });
   const page = await context.newPage();
   page.on("console", (m) => { if (m.type() === "error") console.log(`[${label} console] ${m.text()}`); });
   page.on("pageerror", (e) => console.log(`[${label} page error] ${e.message}`));
