@@ -4,9 +4,11 @@
 setup:
 	scripts/setup.sh
 
-# The main job on the embedded default (MiniLM + MR), quick preset.
+# The main job on the embedded default (MiniLM + MR), quick preset. Built as `make test` builds
+# it (cargo run -p rticket alone resolves other dependency features and would build burn twice).
 run: setup
-	cargo run -p rticket -- pipeline --preset quick
+	cargo build --workspace --all-targets
+	"$${CARGO_TARGET_DIR:-target}/debug/rticket" pipeline --preset quick
 
 # Every test: unit and integration tests on the real assets, and the wasm32 build.
 test: setup
