@@ -288,10 +288,7 @@ impl Ticket {
             }
             if let Some(dtype) = value_dtype {
                 let key = format!("values.{name}");
-                values.push(match dtype {
-                    ValueDtype::F32 => f32_values(&raw(&tensors, &key, Dtype::F32, &[kept])?),
-                    ValueDtype::F16 => f16_values(&raw(&tensors, &key, Dtype::F16, &[kept])?),
-                });
+                values.push(decode(&raw(&tensors, &key, safetensors_dtype(dtype), &[kept])?, dtype));
             }
             kept_total += kept;
             total += n;
@@ -306,21 +303,14 @@ impl Ticket {
             f32_values(&raw(&tensors, "classifier.bias", Dtype::F32, &[labels])?),
         );
         let mut rest = Vec::new();
-        if value_dtype.is_some() {
-            let expected = match value_dtype {
-                Some(ValueDtype::F16) => Dtype::F16,
-                _ => Dtype::F32,
-            };
+        if let Some(dtype) = value_dtype {
+            let expected = safetensors_dtype(dtype);
             for (name, view) in tensors.tensors() {
                 if name.starts_with("bert.") {
                     if view.dtype() != expected {
                         return Err(bad(&name, format!("dtype {:?}, expected {expected:?}", view.dtype())));
                     }
-                    let values = match expected {
-                        Dtype::F16 => f16_values(view.data()),
-                        _ => f32_values(view.data()),
-                    };
-                    rest.push((name.clone(), view.shape().to_vec(), values));
+                    rest.push((name.clone(), view.shape().to_vec(), decode(view.data(), dtype)));
                 }
             }
             rest.sort_by(|a, b| a.0.cmp(&b.0));
@@ -443,11 +433,28 @@ fn f16_values(bytes: &[u8]) -> Vec<f32> {
     bytes.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()
 }
 
+/// The safetensors dtype values of this precision are stored as.
+fn safetensors_dtype(dtype: ValueDtype) -> Dtype {
+    match dtype {
+        ValueDtype::F32 => Dtype::F32,
+        ValueDtype::F16 => Dtype::F16,
+    }
+}
+
 /// Values in the given precision, as safetensors bytes.
 fn encode(values: &[f32], dtype: ValueDtype) -> (Dtype, Vec<u8>) {
+    let bytes = match dtype {
+        ValueDtype::F32 => f32_bytes(values),
+        ValueDtype::F16 => values.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect(),
+    };
+    (safetensors_dtype(dtype), bytes)
+}
+
+/// The inverse of [`encode`]: stored bytes of this precision, widened to f32.
+fn decode(bytes: &[u8], dtype: ValueDtype) -> Vec<f32> {
     match dtype {
-        ValueDtype::F32 => (Dtype::F32, f32_bytes(values)),
-        ValueDtype::F16 => (Dtype::F16, values.iter().flat_map(|x| half::f16::from_f32(*x).to_le_bytes()).collect()),
+        ValueDtype::F32 => f32_values(bytes),
+        ValueDtype::F16 => f16_values(bytes),
     }
 }
 

@@ -150,14 +150,14 @@ fn robustness(
     use rticket_core::ticket::Ticket;
 
     let files = crate::model_files::ModelFiles::open(&base.model_dir)?;
+    let wordnet = crate::resources::load_wordnet(None)?;
     let table_path = crate::resources::default_neighbours_path();
     if !table_path.exists() {
         eprintln!("building the neighbour table {}", table_path.display());
-        let table = crate::commands::build_neighbours(&files, &crate::resources::load_wordnet(None)?, 50, device)?;
+        let table = crate::commands::build_neighbours(&files, &wordnet, 50, device)?;
         std::fs::write(&table_path, table.to_bytes()?)?;
     }
     let neighbours = crate::resources::load_neighbours(&table_path, &files.weights_sha256())?;
-    let wordnet = crate::resources::load_wordnet(None)?;
     let tokenizer = files.tokenizer(base.max_len)?;
     let encoder = files.encoder(device)?;
     let (_, split) = base.split()?;

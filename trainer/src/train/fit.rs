@@ -10,7 +10,7 @@ use anyhow::{Context, Result, bail};
 use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use rticket_core::model::EncoderInput;
+use rticket_core::model::{EncoderInput, read_rows};
 use rticket_core::{SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -136,13 +136,7 @@ pub fn fit(
                 density_sum += density * labels.len() as f64;
             }
 
-            let logits = out.logits.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            let width = logits.len() / labels.len();
-            correct += labels
-                .iter()
-                .enumerate()
-                .filter(|&(row, &label)| argmax(&logits[row * width..(row + 1) * width]) == label as usize)
-                .count();
+            correct += read_rows(out.logits)?.iter().zip(&labels).filter(|&(row, &label)| argmax(row) == label as usize).count();
             seen += labels.len();
             loss_sum += out.loss * labels.len() as f64;
             state.step += 1;
