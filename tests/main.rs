@@ -8,4 +8,5 @@ mod encoder;
 mod attacks;
 mod search;
 mod tickets;
+mod report;
 mod training;

@@ -42,6 +42,10 @@ pub enum Command {
     Neighbours(NeighboursArgs),
     /// Measure encode or search-step throughput (and peak memory) on the chosen device.
     Bench(BenchArgs),
+    /// Run the experiments of the paper's tables over several seeds (resumable), recording each in results/data.
+    Reproduce(ReproduceArgs),
+    /// Write results/README.md and its plots from the records in results/data.
+    Report(ReportArgs),
     /// List the wgpu adapters and say which device `--device auto` picks.
     Devices,
 }
@@ -200,6 +204,50 @@ pub struct PipelineArgs {
     /// Output folder [default: runs/pipeline-<preset>-<unix time>].
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReproduceArgs {
+    /// The base model.
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// Scale of every stage (the same presets as `pipeline`).
+    #[arg(long, value_enum, default_value = "quick")]
+    pub preset: Preset,
+    /// Training seeds; each gives one full set of models.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3")]
+    pub seeds: Vec<u64>,
+    /// Sparsity of the MR tables.
+    #[arg(long, default_value_t = 0.3)]
+    pub sparsity: f64,
+    /// Sparsity of the movie-review documents' tickets (PAPER.md: 20% for IMDB).
+    #[arg(long, default_value_t = 0.2)]
+    pub document_sparsity: f64,
+    /// Extra sparsities for the plots (first seed only).
+    #[arg(long, value_delimiter = ',', default_value = "0.5,0.7")]
+    pub sweep: Vec<f64>,
+    /// Test sentences attacked by PWWS, TextBugger and BERT-Attack (TextFooler attacks the whole split).
+    #[arg(long, default_value_t = 100)]
+    pub recipe_examples: usize,
+    /// Which parts to run, in this order.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "core,sweep,recipes,documents")]
+    pub phases: Vec<crate::reproduce::Phase>,
+    /// Stage folders (checkpoints, tickets, per-example attack logs).
+    #[arg(long, default_value = "runs/reproduce")]
+    pub work: PathBuf,
+    /// The report folder: records go to <results>/data, the report to <results>/README.md.
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The report folder (records in <results>/data).
+    #[arg(long, default_value = "results")]
+    pub results: PathBuf,
+    /// Only check that README.md and the plots match the records; change nothing.
+    #[arg(long)]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

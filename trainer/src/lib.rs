@@ -7,6 +7,8 @@ pub mod data;
 pub mod device;
 pub mod model_files;
 pub mod outputs;
+pub mod report;
+pub mod reproduce;
 pub mod resources;
 pub mod stages;
 pub mod train;

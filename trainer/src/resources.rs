@@ -1,11 +1,13 @@
-//! Loading the attacks' word resources from the assets folder.
+//! Loading the attacks' word resources from the assets folder, and the kit every attack run needs.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use rticket_core::attack::{NeighbourTable, Pos, WordNet};
+use burn::tensor::Device;
+use rticket_core::BertModel;
+use rticket_core::attack::{NeighbourTable, Pos, Resources, WordNet};
 
-use crate::model_files::{assets_dir, read};
+use crate::model_files::{ModelFiles, assets_dir, read};
 
 /// WordNet from its `data.*` files in `dir` (default `assets/wordnet`).
 pub fn load_wordnet(dir: Option<&Path>) -> Result<WordNet> {
@@ -37,4 +39,36 @@ pub fn load_neighbours(path: &Path, weights_sha256: &str) -> Result<NeighbourTab
         );
     }
     Ok(table)
+}
+
+/// What every attack run loads besides its victim: the base model's files, its encoder (the
+/// similarity model), WordNet and the neighbour table (built once, from the base model, when
+/// the default table is missing).
+pub struct AttackKit {
+    pub files: ModelFiles,
+    pub encoder: BertModel,
+    pub wordnet: WordNet,
+    pub neighbours: NeighbourTable,
+}
+
+impl AttackKit {
+    /// Loads the kit for the base model in `model_dir`; `neighbours` overrides the default table.
+    pub fn load(model_dir: &Path, neighbours: Option<&Path>, device: &Device) -> Result<Self> {
+        let files = ModelFiles::open(model_dir)?;
+        let wordnet = load_wordnet(None)?;
+        let table_path = neighbours.map(Path::to_path_buf).unwrap_or_else(default_neighbours_path);
+        if neighbours.is_none() && !table_path.exists() {
+            eprintln!("building the neighbour table {}", table_path.display());
+            let table = crate::commands::build_neighbours(&files, &wordnet, 50, device)?;
+            std::fs::write(&table_path, table.to_bytes()?).with_context(|| format!("writing {}", table_path.display()))?;
+        }
+        let neighbours = load_neighbours(&table_path, &files.weights_sha256())?;
+        let encoder = files.encoder(device)?;
+        Ok(Self { files, encoder, wordnet, neighbours })
+    }
+
+    /// The word resources, without a masked language model.
+    pub fn resources(&self) -> Resources<'_> {
+        Resources { neighbours: Some(&self.neighbours), wordnet: Some(&self.wordnet), masked_lm: None }
+    }
 }

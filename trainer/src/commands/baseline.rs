@@ -10,7 +10,7 @@ use crate::model_files::{ModelFiles, read};
 use crate::outputs::RunDir;
 use crate::stages::{
     DrawnTicket, SearchMode, draw_tickets, export_ticket, imp_masks, random_masks, run_finetune, run_retrain,
-    run_search, scores_from_file, scores_path, search_fit,
+    run_search, scores_from_file, scores_path, search_settings,
 };
 use crate::train::AdversarialConfig;
 
@@ -41,9 +41,7 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
         BaselineKind::NoAdversary => {
             // Ablation: the paper's search without the adversarial loss.
             let finetune = run_finetune(&settings, &out.join("finetune"), args.stage.resume, dev, name)?;
-            let mut search = settings.clone();
-            search.fit = search_fit(args.stage.preset, SearchMode::Paper, false);
-            search.fit.seed = settings.fit.seed;
+            let search = search_settings(&settings, SearchMode::Paper, false);
             let start = finetune.outputs[0].clone();
             run_search(&search, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), &out.join("search"), args.stage.resume, dev, name)?;
             let model = files.classifier(&crate::stages::StageContext::classifier_config_for(&files, &settings)?, dev)?;

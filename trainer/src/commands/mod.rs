@@ -48,6 +48,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Search(args) => search::run(args, cli.device),
         Command::Draw(args) => draw::run(args, cli.device),
         Command::Retrain(args) => retrain::run(args, cli.device),
+        Command::Reproduce(args) => crate::reproduce::run(args, cli.device),
+        Command::Report(args) => crate::report::run(&args),
     }
 }
 

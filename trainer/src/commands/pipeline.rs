@@ -17,7 +17,7 @@ use crate::model_files::read;
 use crate::outputs::RunDir;
 use crate::stages::{
     SearchMode, StageContext, StageSettings, StageSummary, TicketReport, draw_tickets, export_draws, export_ticket,
-    run_finetune, run_retrain, run_search, scores_from_file, scores_path, search_fit,
+    run_finetune, run_retrain, run_search, scores_from_file, scores_path, search_settings,
 };
 
 pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
@@ -38,14 +38,8 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     let finetuned = out.join("finetune").join("classifier.safetensors");
 
     // Stage 2: robust mask search on the frozen fine-tuned model.
-    let mut search_settings = base.clone();
-    search_settings.fit = search_fit(args.stage.preset, SearchMode::Paper, true);
-    search_settings.fit.seed = base.fit.seed;
-    if args.stage.preset == crate::cli::Preset::Quick {
-        // The adversary costs K passes per batch: half the sample keeps the quick run short.
-        search_settings.train_limit = Some(search_settings.train_limit.map_or(512, |l| l.min(512)));
-    }
-    let search = run_search(&search_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.stage.resume, dev, name)?;
+    let paper_settings = search_settings(&base, SearchMode::Paper, true);
+    let search = run_search(&paper_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.stage.resume, dev, name)?;
 
     // Stage 3: draw, retrain on the pre-trained weights, export.
     let (retrain_ctx, retrain, robust_ticket) = {
@@ -54,16 +48,14 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
         let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
         let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
         let (ctx, summary, best) = run_retrain(&base, &drawn.masks, false, &out.join("retrain"), args.stage.resume, dev, name)?;
-        let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": search_settings.fit, "retrain": base.fit });
+        let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": paper_settings.fit, "retrain": base.fit });
         let report = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
         (ctx, summary, report)
     };
     drop(retrain_ctx);
 
     // Mask-only: search on the pre-trained weights with a trainable head; the ticket is masks + head.
-    let mut mask_only_settings = search_settings.clone();
-    mask_only_settings.fit = search_fit(args.stage.preset, SearchMode::MaskOnly, true);
-    mask_only_settings.fit.seed = base.fit.seed;
+    let mask_only_settings = search_settings(&base, SearchMode::MaskOnly, true);
     let mask_only_dir = out.join("search-mask-only");
     let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, &gates, &mask_only_dir, args.stage.resume, dev, name)?;
     let mask_only_ticket = {
@@ -146,20 +138,12 @@ fn robustness(
     mask_only_ticket: &std::path::Path,
     device: &burn::tensor::Device,
 ) -> Result<(String, serde_json::Value)> {
-    use rticket_core::attack::{Recipe, Resources};
+    use rticket_core::attack::Recipe;
     use rticket_core::ticket::Ticket;
 
-    let files = crate::model_files::ModelFiles::open(&base.model_dir)?;
-    let wordnet = crate::resources::load_wordnet(None)?;
-    let table_path = crate::resources::default_neighbours_path();
-    if !table_path.exists() {
-        eprintln!("building the neighbour table {}", table_path.display());
-        let table = crate::commands::build_neighbours(&files, &wordnet, 50, device)?;
-        std::fs::write(&table_path, table.to_bytes()?)?;
-    }
-    let neighbours = crate::resources::load_neighbours(&table_path, &files.weights_sha256())?;
+    let kit = crate::resources::AttackKit::load(&base.model_dir, None, device)?;
+    let files = &kit.files;
     let tokenizer = files.tokenizer(base.max_len)?;
-    let encoder = files.encoder(device)?;
     let (_, split) = base.split()?;
     let (examples, recipes): (Vec<_>, Vec<Recipe>) = match args.stage.preset {
         crate::cli::Preset::Quick => (split.test.into_iter().take(50).collect(), vec![Recipe::TextFooler]),
@@ -181,8 +165,8 @@ fn robustness(
         let setup = crate::stages::AttackSetup {
             victim: model,
             tokenizer: &tokenizer,
-            encoder: &encoder,
-            resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet), masked_lm: None },
+            encoder: &kit.encoder,
+            resources: kit.resources(),
             device: device.clone(),
             batch_size: 64,
         };

@@ -4,13 +4,14 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rticket_core::SequenceClassifier;
 use rticket_core::mask::draw_global;
 use rticket_core::model::to_hf_order;
+use rticket_core::ticket::{pack_bits, unpack_bits};
 
 use super::{StageSettings, StageSummary, run_retrain};
 
@@ -51,7 +52,9 @@ fn magnitudes(model: &SequenceClassifier, masks: &[Vec<bool>]) -> Result<Vec<Vec
 }
 
 /// Runs IMP to `target` sparsity: train under the current mask from the pre-trained weights,
-/// prune by global magnitude, rewind; each round in `out/round-<r>`. Returns the final masks.
+/// prune by global magnitude, rewind; each round in `out/round-<r>`, which keeps the round's
+/// pruned masks (`pruned-masks.bin`, bit-packed) so that a resumed run skips finished rounds.
+/// Returns the final masks.
 pub fn imp_masks(
     settings: &StageSettings,
     shapes: &[[usize; 2]],
@@ -64,14 +67,48 @@ pub fn imp_masks(
     let mut masks: Vec<Vec<bool>> = shapes.iter().map(|[o, i]| vec![true; o * i]).collect();
     let mut rounds = Vec::new();
     for (round, sparsity) in imp_schedule(target).into_iter().enumerate() {
-        let (_, summary, trained) = run_retrain(settings, &masks, false, &out.join(format!("round-{round}")), resume, device, device_name)?;
+        let dir = out.join(format!("round-{round}"));
+        let saved = dir.join(PRUNED_MASKS);
+        if resume && saved.exists() {
+            masks = read_masks(&saved, shapes)?;
+            let summary = std::fs::read(dir.join("metrics.json")).context("a finished IMP round lost its metrics.json")?;
+            rounds.push(serde_json::from_slice(&summary)?);
+            continue;
+        }
+        let (_, summary, trained) = run_retrain(settings, &masks, false, &dir, resume, device, device_name)?;
         let scores = magnitudes(&trained, &masks)?;
         let slices: Vec<&[f32]> = scores.iter().map(Vec::as_slice).collect();
         masks = draw_global(&slices, sparsity);
+        let packed: Vec<u8> = masks.iter().flat_map(|m| pack_bits(m)).collect();
+        crate::outputs::RunDir { path: dir.clone() }.write(PRUNED_MASKS, &packed)?;
+        // The round's checkpoint is not needed once its masks are saved (hundreds of MB).
+        let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
         eprintln!("IMP round {round}: trained at the previous mask, pruned to {:.1}%", 100.0 * sparsity);
         rounds.push(summary);
     }
     Ok((masks, rounds))
+}
+
+/// File name of an IMP round's pruned masks.
+const PRUNED_MASKS: &str = "pruned-masks.bin";
+
+/// Reads masks written by [`imp_masks`] (each matrix bit-packed on its own, in order).
+fn read_masks(path: &Path, shapes: &[[usize; 2]]) -> Result<Vec<Vec<bool>>> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let expected: usize = shapes.iter().map(|[o, i]| (o * i).div_ceil(8)).sum();
+    if bytes.len() != expected {
+        bail!("{} holds {} bytes, not the {expected} of these masks: delete its round folder to redo the round", path.display(), bytes.len());
+    }
+    let mut offset = 0;
+    Ok(shapes
+        .iter()
+        .map(|[o, i]| {
+            let n = (o * i).div_ceil(8);
+            let mask = unpack_bits(&bytes[offset..offset + n], o * i);
+            offset += n;
+            mask
+        })
+        .collect())
 }
 
 #[cfg(test)]

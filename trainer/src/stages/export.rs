@@ -47,29 +47,37 @@ pub fn export_ticket(
     ticket.meta.metrics = serde_json::json!({ "dev": dev, "test": test });
     let bytes = ticket.to_bytes()?;
     let path = ctx.run.write(name, &bytes)?;
-    let gated_weights = ticket.gated_weights();
-    // Measured on the written file: the bytes of its mask tensors.
-    let stored = safetensors::SafeTensors::deserialize(&bytes)?;
-    let mask_bits: usize = stored.tensors().iter().filter(|(n, _)| n.starts_with("mask.")).map(|(_, v)| v.data().len() * 8).sum();
-    let entropy_bits: f64 = ticket
-        .meta
-        .shapes
-        .iter()
-        .zip(&ticket.meta.density)
-        .map(|([o, i], d)| (o * i) as f64 * binary_entropy(*d))
-        .sum();
-    Ok(TicketReport {
-        path,
-        sparsity: ticket.meta.sparsity,
-        values,
-        mask_encoding,
-        dev,
-        test,
-        file_bytes: bytes.len(),
-        gated_weights,
-        mask_bits_per_weight: mask_bits as f64 / gated_weights as f64,
-        entropy_bits_per_weight: entropy_bits / gated_weights as f64,
-    })
+    TicketReport::measure(&ticket, &bytes, &path)
+}
+
+impl TicketReport {
+    /// The numbers of a ticket as written to `path` (`bytes`), with the dev/test metrics it records.
+    pub fn measure(ticket: &Ticket, bytes: &[u8], path: &std::path::Path) -> Result<Self> {
+        let gated_weights = ticket.gated_weights();
+        // Measured on the written file: the bytes of its mask tensors.
+        let stored = safetensors::SafeTensors::deserialize(bytes)?;
+        let mask_bits: usize = stored.tensors().iter().filter(|(n, _)| n.starts_with("mask.")).map(|(_, v)| v.data().len() * 8).sum();
+        let entropy_bits: f64 = ticket
+            .meta
+            .shapes
+            .iter()
+            .zip(&ticket.meta.density)
+            .map(|([o, i], d)| (o * i) as f64 * binary_entropy(*d))
+            .sum();
+        let evaluation = |split: &str| serde_json::from_value(ticket.meta.metrics[split].clone());
+        Ok(Self {
+            path: path.to_path_buf(),
+            sparsity: ticket.meta.sparsity,
+            values: ticket.values.as_ref().map(|(dtype, _)| *dtype),
+            mask_encoding: ticket.mask_encoding,
+            dev: evaluation("dev")?,
+            test: evaluation("test")?,
+            file_bytes: bytes.len(),
+            gated_weights,
+            mask_bits_per_weight: mask_bits as f64 / gated_weights as f64,
+            entropy_bits_per_weight: entropy_bits / gated_weights as f64,
+        })
+    }
 }
 
 /// H(p) in bits.

@@ -15,7 +15,7 @@ use crate::data::Example;
 use crate::train::progress_bar;
 
 /// One recipe's numbers on one model.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AttackSummary {
     pub recipe: Recipe,
     pub recipe_name: String,

@@ -51,6 +51,19 @@ pub fn search_fit(preset: Preset, mode: SearchMode, adversarial: bool) -> FitCon
     fit
 }
 
+/// A search stage's settings, derived from the fine-tuning settings `base` (same data, seed
+/// and lengths). The quick preset searches on half its sample: the adversary costs K passes
+/// per batch.
+pub fn search_settings(base: &StageSettings, mode: SearchMode, adversarial: bool) -> StageSettings {
+    let mut settings = base.clone();
+    settings.fit = search_fit(base.preset, mode, adversarial);
+    settings.fit.seed = base.fit.seed;
+    if base.preset == Preset::Quick {
+        settings.train_limit = Some(settings.train_limit.map_or(512, |l| l.min(512)));
+    }
+    settings
+}
+
 /// Runs the search. `start` is the fine-tuned classifier for `paper` mode. Writes
 /// `scores.safetensors`: the gate scores (log_alpha) of the last epoch, one `scores.<name>`
 /// per gated matrix in HF `[out, in]` layout, plus the head.

@@ -1,0 +1,114 @@
+//! The reproduction report: the committed `results/README.md` and plots follow from the
+//! committed records, and the report really is computed from records (change one and it
+//! changes; means, spreads and the verdict come out of the numbers).
+
+use std::path::{Path, PathBuf};
+
+use rticket::cli::Preset;
+use rticket::data::DatasetName;
+use rticket::reproduce::{AttackRecord, ModelRecord, Phase, Plan, StageTime, TicketRecord};
+use rticket::stages::AttackSummary;
+use rticket_core::attack::Recipe;
+
+use crate::common::TempDir;
+
+#[test]
+fn the_committed_report_matches_its_records() {
+    let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
+    assert!(
+        results.join("data/plan.json").is_file(),
+        "{} is missing: the reproduction's records belong in the repository (`rticket reproduce`)",
+        results.join("data/plan.json").display()
+    );
+    let stale = rticket::report::drift(&results).expect("the records load");
+    assert!(stale.is_empty(), "{stale:?} differ from what results/data gives: run `rticket report`");
+}
+
+fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
+    ModelRecord {
+        dataset: DatasetName::Mr,
+        seed,
+        method: method.into(),
+        sparsity,
+        dev_accuracy: test + 0.01,
+        test_accuracy: test,
+        classifier: (sparsity == 0.0).then(|| PathBuf::from("classifier.safetensors")),
+        ticket: (sparsity > 0.0).then(|| TicketRecord {
+            file: PathBuf::from(format!("{method}-{seed}.safetensors")),
+            bytes: 1000,
+            sha256: "ab".repeat(32),
+            mask_bits_per_weight: 0.9,
+            entropy_bits_per_weight: 0.88,
+            density: vec![("encoder.layer.0.attention.self.query".into(), 0.6), ("encoder.layer.1.attention.self.query".into(), 0.8)],
+        }),
+        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0 }],
+        preset: "quick".into(),
+        device: "test".into(),
+        base_model_sha256: "cd".repeat(32),
+        command: "rticket reproduce".into(),
+    }
+}
+
+fn attack(seed: u64, method: &str, sparsity: f64, clean: f64, under: f64) -> AttackRecord {
+    AttackRecord {
+        dataset: DatasetName::Mr,
+        seed,
+        method: method.into(),
+        sparsity,
+        summary: AttackSummary {
+            recipe: Recipe::TextFooler,
+            recipe_name: "TextFooler".into(),
+            examples: 400,
+            clean_accuracy: clean,
+            accuracy_under_attack: under,
+            success_rate: (clean - under) / clean,
+            mean_queries: 20.0 + seed as f64,
+            mean_perturbed_rate: 0.1,
+            seconds: 10.0,
+            forward_passes: 1,
+        },
+        device: "test".into(),
+        command: "rticket reproduce".into(),
+    }
+}
+
+fn write(dir: &Path, name: &str, value: &impl serde::Serialize) {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+}
+
+#[test]
+fn the_report_is_computed_from_the_records() {
+    let tmp = TempDir::new("report");
+    let data = tmp.0.join("data");
+    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core] };
+    write(&data, "plan.json", &plan);
+    for (seed, ft, rt, imp) in [(1, 0.72, 0.71, 0.70), (2, 0.74, 0.73, 0.72)] {
+        let seed_dir = format!("mr/seed-{seed}");
+        write(&data, &format!("{seed_dir}/fine-tune-0.json"), &model(seed, "fine-tune", 0.0, ft));
+        write(&data, &format!("{seed_dir}/robust-ticket-30.json"), &model(seed, "robust-ticket", 0.3, rt));
+        write(&data, &format!("{seed_dir}/imp-30.json"), &model(seed, "imp", 0.3, imp));
+        write(&data, &format!("{seed_dir}/attacks/fine-tune-0-text-fooler-400.json"), &attack(seed, "fine-tune", 0.0, ft, 0.20));
+        write(&data, &format!("{seed_dir}/attacks/robust-ticket-30-text-fooler-400.json"), &attack(seed, "robust-ticket", 0.3, rt, 0.30));
+        write(&data, &format!("{seed_dir}/attacks/imp-30-text-fooler-400.json"), &attack(seed, "imp", 0.3, imp, 0.10));
+    }
+    rticket::report::write(&tmp.0).expect("the report renders");
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    // Means and sample deviations over the two seeds: 73.0 ± 1.4 (fine-tune test), Aua 20.0 ± 0.0.
+    assert!(report.contains("| Fine-tune | 0% | 2 | 74.0 ± 1.4 | 73.0 ± 1.4 | 20.0 ± 0.0 |"), "{report}");
+    assert!(report.contains("| Robust ticket (paper pipeline) | 30% | 2 | 73.0 ± 1.4 | 72.0 ± 1.4 | 30.0 ± 0.0 |"), "{report}");
+    // +10 points over fine-tuning and +20 over IMP, clean -1.0: the bar is met.
+    assert!(report.contains("+10.0 points (against IMP +20.0), clean test accuracy -1.0 points"), "{report}");
+    assert!(report.contains("**met**"), "{report}");
+    assert!(tmp.0.join("sparsity.svg").is_file() && tmp.0.join("layer-density.svg").is_file());
+    assert!(std::fs::read_to_string(tmp.0.join("layer-density.svg")).unwrap().contains("<svg"));
+    assert!(rticket::report::drift(&tmp.0).unwrap().is_empty());
+
+    // Change one number in one record: the committed report no longer matches.
+    write(&data, "mr/seed-2/attacks/robust-ticket-30-text-fooler-400.json", &attack(2, "robust-ticket", 0.3, 0.73, 0.10));
+    assert_eq!(rticket::report::drift(&tmp.0).unwrap(), vec!["README.md".to_string(), "sparsity.svg".to_string()]);
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("**not met**"), "{report}");
+}

@@ -1,0 +1,100 @@
+//! `rticket reproduce`: the experiments behind the paper's tables, seed by seed, each stored
+//! as a small JSON record under `results/data/` from which `rticket report` derives the
+//! markdown report and its plots. Finished records are read back instead of rerun, so a
+//! killed reproduction continues where it stopped (a stage cut mid-way from its checkpoint).
+
+mod plan;
+mod records;
+mod seed_run;
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use rticket_core::attack::Recipe;
+
+pub use plan::{Method, Phase, Plan};
+pub use records::{AttackRecord, ModelRecord, StageTime, TicketRecord, load_all};
+pub use seed_run::SeedRun;
+
+use crate::cli::ReproduceArgs;
+use crate::data::DatasetName;
+use crate::device::{self, DeviceChoice};
+use crate::outputs::RunDir;
+use crate::resources::AttackKit;
+
+pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
+    let selected = device::select(device)?;
+    let (dev, name) = (&selected.device, selected.description.as_str());
+    let mut phases = args.phases.clone();
+    phases.sort();
+    phases.dedup();
+    let plan = Plan {
+        preset: args.preset,
+        seeds: args.seeds.clone(),
+        sparsity: args.sparsity,
+        document_sparsity: args.document_sparsity,
+        sweep: args.sweep.clone(),
+        recipe_examples: args.recipe_examples,
+        phases,
+    };
+    let data = args.results.join("data");
+    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    RunDir { path: data.clone() }.write_json("plan.json", &plan)?;
+    let model_dir = args.model.dir();
+    let kit = AttackKit::load(&model_dir, None, dev)?;
+    let seed_run = |dataset, seed| SeedRun::new(&plan, dataset, seed, model_dir.clone(), &args.work, &data, dev, name);
+    for &phase in &plan.phases {
+        match phase {
+            Phase::Core => {
+                for &seed in &plan.seeds {
+                    let run = seed_run(DatasetName::Mr, seed);
+                    for method in Method::CORE {
+                        let model = run.model(method, plan.sparsity)?;
+                        run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
+                    }
+                    regenerate(&args.results)?;
+                }
+            }
+            Phase::Sweep => {
+                let run = seed_run(DatasetName::Mr, plan.seeds[0]);
+                for &sparsity in &plan.sweep {
+                    for method in [Method::RobustTicket, Method::MaskOnly, Method::Random] {
+                        let model = run.model(method, sparsity)?;
+                        run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
+                    }
+                }
+                regenerate(&args.results)?;
+            }
+            Phase::Recipes => {
+                for &seed in &plan.seeds {
+                    let run = seed_run(DatasetName::Mr, seed);
+                    for method in Method::CORE {
+                        let model = run.model(method, plan.sparsity)?;
+                        for recipe in Plan::EXTRA_RECIPES {
+                            run.attack(&kit, &model, recipe, plan.recipe_examples)?;
+                        }
+                    }
+                    regenerate(&args.results)?;
+                }
+            }
+            Phase::Documents => {
+                for &seed in &plan.seeds {
+                    let run = seed_run(DatasetName::MovieReviews, seed);
+                    for method in [Method::FineTune, Method::RobustTicket] {
+                        let model = run.model(method, plan.document_sparsity)?;
+                        run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
+                    }
+                    regenerate(&args.results)?;
+                }
+            }
+        }
+    }
+    regenerate(&args.results)
+}
+
+/// Rewrites the report from every record so far (partial results are reported as such).
+fn regenerate(results: &Path) -> Result<()> {
+    let written = crate::report::write(results)?;
+    eprintln!("report updated: {}", written.display());
+    Ok(())
+}

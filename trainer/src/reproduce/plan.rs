@@ -1,0 +1,88 @@
+//! What a reproduction runs, in which order, and at what scale.
+
+use clap::ValueEnum;
+use rticket_core::attack::Recipe;
+use serde::{Deserialize, Serialize};
+
+use crate::cli::Preset;
+
+/// The methods of the paper's tables and ablations, each a way to get a classifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Method {
+    FineTune,
+    Imp,
+    Random,
+    Freelb,
+    RobustTicket,
+    MaskOnly,
+    NoAdversary,
+    Reinit,
+}
+
+impl Method {
+    /// The methods of the headline table and the ablations, in report order.
+    pub const CORE: [Method; 8] = [
+        Self::FineTune,
+        Self::Imp,
+        Self::Random,
+        Self::Freelb,
+        Self::RobustTicket,
+        Self::MaskOnly,
+        Self::NoAdversary,
+        Self::Reinit,
+    ];
+
+    /// The key in records and file names.
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::FineTune => "fine-tune",
+            Self::Imp => "imp",
+            Self::Random => "random",
+            Self::Freelb => "freelb",
+            Self::RobustTicket => "robust-ticket",
+            Self::MaskOnly => "mask-only",
+            Self::NoAdversary => "no-adversary",
+            Self::Reinit => "reinit",
+        }
+    }
+
+    /// Whether the method prunes (dense methods ignore the sparsity).
+    pub fn sparse(self) -> bool {
+        !matches!(self, Self::FineTune | Self::Freelb)
+    }
+}
+
+/// The parts of a reproduction, run in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    /// MR: every method of the table at the table's sparsity, every seed, TextFooler on the whole test split.
+    Core,
+    /// MR, first seed: robust ticket, mask-only and random at the sweep's sparsities, TextFooler.
+    Sweep,
+    /// MR, every seed: PWWS, TextBugger and BERT-Attack on the first test sentences, core methods.
+    Recipes,
+    /// Movie-review documents: fine-tune and robust ticket, every seed, TextFooler on the whole test split.
+    Documents,
+}
+
+/// A reproduction's scale; written to `results/data/plan.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub preset: Preset,
+    pub seeds: Vec<u64>,
+    /// The sparsity of the tables (PAPER.md: 30% for SST-2; 20% for IMDB).
+    pub sparsity: f64,
+    pub document_sparsity: f64,
+    /// Extra sparsities drawn from the first seed's searches, for the plots.
+    pub sweep: Vec<f64>,
+    /// How many test sentences the recipes of the `recipes` phase attack.
+    pub recipe_examples: usize,
+    pub phases: Vec<Phase>,
+}
+
+impl Plan {
+    /// The recipes of the `recipes` phase (TextFooler runs in `core` on the whole split).
+    pub const EXTRA_RECIPES: [Recipe; 3] = [Recipe::Pwws, Recipe::TextBugger, Recipe::BertAttack];
+}

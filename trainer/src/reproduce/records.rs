@@ -1,0 +1,116 @@
+//! The per-run JSON records of a reproduction: one per trained model and one per attack on
+//! it. They are small, kept in the repository (`results/data/`), and the report is derived
+//! from them alone, so the markdown cannot drift from the data.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::data::DatasetName;
+use crate::stages::AttackSummary;
+
+/// One trained model (dense or ticket) of one seed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ModelRecord {
+    pub dataset: DatasetName,
+    pub seed: u64,
+    /// The method: `fine-tune`, `imp`, `random`, `freelb`, `robust-ticket`, `mask-only`,
+    /// `no-adversary`, `reinit`.
+    pub method: String,
+    /// Fraction of the gated weights pruned (0 for dense models).
+    pub sparsity: f64,
+    pub dev_accuracy: f64,
+    pub test_accuracy: f64,
+    /// The dense classifier file (dense methods).
+    pub classifier: Option<PathBuf>,
+    /// The ticket file (sparse methods).
+    pub ticket: Option<TicketRecord>,
+    /// The stages that made this model (shared ones included, e.g. the fine-tuning a search
+    /// started from), each with its folder and wall time.
+    pub stages: Vec<StageTime>,
+    pub preset: String,
+    pub device: String,
+    pub base_model_sha256: String,
+    /// The command line that produced the record.
+    pub command: String,
+}
+
+/// A stage's folder (under the work folder) and wall time.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StageTime {
+    pub stage: String,
+    pub dir: PathBuf,
+    pub seconds: f64,
+}
+
+/// A ticket file and what it holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TicketRecord {
+    pub file: PathBuf,
+    pub bytes: usize,
+    pub sha256: String,
+    pub mask_bits_per_weight: f64,
+    pub entropy_bits_per_weight: f64,
+    /// (gated matrix, fraction kept), in the ticket's order.
+    pub density: Vec<(String, f64)>,
+}
+
+/// One attack recipe on one model record.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct AttackRecord {
+    pub dataset: DatasetName,
+    pub seed: u64,
+    pub method: String,
+    pub sparsity: f64,
+    /// Which test examples: the first `summary.examples` of the fixed split, in split order.
+    pub summary: AttackSummary,
+    pub device: String,
+    pub command: String,
+}
+
+/// The file name of a model's record: `<method>-<percent>.json`.
+pub fn model_file(method: &str, sparsity: f64) -> String {
+    format!("{method}-{}.json", crate::stages::percent_label(sparsity))
+}
+
+/// The path of an attack's record under a seed folder: `attacks/<method>-<percent>-<recipe>-<examples>.json`.
+pub fn attack_file(method: &str, sparsity: f64, recipe: &str, examples: usize) -> String {
+    format!("attacks/{method}-{}-{recipe}-{examples}.json", crate::stages::percent_label(sparsity))
+}
+
+/// The folder of one dataset and seed under the records root.
+pub fn seed_dir(root: &Path, dataset: DatasetName, seed: u64) -> PathBuf {
+    let name = serde_json::to_value(dataset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    root.join(name).join(format!("seed-{seed}"))
+}
+
+/// Every record under `root`, sorted by path (so reports are deterministic).
+pub fn load_all(root: &Path) -> Result<(Vec<ModelRecord>, Vec<AttackRecord>)> {
+    let mut files = Vec::new();
+    collect_json(root, &mut files).with_context(|| format!("listing the records in {}", root.display()))?;
+    files.sort();
+    let (mut models, mut attacks) = (Vec::new(), Vec::new());
+    for file in files {
+        let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+        let in_attacks = file.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "attacks");
+        if !in_attacks {
+            models.push(serde_json::from_str(&text).with_context(|| format!("{} is not a model record", file.display()))?);
+        } else {
+            attacks.push(serde_json::from_str(&text).with_context(|| format!("{} is not an attack record", file.display()))?);
+        }
+    }
+    Ok((models, attacks))
+}
+
+fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            collect_json(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "json") && path.file_name().is_some_and(|n| n != "plan.json") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

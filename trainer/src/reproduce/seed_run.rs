@@ -1,0 +1,341 @@
+//! One dataset and seed of a reproduction: the stages each method needs, each run once and
+//! shared (a finished stage is read back, a cut one continues from its checkpoint), and one
+//! record per model and per attack.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::tensor::Device;
+use rticket_core::attack::Recipe;
+use rticket_core::gate::HardConcreteConfig;
+use rticket_core::ticket::{MaskEncoding, Ticket, ValueDtype};
+use rticket_core::{SequenceClassifier, Weights};
+use serde::Serialize;
+
+use super::plan::{Method, Plan};
+use super::records::{AttackRecord, ModelRecord, StageTime, TicketRecord, attack_file, model_file, seed_dir};
+use crate::cli::Preset;
+use crate::data::DatasetName;
+use crate::model_files::{ModelFiles, read, sha256_hex};
+use crate::outputs::RunDir;
+use crate::resources::AttackKit;
+use crate::stages::{
+    AttackSetup, DrawnTicket, SearchMode, StageContext, StageSettings, StageSummary, TicketReport, attack_examples,
+    draw_tickets, export_draws, export_ticket, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
+    run_search, scores_from_file, scores_path, search_settings,
+};
+use crate::train::AdversarialConfig;
+
+/// The stages and records of one dataset and seed.
+pub struct SeedRun<'a> {
+    pub plan: &'a Plan,
+    pub dataset: DatasetName,
+    pub seed: u64,
+    /// Fine-tuning and retraining settings, with this seed.
+    pub base: StageSettings,
+    /// Stage folders: `<work>/<dataset>/seed-<s>/`.
+    pub work: PathBuf,
+    /// Records: `<records>/<dataset>/seed-<s>/`.
+    pub records: PathBuf,
+    pub device: &'a Device,
+    pub device_name: &'a str,
+}
+
+impl<'a> SeedRun<'a> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        plan: &'a Plan,
+        dataset: DatasetName,
+        seed: u64,
+        model_dir: PathBuf,
+        work_root: &Path,
+        records_root: &Path,
+        device: &'a Device,
+        device_name: &'a str,
+    ) -> Self {
+        let mut base = StageSettings::preset(plan.preset, dataset, model_dir);
+        base.fit.seed = seed;
+        Self {
+            plan,
+            dataset,
+            seed,
+            base,
+            work: seed_dir(work_root, dataset, seed),
+            records: seed_dir(records_root, dataset, seed),
+            device,
+            device_name,
+        }
+    }
+
+    /// The record of `method` at `sparsity`: read back when it exists, else trained now.
+    pub fn model(&self, method: Method, sparsity: f64) -> Result<ModelRecord> {
+        let sparsity = if method.sparse() { sparsity } else { 0.0 };
+        let path = self.records.join(model_file(method.key(), sparsity));
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            return serde_json::from_str(&text).with_context(|| format!("{} is not a model record: delete it to retrain", path.display()));
+        }
+        eprintln!("== {:?} seed {}: {} at {:.0}%", self.dataset, self.seed, method.key(), 100.0 * sparsity);
+        let record = self.train(method, sparsity)?;
+        write_json(&path, &record)?;
+        Ok(record)
+    }
+
+    fn train(&self, method: Method, sparsity: f64) -> Result<ModelRecord> {
+        let pct = percent_label(sparsity);
+        match method {
+            Method::FineTune => {
+                let (summary, time) = self.finetune()?;
+                Ok(self.dense_record(method, &summary, vec![time]))
+            }
+            Method::Freelb => {
+                let mut settings = self.base.clone();
+                let steps = if self.plan.preset == Preset::Quick { 2 } else { 5 };
+                settings.fit.objective.adversarial = Some(AdversarialConfig { steps, ..AdversarialConfig::default() });
+                let (summary, time) = self.stage("freelb", |dir| run_finetune(&settings, dir, true, self.device, self.device_name))?;
+                Ok(self.dense_record(method, &summary, vec![time]))
+            }
+            Method::RobustTicket | Method::NoAdversary | Method::Reinit => {
+                let adversarial = method != Method::NoAdversary;
+                let (scores, mut stages) = self.paper_search(adversarial)?;
+                let masks = self.draw(&scores, sparsity)?;
+                let name = format!("retrain-{}-{pct}", method.key());
+                self.retrained(method, sparsity, masks, method == Method::Reinit, &name, &mut stages)
+            }
+            Method::Random => {
+                let masks = random_masks(&self.shapes()?, sparsity, self.seed);
+                self.retrained(method, sparsity, masks, false, &format!("retrain-random-{pct}"), &mut Vec::new())
+            }
+            Method::Imp => {
+                let dir = self.work.join(format!("imp-{pct}"));
+                let started = std::time::Instant::now();
+                let (masks, rounds) = imp_masks(&self.base, &self.shapes()?, sparsity, &dir, true, self.device, self.device_name)?;
+                let mut stages: Vec<StageTime> = rounds
+                    .iter()
+                    .enumerate()
+                    .map(|(r, s)| StageTime { stage: format!("imp round {r}"), dir: dir.join(format!("round-{r}")), seconds: s.seconds })
+                    .collect();
+                if stages.is_empty() {
+                    stages.push(StageTime { stage: "imp".into(), dir: dir.clone(), seconds: started.elapsed().as_secs_f64() });
+                }
+                self.retrained(method, sparsity, masks, false, &format!("retrain-imp-{pct}"), &mut stages)
+            }
+            Method::MaskOnly => {
+                let settings = search_settings(&self.base, SearchMode::MaskOnly, true);
+                let (_, search_time) = self.stage("search-mask-only", |dir| {
+                    run_search(&settings, SearchMode::MaskOnly, None, &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
+                })?;
+                let dir = self.work.join(format!("draw-mask-only-{pct}"));
+                let file = dir.join(format!("ticket-{pct}.safetensors"));
+                let started = std::time::Instant::now();
+                if !file.exists() {
+                    let ctx = StageContext::open(&self.base, "draw", &dir, true, self.device, self.device_name, serde_json::json!({ "sparsity": sparsity }))?;
+                    let training = serde_json::json!({ "pipeline": "mask-only", "preset": self.plan.preset, "search": settings.fit });
+                    let scores = read(&scores_path(&self.work.join("search-mask-only")), "search scores")?;
+                    export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training)?;
+                }
+                let draw_time = StageTime { stage: "draw".into(), dir, seconds: started.elapsed().as_secs_f64() };
+                self.ticket_record(method, &file, vec![search_time, draw_time])
+            }
+        }
+    }
+
+    /// Fine-tuning (stage 1), shared by every paper-mode search.
+    fn finetune(&self) -> Result<(StageSummary, StageTime)> {
+        self.stage("finetune", |dir| run_finetune(&self.base, dir, true, self.device, self.device_name))
+    }
+
+    /// The paper-mode search (with or without the adversary) on the fine-tuned model.
+    fn paper_search(&self, adversarial: bool) -> Result<(PathBuf, Vec<StageTime>)> {
+        let (_, finetune) = self.finetune()?;
+        let start = finetune.dir.join("classifier.safetensors");
+        let settings = search_settings(&self.base, SearchMode::Paper, adversarial);
+        let name = if adversarial { "search" } else { "search-no-adversary" };
+        let (_, search) = self.stage(name, |dir| {
+            run_search(&settings, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
+        })?;
+        Ok((scores_path(&search.dir), vec![finetune, search]))
+    }
+
+    /// Global top-k on a search's scores.
+    fn draw(&self, scores: &Path, sparsity: f64) -> Result<Vec<Vec<bool>>> {
+        let files = ModelFiles::open(&self.base.model_dir)?;
+        let model = files.classifier(&StageContext::classifier_config_for(&files, &self.base)?, self.device)?;
+        let scores = scores_from_file(&read(scores, "search scores")?, &model)?;
+        Ok(draw_tickets(&scores, &[sparsity]).remove(0).masks)
+    }
+
+    /// Retrains under `masks` in `work/<name>` and exports the ticket there (f16 values, ANS masks).
+    fn retrained(
+        &self,
+        method: Method,
+        sparsity: f64,
+        masks: Vec<Vec<bool>>,
+        reinit: bool,
+        name: &str,
+        stages: &mut Vec<StageTime>,
+    ) -> Result<ModelRecord> {
+        let dir = self.work.join(name);
+        let file = dir.join("ticket.safetensors");
+        if !file.exists() {
+            // A retrain that finished without its ticket (killed in between) is redone: the
+            // trained weights live only in memory until the export.
+            if dir.join("metrics.json").exists() {
+                std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+            }
+            let (ctx, _, best) = run_retrain(&self.base, &masks, reinit, &dir, true, self.device, self.device_name)?;
+            let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": self.base.fit, "reinit": reinit });
+            let drawn = DrawnTicket { sparsity, masks };
+            export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
+            remove_checkpoint(&dir);
+        }
+        let summary: StageSummary = read_summary(&dir)?;
+        stages.push(StageTime { stage: "retrain".into(), dir, seconds: summary.seconds });
+        self.ticket_record(method, &file, std::mem::take(stages))
+    }
+
+    /// Runs a stage in `work/<name>` unless it finished before; drops its checkpoint after.
+    fn stage(&self, name: &str, run: impl FnOnce(&Path) -> Result<StageSummary>) -> Result<(StageSummary, StageTime)> {
+        let dir = self.work.join(name);
+        let summary = match read_summary(&dir) {
+            Ok(summary) => summary,
+            Err(_) => run(&dir)?,
+        };
+        remove_checkpoint(&dir);
+        let time = StageTime { stage: summary.stage.clone(), dir, seconds: summary.seconds };
+        Ok((summary, time))
+    }
+
+    /// The gated matrices' HF shapes `[out, in]`.
+    fn shapes(&self) -> Result<Vec<[usize; 2]>> {
+        let files = ModelFiles::open(&self.base.model_dir)?;
+        let encoder = files.encoder(self.device)?;
+        Ok(encoder.dense_layers().iter().map(|(_, d)| [d.shape()[1], d.shape()[0]]).collect())
+    }
+
+    fn dense_record(&self, method: Method, summary: &StageSummary, stages: Vec<StageTime>) -> ModelRecord {
+        ModelRecord {
+            dataset: self.dataset,
+            seed: self.seed,
+            method: method.key().into(),
+            sparsity: 0.0,
+            dev_accuracy: summary.dev.accuracy,
+            test_accuracy: summary.test.accuracy,
+            classifier: summary.outputs.first().cloned(),
+            ticket: None,
+            stages,
+            preset: preset_name(self.plan.preset),
+            device: self.device_name.into(),
+            base_model_sha256: summary.base_model_sha256.clone(),
+            command: command_line(),
+        }
+    }
+
+    /// A record for a ticket file, with the dev/test accuracy recorded in it (measured as
+    /// loaded back onto the base weights).
+    fn ticket_record(&self, method: Method, file: &Path, stages: Vec<StageTime>) -> Result<ModelRecord> {
+        let bytes = read(file, "ticket")?;
+        let ticket = Ticket::from_bytes(&bytes).with_context(|| format!("reading {}", file.display()))?;
+        let report = TicketReport::measure(&ticket, &bytes, file)?;
+        Ok(ModelRecord {
+            dataset: self.dataset,
+            seed: self.seed,
+            method: method.key().into(),
+            sparsity: ticket.meta.sparsity,
+            dev_accuracy: report.dev.accuracy,
+            test_accuracy: report.test.accuracy,
+            classifier: None,
+            ticket: Some(TicketRecord {
+                file: file.to_path_buf(),
+                bytes: bytes.len(),
+                sha256: sha256_hex(&bytes),
+                mask_bits_per_weight: report.mask_bits_per_weight,
+                entropy_bits_per_weight: report.entropy_bits_per_weight,
+                density: ticket.meta.gated.iter().cloned().zip(ticket.meta.density.iter().copied()).collect(),
+            }),
+            stages,
+            preset: preset_name(self.plan.preset),
+            device: self.device_name.into(),
+            base_model_sha256: ticket.meta.base_model_sha256.clone(),
+            command: command_line(),
+        })
+    }
+
+    /// Attacks a model on the first `examples` test examples (all of them with `usize::MAX`),
+    /// unless that record exists.
+    pub fn attack(&self, kit: &AttackKit, model: &ModelRecord, recipe: Recipe, examples: usize) -> Result<AttackRecord> {
+        let (_, split) = self.base.split()?;
+        let chosen: Vec<_> = split.test.into_iter().take(examples).collect();
+        let recipe_key = serde_json::to_value(recipe)?.as_str().unwrap_or("attack").to_string();
+        let path = self.records.join(attack_file(&model.method, model.sparsity, &recipe_key, chosen.len()));
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+            return serde_json::from_str(&text).with_context(|| format!("{} is not an attack record: delete it to rerun", path.display()));
+        }
+        eprintln!("== {:?} seed {}: {} on {} at {:.0}%, {} examples", self.dataset, self.seed, recipe.name(), model.method, 100.0 * model.sparsity, chosen.len());
+        let victim = self.victim(kit, model)?;
+        let tokenizer = kit.files.tokenizer(self.base.max_len)?;
+        let setup = AttackSetup {
+            victim: &victim,
+            tokenizer: &tokenizer,
+            encoder: &kit.encoder,
+            resources: kit.resources(),
+            device: self.device.clone(),
+            batch_size: 64,
+        };
+        let dir = self.work.join("attacks");
+        std::fs::create_dir_all(&dir)?;
+        let jsonl = dir.join(format!("{}-{}-{recipe_key}-{}.jsonl", model.method, percent_label(model.sparsity), chosen.len()));
+        let summary = attack_examples(&setup, recipe, &chosen, 0, &jsonl)?;
+        let record = AttackRecord {
+            dataset: self.dataset,
+            seed: self.seed,
+            method: model.method.clone(),
+            sparsity: model.sparsity,
+            summary,
+            device: self.device_name.into(),
+            command: command_line(),
+        };
+        write_json(&path, &record)?;
+        Ok(record)
+    }
+
+    fn victim(&self, kit: &AttackKit, model: &ModelRecord) -> Result<SequenceClassifier> {
+        match (&model.ticket, &model.classifier) {
+            (Some(ticket), _) => {
+                let t = Ticket::from_bytes(&read(&ticket.file, "ticket")?).with_context(|| format!("reading {}", ticket.file.display()))?;
+                Ok(t.classifier(&Weights::from_bytes(&kit.files.weights)?, &kit.files.weights_sha256(), self.device)?)
+            }
+            (None, Some(path)) => Ok(SequenceClassifier::from_safetensors(&read(path, "classifier")?, self.device)?.0),
+            (None, None) => anyhow::bail!("the record of {} names no model file", model.method),
+        }
+    }
+}
+
+fn read_summary(dir: &Path) -> Result<StageSummary> {
+    let path = dir.join("metrics.json");
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Drops a finished stage's checkpoint (hundreds of MB each; the stage's outputs stay).
+fn remove_checkpoint(dir: &Path) {
+    let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let dir = path.parent().context("a record path has a folder")?;
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let name = path.file_name().and_then(|n| n.to_str()).context("a record has a file name")?;
+    RunDir { path: dir.to_path_buf() }.write_json(name, value)?;
+    Ok(())
+}
+
+fn preset_name(preset: Preset) -> String {
+    serde_json::to_value(preset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+/// The command line, with the program named `rticket` whatever its path.
+fn command_line() -> String {
+    std::iter::once("rticket".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ")
+}
