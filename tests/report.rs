@@ -41,6 +41,7 @@ fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
             entropy_bits_per_weight: 0.88,
             density: vec![("encoder.layer.0.attention.self.query".into(), 0.6), ("encoder.layer.1.attention.self.query".into(), 0.8)],
         }),
+        search: None,
         stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0 }],
         preset: "quick".into(),
         device: "test".into(),
@@ -111,4 +112,21 @@ fn the_report_is_computed_from_the_records() {
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(report.contains("**not met**"), "{report}");
+}
+
+#[test]
+fn a_reproduction_with_a_bad_plan_or_no_records_says_what_to_do() {
+    let tmp = TempDir::new("report-bad");
+    let results = tmp.0.to_str().unwrap();
+    let (ok, _, err) = crate::common::rticket(&["reproduce", "--sparsity", "1.5", "--results", results, "--work", results]);
+    assert!(!ok && err.contains("sparsity 1.5 is not a fraction"), "{err}");
+    let (ok, _, err) = crate::common::rticket(&["report", "--results", results]);
+    assert!(!ok && err.contains("run `rticket reproduce` first"), "{err}");
+    // A damaged record is named, with the fix.
+    let plan = Plan { preset: Preset::Quick, seeds: vec![1], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core] };
+    write(&tmp.0.join("data"), "plan.json", &plan);
+    std::fs::create_dir_all(tmp.0.join("data/mr/seed-1")).unwrap();
+    std::fs::write(tmp.0.join("data/mr/seed-1/imp-30.json"), b"{\"dataset\": \"mr\", \"se").unwrap();
+    let (ok, _, err) = crate::common::rticket(&["report", "--results", results]);
+    assert!(!ok && err.contains("imp-30.json is not a model record"), "{err}");
 }

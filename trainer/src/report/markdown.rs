@@ -45,6 +45,7 @@ pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
     headline(&mut r, records, mr, plan.sparsity, &HEADLINE);
     other_recipes(&mut r, records, plan);
     ablations(&mut r, records, plan);
+    gate_movement(&mut r, records, plan);
     sweep(&mut r, records, plots);
     density(&mut r, plots);
     documents(&mut r, records, plan);
@@ -216,6 +217,39 @@ fn ablations(r: &mut String, records: &Records, plan: &Plan) {
             cell(&models.iter().map(|m| m.test_accuracy).collect::<Vec<_>>(), 100.0, 1),
             cell(&aua(&attacks), 100.0, 1),
             cell(&attacks.iter().map(|a| a.summary.success_rate).collect::<Vec<_>>(), 100.0, 1)
+        );
+    }
+    let _ = writeln!(r);
+}
+
+fn gate_movement(r: &mut String, records: &Records, plan: &Plan) {
+    let rows: Vec<(Method, Vec<&crate::reproduce::ScoreStats>)> = [Method::RobustTicket, Method::NoAdversary, Method::MaskOnly]
+        .into_iter()
+        .map(|m| (m, records.models(DatasetName::Mr, m.key(), plan.sparsity).into_iter().filter_map(|r| r.search.as_ref()).collect()))
+        .collect();
+    if rows.iter().all(|(_, s)| s.is_empty()) {
+        return;
+    }
+    let _ = writeln!(r, "## How far the searches moved the gate scores (MR)
+");
+    let _ = writeln!(r, "log_alpha over all gated weights at the end of the search; every score starts at ln 5 = 1.609. Mean over seeds.
+");
+    let _ = writeln!(r, "| search | seeds | mean | sd | 1st pct | 10th | median | 90th | 99th | moved > 0.5 |\n|---|---|---|---|---|---|---|---|---|---|");
+    for (method, stats) in rows {
+        let col = |f: fn(&crate::reproduce::ScoreStats) -> f64| cell(&stats.iter().map(|s| f(s)).collect::<Vec<_>>(), 1.0, 3);
+        let _ = writeln!(
+            r,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            method_name(method.key()),
+            stats.len(),
+            col(|s| s.mean),
+            col(|s| s.sd),
+            col(|s| s.p01),
+            col(|s| s.p10),
+            col(|s| s.p50),
+            col(|s| s.p90),
+            col(|s| s.p99),
+            cell(&stats.iter().map(|s| s.moved).collect::<Vec<_>>(), 100.0, 1) + "%"
         );
     }
     let _ = writeln!(r);

@@ -9,11 +9,11 @@ mod seed_run;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
 pub use plan::{Method, Phase, Plan};
-pub use records::{AttackRecord, ModelRecord, StageTime, TicketRecord, load_all};
+pub use records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, load_all};
 pub use seed_run::SeedRun;
 
 use crate::cli::ReproduceArgs;
@@ -37,6 +37,14 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         recipe_examples: args.recipe_examples,
         phases,
     };
+    if plan.seeds.is_empty() {
+        bail!("--seeds is empty: give at least one seed, e.g. --seeds 1,2,3");
+    }
+    for s in std::iter::once(plan.sparsity).chain([plan.document_sparsity]).chain(plan.sweep.iter().copied()) {
+        if !(s > 0.0 && s < 1.0) {
+            bail!("sparsity {s} is not a fraction in (0, 1): pass e.g. --sparsity 0.3");
+        }
+    }
     let data = args.results.join("data");
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     RunDir { path: data.clone() }.write_json("plan.json", &plan)?;

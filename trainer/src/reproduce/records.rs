@@ -26,6 +26,9 @@ pub struct ModelRecord {
     pub classifier: Option<PathBuf>,
     /// The ticket file (sparse methods).
     pub ticket: Option<TicketRecord>,
+    /// How far the search moved the gate scores (searched methods).
+    #[serde(default)]
+    pub search: Option<ScoreStats>,
     /// The stages that made this model (shared ones included, e.g. the fine-tuning a search
     /// started from), each with its folder and wall time.
     pub stages: Vec<StageTime>,
@@ -54,6 +57,36 @@ pub struct TicketRecord {
     pub entropy_bits_per_weight: f64,
     /// (gated matrix, fraction kept), in the ticket's order.
     pub density: Vec<(String, f64)>,
+}
+
+/// The distribution of a search's gate scores (log_alpha) over all gated weights.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScoreStats {
+    /// Where every score started (PAPER.md: ln 5).
+    pub init: f64,
+    pub mean: f64,
+    pub sd: f64,
+    pub p01: f64,
+    pub p10: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p99: f64,
+    /// Fraction of scores more than 0.5 from `init`.
+    pub moved: f64,
+}
+
+impl ScoreStats {
+    /// The statistics of `scores` (all matrices together).
+    pub fn of(scores: &[Vec<f32>], init: f64) -> Self {
+        let mut all: Vec<f32> = scores.iter().flatten().copied().collect();
+        all.sort_unstable_by(f32::total_cmp);
+        let n = all.len().max(1) as f64;
+        let mean = all.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let sd = (all.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n).sqrt();
+        let quantile = |q: f64| all.get(((all.len().saturating_sub(1)) as f64 * q).round() as usize).map_or(f64::NAN, |&v| v as f64);
+        let moved = all.iter().filter(|&&v| (v as f64 - init).abs() > 0.5).count() as f64 / n;
+        Self { init, mean, sd, p01: quantile(0.01), p10: quantile(0.1), p50: quantile(0.5), p90: quantile(0.9), p99: quantile(0.99), moved }
+    }
 }
 
 /// One attack recipe on one model record.

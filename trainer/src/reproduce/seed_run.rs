@@ -13,7 +13,7 @@ use rticket_core::{SequenceClassifier, Weights};
 use serde::Serialize;
 
 use super::plan::{Method, Plan};
-use super::records::{AttackRecord, ModelRecord, StageTime, TicketRecord, attack_file, model_file, seed_dir};
+use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, model_file, seed_dir};
 use crate::cli::Preset;
 use crate::data::DatasetName;
 use crate::model_files::{ModelFiles, read, sha256_hex};
@@ -98,9 +98,11 @@ impl<'a> SeedRun<'a> {
             Method::RobustTicket | Method::NoAdversary | Method::Reinit => {
                 let adversarial = method != Method::NoAdversary;
                 let (scores, mut stages) = self.paper_search(adversarial)?;
-                let masks = self.draw(&scores, sparsity)?;
+                let (masks, stats) = self.draw(&scores, sparsity)?;
                 let name = format!("retrain-{}-{pct}", method.key());
-                self.retrained(method, sparsity, masks, method == Method::Reinit, &name, &mut stages)
+                let mut record = self.retrained(method, sparsity, masks, method == Method::Reinit, &name, &mut stages)?;
+                record.search = Some(stats);
+                Ok(record)
             }
             Method::Random => {
                 let masks = random_masks(&self.shapes()?, sparsity, self.seed);
@@ -135,7 +137,9 @@ impl<'a> SeedRun<'a> {
                     export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training)?;
                 }
                 let draw_time = StageTime { stage: "draw".into(), dir, seconds: started.elapsed().as_secs_f64() };
-                self.ticket_record(method, &file, vec![search_time, draw_time])
+                let mut record = self.ticket_record(method, &file, vec![search_time, draw_time])?;
+                record.search = Some(self.draw(&scores_path(&self.work.join("search-mask-only")), sparsity)?.1);
+                Ok(record)
             }
         }
     }
@@ -157,12 +161,13 @@ impl<'a> SeedRun<'a> {
         Ok((scores_path(&search.dir), vec![finetune, search]))
     }
 
-    /// Global top-k on a search's scores.
-    fn draw(&self, scores: &Path, sparsity: f64) -> Result<Vec<Vec<bool>>> {
+    /// Global top-k on a search's scores, and how far the search moved them.
+    fn draw(&self, scores: &Path, sparsity: f64) -> Result<(Vec<Vec<bool>>, ScoreStats)> {
         let files = ModelFiles::open(&self.base.model_dir)?;
         let model = files.classifier(&StageContext::classifier_config_for(&files, &self.base)?, self.device)?;
         let scores = scores_from_file(&read(scores, "search scores")?, &model)?;
-        Ok(draw_tickets(&scores, &[sparsity]).remove(0).masks)
+        let stats = ScoreStats::of(&scores.scores, HardConcreteConfig::new().init_log_alpha);
+        Ok((draw_tickets(&scores, &[sparsity]).remove(0).masks, stats))
     }
 
     /// Retrains under `masks` in `work/<name>` and exports the ticket there (f16 values, ANS masks).
@@ -223,6 +228,7 @@ impl<'a> SeedRun<'a> {
             test_accuracy: summary.test.accuracy,
             classifier: summary.outputs.first().cloned(),
             ticket: None,
+            search: None,
             stages,
             preset: preset_name(self.plan.preset),
             device: self.device_name.into(),
@@ -253,6 +259,7 @@ impl<'a> SeedRun<'a> {
                 entropy_bits_per_weight: report.entropy_bits_per_weight,
                 density: ticket.meta.gated.iter().cloned().zip(ticket.meta.density.iter().copied()).collect(),
             }),
+            search: None,
             stages,
             preset: preset_name(self.plan.preset),
             device: self.device_name.into(),
