@@ -16,6 +16,7 @@
  * @param {string} [options.dense] URL of a dense fine-tuned classifier.safetensors, to compare with
  * @param {string} [options.neighbours] URL of the attacks' neighbour table (needed by attacks)
  * @param {string} [options.wordnet] folder URL with WordNet's data.{noun,verb,adj,adv} (needed by attacks)
+ * @param {boolean} [options.webgpu] classify on WebGPU (default: when this page's navigator has it); false forces the CPU backend
  * @param {(p: {what: string, loaded: number, total: number, cached: boolean}) => void} [options.onProgress]
  */
 export async function load(options) {
@@ -27,9 +28,10 @@ export async function load(options) {
     config: abs(base + "config.json"), weights: abs(base + "model.safetensors"), tokenizer: abs(base + "tokenizer.json"),
     ticket: abs(options.ticket), dense: abs(options.dense), neighbours: abs(options.neighbours), wordnet: abs(options.wordnet),
   };
-  const loaded = await client.request("load", { urls });
+  const webgpu = options.webgpu ?? "gpu" in navigator; // as the page sees it
+  const loaded = await client.request("load", { urls, webgpu });
   Object.assign(client, loaded);
-  client.webgpu = "gpu" in navigator; // as the page sees it
+  client.webgpu = "gpu" in navigator;
   return client;
 }
 

@@ -1,7 +1,7 @@
 // rticket's Web Worker: owns the wasm Session so the page never freezes. Fetches every file
 // through the Cache API (a second visit loads from the cache), reports download progress, and
 // answers the client's requests (see rticket.js for the protocol).
-import init, { Session } from "../rticket-web.js";
+import init, { Session, webgpu_device } from "../rticket-web.js";
 
 const CACHE = "rticket-v1";
 let session = null;
@@ -33,12 +33,23 @@ async function fetchBytes(url, what, id) {
 }
 
 const handlers = {
-  async load({ urls }, id) {
+  async load({ urls, webgpu }, id) {
     await init();
     const get = (key, what) => fetchBytes(urls[key], what, id);
     const [config, weights, tokenizer] = await Promise.all([
       get("config", "config.json"), get("weights", "model weights"), get("tokenizer", "tokenizer.json")]);
     session = new Session(config, weights, tokenizer);
+    // Classification on WebGPU when the page has it (and it sets up); attacks stay on the CPU
+    // backend, which reads results back synchronously as the shared attack code needs.
+    let backend = "CPU (wasm32, burn flex backend)";
+    if (webgpu) {
+      try {
+        session.use_gpu(await webgpu_device());
+        backend = "WebGPU (burn wgpu backend) for classification; attacks on the CPU backend";
+      } catch (e) {
+        backend += ` (WebGPU failed to set up: ${e?.message ?? e})`;
+      }
+    }
     let ticket = null;
     if (urls.dense) session.load_dense(await get("dense", "dense classifier"));
     if (urls.ticket) ticket = JSON.parse(session.load_ticket(await get("ticket", "ticket")));
@@ -47,13 +58,13 @@ const handlers = {
       const wn = await Promise.all(["noun", "verb", "adj", "adv"].map((p) => fetchBytes(`${urls.wordnet}/data.${p}`, `WordNet data.${p}`, id)));
       session.load_wordnet(...wn);
     }
-    return { ticket, weights_sha256: session.weights_sha256, backend: "CPU (wasm32, burn flex backend)" };
+    return { ticket, weights_sha256: session.weights_sha256, backend, classifyBackend: session.classify_backend };
   },
   async ticketBytes({ bytes }) {
     return JSON.parse(session.load_ticket(new Uint8Array(bytes)));
   },
   async classify({ text }) {
-    return JSON.parse(session.classify(text));
+    return JSON.parse(await session.classify(text).finish());
   },
   async attack({ text, recipe, target, seed }, id) {
     const onEvent = (json) => postMessage({ type: "event", id, event: JSON.parse(json) });

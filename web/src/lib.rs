@@ -8,7 +8,7 @@
 mod session;
 mod ticket_info;
 
-pub use session::Session;
+pub use session::{GpuDevice, PendingClassification, Session, webgpu_device};
 
 /// Converts any displayable error into a JavaScript `Error`.
 pub(crate) fn js_error(e: impl std::fmt::Display) -> wasm_bindgen::JsError {

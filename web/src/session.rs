@@ -2,11 +2,11 @@
 //! dense fine-tuned classifier, an optional ticket applied to the base weights, and the word
 //! resources the attacks need. All inputs are byte buffers; all outputs JSON strings.
 
-use burn::tensor::{Device, activation::softmax};
+use burn::tensor::{Device, Tensor, activation::softmax};
 use rticket_core::attack::{
     AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Pos, Recipe, Resources, WordNet, attack,
 };
-use rticket_core::model::{EncoderInput, read_rows};
+use rticket_core::model::EncoderInput;
 use rticket_core::ticket::Ticket;
 use rticket_core::{BertConfig, BertModel, SequenceClassifier, TextTokenizer, Weights};
 use sha2::{Digest, Sha256};
@@ -18,11 +18,65 @@ use crate::ticket_info::TicketInfo;
 /// Metadata key of a saved classifier's maximum length (written by the trainer).
 const MAX_LEN_KEY: &str = "rticket.max_len";
 
-/// A classifier with the tokenizer bound to its maximum length.
+/// A classifier with the tokenizer bound to its maximum length. `model` lives on the CPU
+/// backend (the attacks read probabilities back synchronously); `gpu_model`, when WebGPU is in
+/// use, is the same classifier on it (classification reads back asynchronously).
 struct Classifier {
     model: SequenceClassifier,
+    gpu_model: Option<SequenceClassifier>,
     tokenizer: TextTokenizer,
     labels: Vec<String>,
+}
+
+/// A WebGPU device with burn's wgpu runtime set up on it (see [`webgpu_device`]).
+#[wasm_bindgen]
+pub struct GpuDevice {
+    device: Device,
+}
+
+/// Sets up burn's wgpu runtime on the browser's WebGPU adapter. Asynchronous because a
+/// browser cannot block on adapter and device requests; fails when WebGPU is missing.
+#[wasm_bindgen]
+pub async fn webgpu_device() -> Result<GpuDevice, JsError> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let device = Device::wgpu_options()
+            .init_async()
+            .await
+            .map_err(|e| JsError::new(&format!("WebGPU could not be set up: {e:?}")))?;
+        Ok(GpuDevice { device })
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    Err(JsError::new("WebGPU exists only in the browser (wasm32)"))
+}
+
+/// A classification whose forward passes are queued on the device; [`Self::finish`] reads
+/// the probabilities back without blocking (WebGPU has no synchronous readback).
+#[wasm_bindgen]
+pub struct PendingClassification {
+    dense: Option<(Tensor<2>, Vec<String>)>,
+    ticket: Option<(Tensor<2>, Vec<String>)>,
+}
+
+#[wasm_bindgen]
+impl PendingClassification {
+    /// `{"dense": {"label", "labels", "probabilities"}, "ticket": {...}}`, null where not loaded.
+    pub async fn finish(self) -> Result<String, JsError> {
+        let mut out = serde_json::Map::new();
+        for (key, pending) in [("dense", self.dense), ("ticket", self.ticket)] {
+            let value = match pending {
+                None => serde_json::Value::Null,
+                Some((probabilities, labels)) => {
+                    let data = probabilities.into_data_async().await.map_err(|e| JsError::new(&format!("reading back: {e:?}")))?;
+                    let probabilities = data.try_to_vec::<f32>().map_err(|e| JsError::new(&format!("reading back: {e:?}")))?;
+                    let best = (0..probabilities.len()).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(0);
+                    serde_json::json!({ "label": labels.get(best), "labels": labels, "probabilities": probabilities })
+                }
+            };
+            out.insert(key.to_string(), value);
+        }
+        Ok(serde_json::Value::Object(out).to_string())
+    }
 }
 
 /// Everything loaded into the page's worker.
@@ -39,6 +93,7 @@ pub struct Session {
     neighbours: Option<NeighbourTable>,
     wordnet: Option<WordNet>,
     device: Device,
+    gpu: Option<Device>,
 }
 
 #[wasm_bindgen]
@@ -64,7 +119,20 @@ impl Session {
             neighbours: None,
             wordnet: None,
             device,
+            gpu: None,
         })
+    }
+
+    /// Classifies on `gpu` from now on (models loaded later get a copy there); the attacks stay
+    /// on the CPU backend. Call before loading the dense classifier and the ticket.
+    pub fn use_gpu(&mut self, gpu: GpuDevice) {
+        self.gpu = Some(gpu.device);
+    }
+
+    /// Where classification runs: `"webgpu"` or `"cpu"`.
+    #[wasm_bindgen(getter)]
+    pub fn classify_backend(&self) -> String {
+        if self.gpu.is_some() { "webgpu" } else { "cpu" }.to_string()
     }
 
     /// sha256 of the base weights (tickets must name it).
@@ -76,8 +144,12 @@ impl Session {
     /// A fine-tuned dense classifier (`classifier.safetensors` from `rticket finetune`).
     pub fn load_dense(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         let (model, config) = SequenceClassifier::from_safetensors(bytes, &self.device)?;
+        let gpu_model = match &self.gpu {
+            Some(gpu) => Some(SequenceClassifier::from_safetensors(bytes, gpu)?.0),
+            None => None,
+        };
         let max_len = Weights::metadata(bytes)?.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
-        self.dense = Some(Classifier { model, tokenizer: self.tokenizer(max_len)?, labels: config.labels });
+        self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len)?, labels: config.labels });
         Ok(())
     }
 
@@ -85,11 +157,16 @@ impl Session {
     /// other base weights or is corrupt. Returns the ticket panel's JSON.
     pub fn load_ticket(&mut self, bytes: &[u8]) -> Result<String, JsError> {
         let ticket = Ticket::from_bytes(bytes)?;
-        let model = ticket.classifier(&Weights::from_bytes(&self.weights)?, &self.weights_sha256, &self.device)?;
+        let base = Weights::from_bytes(&self.weights)?;
+        let model = ticket.classifier(&base, &self.weights_sha256, &self.device)?;
+        let gpu_model = match &self.gpu {
+            Some(gpu) => Some(ticket.classifier(&base, &self.weights_sha256, gpu)?),
+            None => None,
+        };
         let info = TicketInfo::new(&ticket, bytes.len(), self.weights.len());
         let json = serde_json::to_string(&info).map_err(js_error)?;
         let labels = ticket.meta.classifier.labels.clone();
-        self.ticket = Some((Classifier { model, tokenizer: self.tokenizer(ticket.meta.max_len)?, labels }, info));
+        self.ticket = Some((Classifier { model, gpu_model, tokenizer: self.tokenizer(ticket.meta.max_len)?, labels }, info));
         Ok(json)
     }
 
@@ -110,22 +187,19 @@ impl Session {
         Ok(())
     }
 
-    /// The label and class probabilities of the dense model and of the ticket (null when not
-    /// loaded): `{"dense": {"label", "labels", "probabilities"}, "ticket": {...}}`.
-    pub fn classify(&self, text: &str) -> Result<String, JsError> {
-        let one = |c: &Option<&Classifier>| -> Result<serde_json::Value, JsError> {
-            let Some(c) = c else { return Ok(serde_json::Value::Null) };
-            let input = EncoderInput::new(&c.tokenizer.encode_batch(&[text])?, &self.device);
-            let probabilities = read_rows(softmax(c.model.forward(&input), 1))?.remove(0);
-            let best = (0..probabilities.len()).max_by(|&a, &b| probabilities[a].total_cmp(&probabilities[b])).unwrap_or(0);
-            let labels = &c.labels;
-            Ok(serde_json::json!({ "label": labels.get(best), "labels": labels, "probabilities": probabilities }))
+    /// Queues the dense model's and the ticket's forward passes on `text` (on WebGPU when in
+    /// use); `finish()` on the result gives their labels and class probabilities.
+    pub fn classify(&self, text: &str) -> Result<PendingClassification, JsError> {
+        let one = |c: Option<&Classifier>| -> Result<Option<(Tensor<2>, Vec<String>)>, JsError> {
+            let Some(c) = c else { return Ok(None) };
+            let (model, device) = match (&c.gpu_model, &self.gpu) {
+                (Some(model), Some(gpu)) => (model, gpu),
+                _ => (&c.model, &self.device),
+            };
+            let input = EncoderInput::new(&c.tokenizer.encode_batch(&[text])?, device);
+            Ok(Some((softmax(model.forward(&input), 1), c.labels.clone())))
         };
-        let out = serde_json::json!({
-            "dense": one(&self.dense.as_ref())?,
-            "ticket": one(&self.ticket.as_ref().map(|(c, _)| c))?,
-        });
-        Ok(out.to_string())
+        Ok(PendingClassification { dense: one(self.dense.as_ref())?, ticket: one(self.ticket.as_ref().map(|(c, _)| c))? })
     }
 
     /// Attacks `target` (`"dense"` or `"ticket"`) on `text` with `recipe` (`text-fooler`,
