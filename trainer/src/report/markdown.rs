@@ -249,10 +249,15 @@ fn gate_movement(r: &mut String, records: &Records, plan: &Plan) {
             col(|s| s.p50),
             col(|s| s.p90),
             col(|s| s.p99),
-            cell(&stats.iter().map(|s| s.moved).collect::<Vec<_>>(), 100.0, 1) + "%"
+            percent(cell(&stats.iter().map(|s| s.moved).collect::<Vec<_>>(), 100.0, 1))
         );
     }
     let _ = writeln!(r);
+}
+
+/// A percentage cell: `12.3 ± 0.4%`, or `–` when empty.
+fn percent(cell: String) -> String {
+    if cell == "–" { cell } else { cell + "%" }
 }
 
 /// Methods of the sparsity plot.
