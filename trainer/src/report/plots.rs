@@ -77,7 +77,13 @@ fn sparsity(records: &Records) -> Result<Option<String>> {
                 .y_label_area_size(44)
                 .build_cartesian_2d(0.0..100.0, 0.0..100.0)
                 .map_err(plot_error)?;
-            chart.configure_mesh().x_desc("sparsity (%)").draw().map_err(plot_error)?;
+            chart
+                .configure_mesh()
+                .x_desc("sparsity (%)")
+                .x_label_formatter(&|x| format!("{x:.0}"))
+                .y_label_formatter(&|y| format!("{y:.0}"))
+                .draw()
+                .map_err(plot_error)?;
             for (i, (method, (clean, under))) in series.iter().enumerate() {
                 let points = if attacked { under } else { clean };
                 let colour = COLOURS[i % COLOURS.len()];
@@ -88,7 +94,7 @@ fn sparsity(records: &Records) -> Result<Option<String>> {
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
                 chart.draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled()))).map_err(plot_error)?;
             }
-            chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(plot_error)?;
+            chart.configure_series_labels().position(SeriesLabelPosition::LowerLeft).background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(plot_error)?;
         }
         root.present().map_err(plot_error)?;
     }
@@ -109,13 +115,17 @@ fn layer_density(records: &Records) -> Result<Option<String>> {
         let Some(rest) = name.strip_prefix("encoder.layer.") else { continue };
         let Some((layer, kind)) = rest.split_once('.') else { continue };
         let Ok(layer) = layer.parse::<usize>() else { continue };
-        let kind = kind.trim_start_matches("attention.").trim_start_matches("self.").to_string();
+        let kind = matrix_kind(kind);
         if !kinds.contains(&kind) {
             kinds.push(kind.clone());
         }
         points.push((kind, layer, 100.0 * d));
     }
     let layers = points.iter().map(|p| p.1).max().map_or(1, |l| l + 1);
+    // Zoomed to the data: the differences between matrices are a few points.
+    let low = points.iter().map(|p| p.2).fold(100.0, f64::min);
+    let high = points.iter().map(|p| p.2).fold(0.0, f64::max);
+    let (low, high) = (((low - 5.0) / 5.0).floor().max(0.0) * 5.0, ((high + 5.0) / 5.0).ceil().min(20.0) * 5.0);
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (720, 420)).into_drawing_area();
@@ -126,9 +136,17 @@ fn layer_density(records: &Records) -> Result<Option<String>> {
             .margin(12)
             .x_label_area_size(36)
             .y_label_area_size(44)
-            .build_cartesian_2d(-0.5..(layers as f64 - 0.5), 0.0..100.0)
+            .build_cartesian_2d(-0.5..(layers as f64 - 0.5), low..high)
             .map_err(plot_error)?;
-        chart.configure_mesh().x_desc("layer").y_desc("kept (%)").x_labels(layers).draw().map_err(plot_error)?;
+        chart
+            .configure_mesh()
+            .x_desc("layer")
+            .y_desc("kept (%)")
+            .x_labels(layers)
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_label_formatter(&|y| format!("{y:.0}"))
+            .draw()
+            .map_err(plot_error)?;
         for (i, kind) in kinds.iter().enumerate() {
             let colour = COLOURS[i % COLOURS.len()];
             let series: Vec<(f64, f64)> = points.iter().filter(|p| &p.0 == kind).map(|p| (p.1 as f64, p.2)).collect();
@@ -139,10 +157,24 @@ fn layer_density(records: &Records) -> Result<Option<String>> {
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2)));
             chart.draw_series(series.iter().map(|&p| Circle::new(p, 3, colour.filled()))).map_err(plot_error)?;
         }
-        chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(plot_error)?;
+        chart.configure_series_labels().position(SeriesLabelPosition::LowerLeft).background_style(WHITE.mix(0.8)).border_style(BLACK).draw().map_err(plot_error)?;
         root.present().map_err(plot_error)?;
     }
     Ok(Some(svg))
+}
+
+/// A readable name for a gated matrix of a BERT layer (`attention.self.query` -> `query`).
+fn matrix_kind(name: &str) -> String {
+    match name {
+        "attention.self.query" => "query",
+        "attention.self.key" => "key",
+        "attention.self.value" => "value",
+        "attention.output.dense" => "attention output",
+        "intermediate.dense" => "intermediate (FFN in)",
+        "output.dense" => "output (FFN out)",
+        other => other,
+    }
+    .to_string()
 }
 
 fn plot_error<E: std::fmt::Debug>(e: E) -> anyhow::Error {
