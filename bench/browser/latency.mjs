@@ -9,7 +9,7 @@
 //
 // Run bench/browser/setup.sh first. Environment (all optional): DIST, ASSETS, TICKET, CSV,
 // TFJS (folder holding node_modules/@huggingface/transformers), TFJS_MODELS, PLAYWRIGHT,
-// CHROMIUM, SENTENCES (50), WARMUP (5), IMPLS ("rticket,transformers.js"), TFJS_THREADS.
+// CHROMIUM, SENTENCES (50), WARMUP (5), IMPLS ("rticket,rticket-webgpu,transformers.js"), TFJS_THREADS.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -31,7 +31,7 @@ const PLAYWRIGHT = env("PLAYWRIGHT", path.join(repo, ".tools/node_modules/playwr
 const CHROMIUM = env("CHROMIUM", "/usr/bin/chromium");
 const N = Number(env("SENTENCES", "50"));
 const WARMUP = Number(env("WARMUP", "5"));
-const IMPLS = env("IMPLS", "rticket,transformers.js").split(",");
+const IMPLS = env("IMPLS", "rticket,rticket-webgpu,transformers.js").split(",");
 const log = (...a) => console.error(...a);
 
 for (const [name, p] of Object.entries({ DIST, ASSETS, TICKET, CSV, TFJS_MODELS, PLAYWRIGHT }))
@@ -77,7 +77,9 @@ const server = await serve([
 const origin = server.origin;
 
 const pages = {
-  rticket: "/bench/rticket.html?base=/assets/minilm/&ticket=/assets/ticket.safetensors",
+  // rticket on the CPU backend in wasm, and on WebGPU (SwiftShader here: no GPU).
+  rticket: "/bench/rticket.html?base=/assets/minilm/&ticket=/assets/ticket.safetensors&webgpu=0",
+  "rticket-webgpu": "/bench/rticket.html?base=/assets/minilm/&ticket=/assets/ticket.safetensors&webgpu=force",
   "transformers.js": "/bench/transformers.html" + (process.env.TFJS_THREADS ? `?threads=${process.env.TFJS_THREADS}` : ""),
 };
 
@@ -90,7 +92,8 @@ function stats(times) {
 
 async function measure(impl) {
   const userDataDir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "rticket-bench-"));
-  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args: flags, headless: true });
+  const args = impl === "rticket-webgpu" ? [...flags, "--enable-unsafe-webgpu"] : flags;
+  const context = await chromium.launchPersistentContext(userDataDir, { executablePath: CHROMIUM, args, headless: true });
   const offsite = [];
   // Nothing may come from outside this server (no CDN for the onnxruntime wasm, no model hub).
   await context.route((url) => !url.href.startsWith(origin), (route) => { offsite.push(route.request().url()); route.abort(); });

@@ -46,7 +46,8 @@ const close = (a, b) => Math.abs(a - b) <= 1e-3;
 async function demo(label, flags, noWebGpu) {
   await run(label, flags, async (page) => {
     const started = Date.now();
-    await page.goto(`${origin}/index.html`);
+    // SwiftShader is a software adapter, which "auto" passes over: force WebGPU to test it.
+    await page.goto(`${origin}/index.html${noWebGpu ? "" : "?webgpu=force"}`);
     await page.waitForFunction(() => ["Ready.", "Loading failed."].includes(document.querySelector('[data-testid="status"]')?.textContent), null, { timeout: 600_000 });
     const error = await page.textContent('[data-testid="error"]');
     check(!error, `${label}: the page loaded without error (${((Date.now() - started) / 1000).toFixed(1)} s) ${error ?? ""}`);
@@ -97,6 +98,13 @@ async function demo(label, flags, noWebGpu) {
 
 await demo("webgpu", ["--enable-unsafe-webgpu"], false);
 await demo("no-webgpu", [], true);
+// By default a software WebGPU adapter (SwiftShader here) is passed over for the CPU backend, and the page says so.
+await run("auto", ["--enable-unsafe-webgpu"], async (page) => {
+  await page.goto(`${origin}/index.html`);
+  await page.waitForFunction(() => ["Ready.", "Loading failed."].includes(document.querySelector('[data-testid="status"]')?.textContent), null, { timeout: 600_000 });
+  const backend = await page.textContent('[data-testid="backend"]');
+  check(backend.startsWith("CPU") && backend.includes("the WebGPU adapter is software"), `auto: a software WebGPU adapter is passed over: "${backend}"`);
+});
 
 await run("embed", [], async (page) => {
   await page.goto(`${origin}/examples/embed.html?base=../assets/minilm/&ticket=../assets/ticket.safetensors`);

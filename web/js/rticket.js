@@ -16,7 +16,9 @@
  * @param {string} [options.dense] URL of a dense fine-tuned classifier.safetensors, to compare with
  * @param {string} [options.neighbours] URL of the attacks' neighbour table (needed by attacks)
  * @param {string} [options.wordnet] folder URL with WordNet's data.{noun,verb,adj,adv} (needed by attacks)
- * @param {boolean} [options.webgpu] classify on WebGPU (default: when this page's navigator has it); false forces the CPU backend
+ * @param {"auto"|boolean} [options.webgpu] where to classify: "auto" (default) uses WebGPU when this page has it on a
+ *   hardware adapter (a software one such as SwiftShader is far slower than the CPU backend), true uses any WebGPU
+ *   adapter, false the CPU backend
  * @param {(p: {what: string, loaded: number, total: number, cached: boolean}) => void} [options.onProgress]
  */
 export async function load(options) {
@@ -28,7 +30,8 @@ export async function load(options) {
     config: abs(base + "config.json"), weights: abs(base + "model.safetensors"), tokenizer: abs(base + "tokenizer.json"),
     ticket: abs(options.ticket), dense: abs(options.dense), neighbours: abs(options.neighbours), wordnet: abs(options.wordnet),
   };
-  const webgpu = options.webgpu ?? "gpu" in navigator; // as the page sees it
+  const mode = options.webgpu ?? "auto";
+  const webgpu = "gpu" in navigator ? mode : false; // as the page sees it
   const loaded = await client.request("load", { urls, webgpu });
   Object.assign(client, loaded);
   client.webgpu = "gpu" in navigator;

@@ -32,6 +32,17 @@ async function fetchBytes(url, what, id) {
   return bytes;
 }
 
+// The name of the WebGPU adapter when it is a software rasteriser (SwiftShader, llvmpipe), else
+// null: like the native trainer, "auto" never picks one, being far slower than the CPU backend.
+async function softwareAdapter() {
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) return null;
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.architecture, info.description].filter(Boolean).join(" ");
+  const fallback = info.isFallbackAdapter ?? adapter.isFallbackAdapter;
+  return fallback || /swiftshader|llvmpipe|lavapipe|software/i.test(name) ? name || "fallback adapter" : null;
+}
+
 const handlers = {
   async load({ urls, webgpu }, id) {
     await init();
@@ -42,7 +53,10 @@ const handlers = {
     // Classification on WebGPU when the page has it (and it sets up); attacks stay on the CPU
     // backend, which reads results back synchronously as the shared attack code needs.
     let backend = "CPU (wasm32, burn flex backend)";
-    if (webgpu) {
+    const software = webgpu === "auto" ? await softwareAdapter() : null;
+    if (software) {
+      backend += ` (the WebGPU adapter is software, ${software}, slower than this backend; ?webgpu=force uses it)`;
+    } else if (webgpu) {
       try {
         session.use_gpu(await webgpu_device());
         backend = "WebGPU (burn wgpu backend) for classification; attacks on the CPU backend";
