@@ -130,6 +130,21 @@ fn verdict(r: &mut String, records: &Records) {
         100.0 * s,
         if met { "met" } else { "not met" }
     );
+    // Models of different clean accuracy are easier compared by how often the attack flips a
+    // correct prediction.
+    let success = |method: Method, sparsity: f64| {
+        mean_sd(&records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n).iter().map(|a| a.summary.success_rate).collect::<Vec<_>>())
+            .map_or("–".to_string(), |(m, _)| format!("{:.1}%", 100.0 * m))
+    };
+    let _ = writeln!(
+        r,
+        "TextFooler's success rate (correct predictions it flips): robust ticket {}, fine-tune {}, IMP {}, FreeLB {}, random {}.\n",
+        success(Method::RobustTicket, s),
+        success(Method::FineTune, 0.0),
+        success(Method::Imp, s),
+        success(Method::Freelb, 0.0),
+        success(Method::Random, s)
+    );
 }
 
 fn headline(r: &mut String, records: &Records, dataset: DatasetName, sparsity: f64, methods: &[Method]) {
