@@ -232,6 +232,12 @@ pub struct ReproduceArgs {
     /// Which parts to run, in this order.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "core,sweep,recipes,documents")]
     pub phases: Vec<crate::reproduce::Phase>,
+    /// Search epochs instead of the preset's (a longer search; use its own --results and --work).
+    #[arg(long)]
+    pub search_epochs: Option<usize>,
+    /// Search training sentences instead of the preset's.
+    #[arg(long)]
+    pub search_train_limit: Option<usize>,
     /// Stage folders (checkpoints, tickets, per-example attack logs).
     #[arg(long, default_value = "runs/reproduce")]
     pub work: PathBuf,

@@ -75,6 +75,14 @@ fn setup(r: &mut String, records: &Records) {
     let _ = writeln!(r, "- Device: {}; base model weights sha256 {}.", devices.join(", "), bases.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", "));
     let _ = writeln!(r, "- Data: MR sentences (3200 / 400 / 400, fixed seeded split; README), movie-review documents (1200 / 150 / 150). Checkpoints are chosen on dev; test is reported.");
     let _ = writeln!(r, "- {}", scale(plan));
+    if plan.search_epochs.is_some() || plan.search_train_limit.is_some() {
+        let _ = writeln!(
+            r,
+            "- Longer searches than the preset's: {} epoch(s) on {} training sentences.",
+            plan.search_epochs.map_or("the preset's".to_string(), |e| e.to_string()),
+            plan.search_train_limit.map_or("the preset's".to_string(), |l| l.to_string())
+        );
+    }
     let _ = writeln!(
         r,
         "- Attacks: candidates are cosine neighbours in MiniLM's input embeddings with WordNet antonyms removed, the \

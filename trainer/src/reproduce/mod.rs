@@ -36,6 +36,8 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         sweep: args.sweep.clone(),
         recipe_examples: args.recipe_examples,
         phases,
+        search_epochs: args.search_epochs,
+        search_train_limit: args.search_train_limit,
     };
     if plan.seeds.is_empty() {
         bail!("--seeds is empty: give at least one seed, e.g. --seeds 1,2,3");

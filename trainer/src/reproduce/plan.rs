@@ -80,6 +80,12 @@ pub struct Plan {
     /// How many test sentences the recipes of the `recipes` phase attack.
     pub recipe_examples: usize,
     pub phases: Vec<Phase>,
+    /// Search epochs instead of the preset's (the quick preset's search is one epoch).
+    #[serde(default)]
+    pub search_epochs: Option<usize>,
+    /// Search training sentences instead of the preset's (quick: 512).
+    #[serde(default)]
+    pub search_train_limit: Option<usize>,
 }
 
 impl Plan {

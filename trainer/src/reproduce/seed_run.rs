@@ -123,7 +123,7 @@ impl<'a> SeedRun<'a> {
                 self.retrained(method, sparsity, masks, false, &format!("retrain-imp-{pct}"), &mut stages)
             }
             Method::MaskOnly => {
-                let settings = search_settings(&self.base, SearchMode::MaskOnly, true);
+                let settings = self.search_settings(SearchMode::MaskOnly, true);
                 let (_, search_time) = self.stage("search-mask-only", |dir| {
                     run_search(&settings, SearchMode::MaskOnly, None, &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
                 })?;
@@ -153,12 +153,24 @@ impl<'a> SeedRun<'a> {
     fn paper_search(&self, adversarial: bool) -> Result<(PathBuf, Vec<StageTime>)> {
         let (_, finetune) = self.finetune()?;
         let start = finetune.dir.join("classifier.safetensors");
-        let settings = search_settings(&self.base, SearchMode::Paper, adversarial);
+        let settings = self.search_settings(SearchMode::Paper, adversarial);
         let name = if adversarial { "search" } else { "search-no-adversary" };
         let (_, search) = self.stage(name, |dir| {
             run_search(&settings, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
         })?;
         Ok((scores_path(&search.dir), vec![finetune, search]))
+    }
+
+    /// A search's settings: the preset's, with the plan's longer-search overrides.
+    fn search_settings(&self, mode: SearchMode, adversarial: bool) -> StageSettings {
+        let mut settings = search_settings(&self.base, mode, adversarial);
+        if let Some(epochs) = self.plan.search_epochs {
+            settings.fit.epochs = epochs;
+        }
+        if let Some(limit) = self.plan.search_train_limit {
+            settings.train_limit = Some(limit);
+        }
+        settings
     }
 
     /// Global top-k on a search's scores, and how far the search moved them.
