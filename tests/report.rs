@@ -129,4 +129,7 @@ fn a_reproduction_with_a_bad_plan_or_no_records_says_what_to_do() {
     std::fs::write(tmp.0.join("data/mr/seed-1/imp-30.json"), b"{\"dataset\": \"mr\", \"se").unwrap();
     let (ok, _, err) = crate::common::rticket(&["report", "--results", results]);
     assert!(!ok && err.contains("imp-30.json is not a model record"), "{err}");
+    // Another preset into the same records would reuse the quick models by name: refused.
+    let (ok, _, err) = crate::common::rticket(&["reproduce", "--preset", "paper", "--results", results, "--work", results]);
+    assert!(!ok && err.contains("pass another --results and --work"), "{err}");
 }

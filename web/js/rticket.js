@@ -30,7 +30,7 @@ export async function load(options) {
     config: abs(base + "config.json"), weights: abs(base + "model.safetensors"), tokenizer: abs(base + "tokenizer.json"),
     ticket: abs(options.ticket), dense: abs(options.dense), neighbours: abs(options.neighbours), wordnet: abs(options.wordnet),
   };
-  const mode = options.webgpu ?? "auto";
+  const mode = (options.webgpu ?? "auto") === "auto" ? "auto" : options.webgpu === true;
   const webgpu = "gpu" in navigator ? mode : false; // as the page sees it
   const loaded = await client.request("load", { urls, webgpu });
   Object.assign(client, loaded);

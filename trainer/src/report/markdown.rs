@@ -116,26 +116,38 @@ fn verdict(r: &mut String, records: &Records) {
         let _ = writeln!(r, "No TextFooler records yet.\n");
         return;
     };
-    let mean = |method: Method, sparsity: f64| {
-        let a = mean_sd(&aua(&records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n))).map(|m| m.0);
-        let c = mean_sd(&records.models(mr, method.key(), sparsity).iter().map(|m| m.test_accuracy).collect::<Vec<_>>()).map(|m| m.0);
-        a.zip(c)
-    };
     let s = plan.sparsity;
-    let (Some((rt_aua, rt_clean)), Some((ft_aua, ft_clean)), Some((imp_aua, _))) =
-        (mean(Method::RobustTicket, s), mean(Method::FineTune, 0.0), mean(Method::Imp, s))
+    let methods = [(Method::RobustTicket, s), (Method::FineTune, 0.0), (Method::Imp, s)];
+    // Only seeds where all three have a model and its TextFooler record: a mean over other
+    // seeds for one method than for another would compare different draws.
+    let per_seed = |method: Method, sparsity: f64| -> BTreeMap<u64, (f64, f64)> {
+        let attacks = records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n);
+        records
+            .models(mr, method.key(), sparsity)
+            .into_iter()
+            .filter_map(|m| attacks.iter().find(|a| a.seed == m.seed).map(|a| (m.seed, (a.summary.accuracy_under_attack, m.test_accuracy))))
+            .collect()
+    };
+    let tables: Vec<BTreeMap<u64, (f64, f64)>> = methods.iter().map(|&(m, sp)| per_seed(m, sp)).collect();
+    let seeds: Vec<u64> = tables[0].keys().copied().filter(|seed| tables.iter().all(|t| t.contains_key(seed))).collect();
+    let mean = |table: &BTreeMap<u64, (f64, f64)>| {
+        let pick = |f: fn(&(f64, f64)) -> f64| mean_sd(&seeds.iter().map(|seed| f(&table[seed])).collect::<Vec<_>>()).map(|m| m.0);
+        pick(|v| v.0).zip(pick(|v| v.1))
+    };
+    let (Some((rt_aua, rt_clean)), Some((ft_aua, ft_clean)), Some((imp_aua, _))) = (mean(&tables[0]), mean(&tables[1]), mean(&tables[2]))
     else {
-        let _ = writeln!(r, "Not yet: the robust ticket, fine-tuning and IMP all need TextFooler records.\n");
+        let _ = writeln!(r, "Not yet: the robust ticket, fine-tuning and IMP need TextFooler records on a common seed.\n");
         return;
     };
     let (vs_ft, vs_imp, clean) = (100.0 * (rt_aua - ft_aua), 100.0 * (rt_aua - imp_aua), 100.0 * (rt_clean - ft_clean));
     let met = vs_ft >= 3.0 && vs_imp >= 3.0 && clean >= -1.5;
     let _ = writeln!(
         r,
-        "Robust ticket (paper pipeline, {:.0}%) against fine-tuning, means over the seeds: TextFooler accuracy under attack \
+        "Robust ticket (paper pipeline, {:.0}%) against fine-tuning, means over the {} seed(s) all three have: TextFooler accuracy under attack \
          {vs_ft:+.1} points (against IMP {vs_imp:+.1}), clean test accuracy {clean:+.1} points. The issue's bar (several points \
          above fine-tuning and IMP under TextFooler, clean accuracy within 1.5 points): **{}**.\n",
         100.0 * s,
+        seeds.len(),
         if met { "met" } else { "not met" }
     );
     // Models of different clean accuracy are easier compared by how often the attack flips a

@@ -1,7 +1,8 @@
 //! `rticket reproduce`: the experiments behind the paper's tables, seed by seed, each stored
 //! as a small JSON record under `results/data/` from which `rticket report` derives the
 //! markdown report and its plots. Finished records are read back instead of rerun, so a
-//! killed reproduction continues where it stopped (a stage cut mid-way from its checkpoint).
+//! killed reproduction continues where it stopped (a stage cut mid-way from its checkpoint;
+//! an attack cut mid-way starts again from its first example).
 
 mod plan;
 mod records;
@@ -49,6 +50,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     }
     let data = args.results.join("data");
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let plan = merged_with_recorded(plan, &data)?;
     RunDir { path: data.clone() }.write_json("plan.json", &plan)?;
     let model_dir = args.model.dir();
     let kit = AttackKit::load(&model_dir, None, dev)?;
@@ -100,6 +102,33 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         }
     }
     regenerate(&args.results)
+}
+
+/// The plan to record: `plan` with the seeds of an earlier plan in `data` added. Refuses a
+/// plan whose models would differ from the recorded ones (another preset or search length):
+/// records and stage folders are reused by name, so the two must not share folders.
+fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
+    let path = data.join("plan.json");
+    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
+    let recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
+    let key = |p: &Plan| (p.preset, p.search_epochs, p.search_train_limit);
+    if key(&recorded) != key(&plan) {
+        bail!(
+            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}; this one would train other \
+             models under the same names: pass another --results and --work",
+            path.display(),
+            recorded.preset,
+            recorded.search_epochs,
+            recorded.search_train_limit
+        );
+    }
+    for seed in recorded.seeds {
+        if !plan.seeds.contains(&seed) {
+            plan.seeds.push(seed);
+        }
+    }
+    plan.seeds.sort_unstable();
+    Ok(plan)
 }
 
 /// Rewrites the report from every record so far (partial results are reported as such).

@@ -195,10 +195,10 @@ impl<'a> SeedRun<'a> {
         let dir = self.work.join(name);
         let file = dir.join("ticket.safetensors");
         if !file.exists() {
-            // A retrain that finished without its ticket (killed in between) is redone: the
-            // trained weights live only in memory until the export.
+            // Killed after training but before the export: the checkpoint still holds the
+            // trained model, so reopening the stage resumes at its end and exports.
             if dir.join("metrics.json").exists() {
-                std::fs::remove_dir_all(&dir).with_context(|| format!("clearing {}", dir.display()))?;
+                std::fs::remove_file(dir.join("metrics.json")).with_context(|| format!("reopening {}", dir.display()))?;
             }
             let (ctx, _, best) = run_retrain(&self.base, &masks, reinit, &dir, true, self.device, self.device_name)?;
             let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": self.base.fit, "reinit": reinit });

@@ -75,6 +75,11 @@ pub fn imp_masks(
             rounds.push(serde_json::from_slice(&summary)?);
             continue;
         }
+        // Killed after the round's training but before its masks were saved: the checkpoint
+        // still holds the trained model, so the round resumes at its end.
+        if resume && dir.join("metrics.json").exists() && dir.join("checkpoint").exists() {
+            std::fs::remove_file(dir.join("metrics.json")).with_context(|| format!("reopening {}", dir.display()))?;
+        }
         let (_, summary, trained) = run_retrain(settings, &masks, false, &dir, resume, device, device_name)?;
         let scores = magnitudes(&trained, &masks)?;
         let slices: Vec<&[f32]> = scores.iter().map(Vec::as_slice).collect();
