@@ -39,9 +39,11 @@ type Points = Vec<(f64, f64)>;
 fn sweep_points(records: &Records, method: Method) -> (Points, Points) {
     let mr = DatasetName::Mr;
     let tf = records.attack_set(mr, Recipe::TextFooler);
+    // The plan's first seed only: every point of a line from the same search.
+    let seed = records.plan.seeds.first().copied().unwrap_or_default();
     let (mut clean, mut attacked) = (Vec::new(), Vec::new());
     for s in records.sparsities(mr, method.key()) {
-        let tests: Vec<f64> = records.models(mr, method.key(), s).iter().map(|m| m.test_accuracy).collect();
+        let tests: Vec<f64> = records.models(mr, method.key(), s).iter().filter(|m| m.seed == seed).map(|m| m.test_accuracy).collect();
         if let Some((mean, _)) = mean_sd(&tests) {
             clean.push((100.0 * s, 100.0 * mean));
         }
@@ -49,6 +51,7 @@ fn sweep_points(records: &Records, method: Method) -> (Points, Points) {
             .map(|n| records.attacks(mr, method.key(), s, Recipe::TextFooler, n))
             .unwrap_or_default()
             .iter()
+            .filter(|a| a.seed == seed)
             .map(|a| a.summary.accuracy_under_attack)
             .collect();
         if let Some((mean, _)) = mean_sd(&aua) {
