@@ -86,7 +86,7 @@ mod tests {
     fn the_shortlist_gives_the_full_sort_answer() {
         // 1000 ids with a few ties; the alphabetic filter drops every third token.
         let row: Vec<f32> = (0..1000).map(|i| ((i * 7919) % 613) as f32).collect();
-        let token = |id: usize| Some(if id % 3 == 0 { format!("{id}") } else { format!("w{}", "x".repeat(id % 5)) });
+        let token = |id: usize| Some(if id.is_multiple_of(3) { format!("{id}") } else { format!("w{}", "x".repeat(id % 5)) });
         for k in [1, 8, 48, 300] {
             let fast = top_words(&row, k, "wx", token);
             let mut ids: Vec<usize> = (0..row.len()).collect();

@@ -9,30 +9,23 @@ use crate::device::{self, DeviceChoice};
 use crate::model_files::{ModelFiles, read};
 use crate::outputs::RunDir;
 use crate::stages::{
-    DrawnTicket, SearchMode, draw_tickets, export_ticket, imp_masks, random_masks, run_finetune, run_retrain,
+    DrawnTicket, SearchMode, draw_tickets, export_ticket, freelb_settings, gated_shapes, imp_masks, random_masks, run_finetune, run_retrain,
     run_search, scores_from_file, scores_path, search_settings,
 };
-use crate::train::AdversarialConfig;
 
 pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let (dev, name) = (&selected.device, selected.description.as_str());
-    let mut settings = args.stage.settings();
+    let settings = args.stage.settings();
     let out = &args.out;
     RunDir::create(out, args.stage.resume)?;
     let files = ModelFiles::open(&settings.model_dir)?;
-    let encoder = files.encoder(dev)?;
-    let shapes: Vec<[usize; 2]> = encoder.dense_layers().iter().map(|(_, d)| [d.shape()[1], d.shape()[0]]).collect();
-    drop(encoder);
+    let shapes = gated_shapes(&files, dev)?;
     let training = serde_json::json!({ "baseline": args.kind, "preset": args.stage.preset, "fit": settings.fit });
 
     let masks = match args.kind {
         BaselineKind::Freelb => {
-            settings.fit.objective.adversarial = Some(AdversarialConfig {
-                steps: if args.stage.preset == crate::cli::Preset::Quick { 2 } else { 5 },
-                ..AdversarialConfig::default()
-            });
-            let summary = run_finetune(&settings, &out.join("freelb"), args.stage.resume, dev, name)?;
+            let summary = run_finetune(&freelb_settings(&settings), &out.join("freelb"), args.stage.resume, dev, name)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             return Ok(());
         }

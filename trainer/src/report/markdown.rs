@@ -8,7 +8,7 @@ use rticket_core::attack::Recipe;
 use super::records::Records;
 use super::stats::{cell, mean_sd};
 use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, Method, ModelRecord, Plan};
+use crate::reproduce::{AttackRecord, Method, Plan, serde_name};
 
 /// Names of the report's rows.
 pub fn method_name(method: &str) -> &str {
@@ -57,7 +57,7 @@ pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
 fn setup(r: &mut String, records: &Records) {
     let plan = &records.plan;
     let _ = writeln!(r, "## How these numbers were made\n");
-    let preset = serde_json::to_value(plan.preset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+    let preset = serde_name(&plan.preset);
     let mut commands: Vec<&str> = records.models.iter().map(|m| m.command.as_str()).chain(records.attacks.iter().map(|a| a.command.as_str())).collect();
     commands.sort_unstable();
     commands.dedup();
@@ -347,7 +347,7 @@ fn tickets(r: &mut String, records: &Records) {
     let _ = writeln!(r, "| data | seed | method | sparsity | bytes | mask bits / weight | bound H(density) | file | sha256 |\n|---|---|---|---|---|---|---|---|---|");
     for m in &records.models {
         if let Some(t) = &m.ticket {
-            let data = serde_json::to_value(m.dataset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let data = serde_name(&m.dataset);
             let _ = writeln!(
                 r,
                 "| {data} | {} | {} | {:.1}% | {} | {:.4} | {:.4} | `{}` | `{}` |",
@@ -371,14 +371,13 @@ fn wall_time(r: &mut String, records: &Records) {
     // Stages are shared between methods (one fine-tuning serves every paper-mode search): count each folder once.
     let mut per_seed: BTreeMap<(String, u64), SeedTime> = BTreeMap::new();
     for m in &records.models {
-        let entry = per_seed.entry((dataset_key(m), m.seed)).or_default();
+        let entry = per_seed.entry((serde_name(&m.dataset), m.seed)).or_default();
         for s in &m.stages {
             entry.stages.insert(s.dir.display().to_string(), s.seconds);
         }
     }
     for a in &records.attacks {
-        let key = (serde_json::to_value(a.dataset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default(), a.seed);
-        let entry = per_seed.entry(key).or_default();
+        let entry = per_seed.entry((serde_name(&a.dataset), a.seed)).or_default();
         entry.attacks += 1;
         entry.attack_seconds += a.summary.seconds;
     }
@@ -399,6 +398,3 @@ struct SeedTime {
     attack_seconds: f64,
 }
 
-fn dataset_key(m: &ModelRecord) -> String {
-    serde_json::to_value(m.dataset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
-}

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
 pub use plan::{Method, Phase, Plan};
-pub use records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, load_all};
+pub use records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, load_all, serde_name};
 pub use seed_run::SeedRun;
 
 use crate::cli::ReproduceArgs;

@@ -114,8 +114,12 @@ pub fn attack_file(method: &str, sparsity: f64, recipe: &str, examples: usize) -
 
 /// The folder of one dataset and seed under the records root.
 pub fn seed_dir(root: &Path, dataset: DatasetName, seed: u64) -> PathBuf {
-    let name = serde_json::to_value(dataset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-    root.join(name).join(format!("seed-{seed}"))
+    root.join(serde_name(&dataset)).join(format!("seed-{seed}"))
+}
+
+/// The name serde gives a unit enum value (`DatasetName::Mr` -> `mr`), as in the records.
+pub fn serde_name(value: &impl Serialize) -> String {
+    serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// Every record under `root`, sorted by path (so reports are deterministic).

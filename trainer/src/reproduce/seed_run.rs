@@ -13,18 +13,16 @@ use rticket_core::{SequenceClassifier, Weights};
 use serde::Serialize;
 
 use super::plan::{Method, Plan};
-use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, model_file, seed_dir};
-use crate::cli::Preset;
+use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, model_file, seed_dir, serde_name};
 use crate::data::DatasetName;
 use crate::model_files::{ModelFiles, read, sha256_hex};
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
 use crate::stages::{
     AttackSetup, DrawnTicket, SearchMode, StageContext, StageSettings, StageSummary, TicketReport, attack_examples,
-    draw_tickets, export_draws, export_ticket, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
+    draw_tickets, export_draws, export_ticket, freelb_settings, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
     run_search, scores_from_file, scores_path, search_settings,
 };
-use crate::train::AdversarialConfig;
 
 /// The stages and records of one dataset and seed.
 pub struct SeedRun<'a> {
@@ -89,9 +87,7 @@ impl<'a> SeedRun<'a> {
                 Ok(self.dense_record(method, &summary, vec![time]))
             }
             Method::Freelb => {
-                let mut settings = self.base.clone();
-                let steps = if self.plan.preset == Preset::Quick { 2 } else { 5 };
-                settings.fit.objective.adversarial = Some(AdversarialConfig { steps, ..AdversarialConfig::default() });
+                let settings = freelb_settings(&self.base);
                 let (summary, time) = self.stage("freelb", |dir| run_finetune(&settings, dir, true, self.device, self.device_name))?;
                 Ok(self.dense_record(method, &summary, vec![time]))
             }
@@ -198,7 +194,7 @@ impl<'a> SeedRun<'a> {
             // Killed after training but before the export: the checkpoint still holds the
             // trained model, so reopening the stage resumes at its end and exports.
             if dir.join("metrics.json").exists() {
-                std::fs::remove_file(dir.join("metrics.json")).with_context(|| format!("reopening {}", dir.display()))?;
+                StageSummary::reopen(&dir)?;
             }
             let (ctx, _, best) = run_retrain(&self.base, &masks, reinit, &dir, true, self.device, self.device_name)?;
             let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": self.base.fit, "reinit": reinit });
@@ -206,7 +202,7 @@ impl<'a> SeedRun<'a> {
             export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
             remove_checkpoint(&dir);
         }
-        let summary: StageSummary = read_summary(&dir)?;
+        let summary: StageSummary = StageSummary::read(&dir)?;
         stages.push(StageTime { stage: "retrain".into(), dir, seconds: summary.seconds });
         self.ticket_record(method, &file, std::mem::take(stages))
     }
@@ -214,7 +210,7 @@ impl<'a> SeedRun<'a> {
     /// Runs a stage in `work/<name>` unless it finished before; drops its checkpoint after.
     fn stage(&self, name: &str, run: impl FnOnce(&Path) -> Result<StageSummary>) -> Result<(StageSummary, StageTime)> {
         let dir = self.work.join(name);
-        let summary = match read_summary(&dir) {
+        let summary = match StageSummary::read(&dir) {
             Ok(summary) => summary,
             Err(_) => run(&dir)?,
         };
@@ -225,9 +221,7 @@ impl<'a> SeedRun<'a> {
 
     /// The gated matrices' HF shapes `[out, in]`.
     fn shapes(&self) -> Result<Vec<[usize; 2]>> {
-        let files = ModelFiles::open(&self.base.model_dir)?;
-        let encoder = files.encoder(self.device)?;
-        Ok(encoder.dense_layers().iter().map(|(_, d)| [d.shape()[1], d.shape()[0]]).collect())
+        gated_shapes(&ModelFiles::open(&self.base.model_dir)?, self.device)
     }
 
     fn dense_record(&self, method: Method, summary: &StageSummary, stages: Vec<StageTime>) -> ModelRecord {
@@ -242,7 +236,7 @@ impl<'a> SeedRun<'a> {
             ticket: None,
             search: None,
             stages,
-            preset: preset_name(self.plan.preset),
+            preset: serde_name(&self.plan.preset),
             device: self.device_name.into(),
             base_model_sha256: summary.base_model_sha256.clone(),
             command: command_line(),
@@ -273,7 +267,7 @@ impl<'a> SeedRun<'a> {
             }),
             search: None,
             stages,
-            preset: preset_name(self.plan.preset),
+            preset: serde_name(&self.plan.preset),
             device: self.device_name.into(),
             base_model_sha256: ticket.meta.base_model_sha256.clone(),
             command: command_line(),
@@ -331,12 +325,6 @@ impl<'a> SeedRun<'a> {
     }
 }
 
-fn read_summary(dir: &Path) -> Result<StageSummary> {
-    let path = dir.join("metrics.json");
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    Ok(serde_json::from_str(&text)?)
-}
-
 /// Drops a finished stage's checkpoint (hundreds of MB each; the stage's outputs stay).
 fn remove_checkpoint(dir: &Path) {
     let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
@@ -348,10 +336,6 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let name = path.file_name().and_then(|n| n.to_str()).context("a record has a file name")?;
     RunDir { path: dir.to_path_buf() }.write_json(name, value)?;
     Ok(())
-}
-
-fn preset_name(preset: Preset) -> String {
-    serde_json::to_value(preset).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
 /// The command line, with the program named `rticket` whatever its path.

@@ -14,9 +14,27 @@ use rticket_core::model::to_hf_order;
 use rticket_core::ticket::{pack_bits, unpack_bits};
 
 use super::{StageSettings, StageSummary, run_retrain};
+use crate::cli::Preset;
+use crate::model_files::ModelFiles;
+use crate::train::AdversarialConfig;
 
 /// Fraction of the remaining weights IMP prunes per round.
 pub const IMP_RATE: f64 = 0.1;
+
+/// The gated matrices' HF shapes `[out, in]`, in gated order.
+pub fn gated_shapes(files: &ModelFiles, device: &Device) -> Result<Vec<[usize; 2]>> {
+    let encoder = files.encoder(device)?;
+    Ok(encoder.dense_layers().iter().map(|(_, d)| [d.shape()[1], d.shape()[0]]).collect())
+}
+
+/// FreeLB adversarial fine-tuning: the fine-tuning settings `base` with the adversary
+/// (K = 2 steps in the quick preset, PAPER.md's 5 otherwise).
+pub fn freelb_settings(base: &StageSettings) -> StageSettings {
+    let mut settings = base.clone();
+    let steps = if base.preset == Preset::Quick { 2 } else { 5 };
+    settings.fit.objective.adversarial = Some(AdversarialConfig { steps, ..AdversarialConfig::default() });
+    settings
+}
 
 /// Masks keeping a uniformly random `1 - sparsity` of the gated weights (global, exact count).
 pub fn random_masks(shapes: &[[usize; 2]], sparsity: f64, seed: u64) -> Vec<Vec<bool>> {
@@ -71,14 +89,13 @@ pub fn imp_masks(
         let saved = dir.join(PRUNED_MASKS);
         if resume && saved.exists() {
             masks = read_masks(&saved, shapes)?;
-            let summary = std::fs::read(dir.join("metrics.json")).context("a finished IMP round lost its metrics.json")?;
-            rounds.push(serde_json::from_slice(&summary)?);
+            rounds.push(StageSummary::read(&dir).context("a finished IMP round lost its metrics.json")?);
             continue;
         }
         // Killed after the round's training but before its masks were saved: the checkpoint
         // still holds the trained model, so the round resumes at its end.
         if resume && dir.join("metrics.json").exists() && dir.join("checkpoint").exists() {
-            std::fs::remove_file(dir.join("metrics.json")).with_context(|| format!("reopening {}", dir.display()))?;
+            StageSummary::reopen(&dir)?;
         }
         let (_, summary, trained) = run_retrain(settings, &masks, false, &dir, resume, device, device_name)?;
         let scores = magnitudes(&trained, &masks)?;

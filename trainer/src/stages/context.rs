@@ -31,6 +31,21 @@ pub struct StageSummary {
     pub seconds: f64,
 }
 
+impl StageSummary {
+    /// The summary a finished stage wrote into `dir`.
+    pub fn read(dir: &Path) -> Result<Self> {
+        let path = dir.join("metrics.json");
+        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not a stage summary", path.display()))
+    }
+
+    /// Marks the finished stage in `dir` unfinished again, so that opening it with `resume`
+    /// continues from its checkpoint (which holds the trained model) instead of refusing it.
+    pub fn reopen(dir: &Path) -> Result<()> {
+        std::fs::remove_file(dir.join("metrics.json")).with_context(|| format!("reopening {}", dir.display()))
+    }
+}
+
 /// An open stage run.
 pub struct StageContext {
     pub settings: StageSettings,
