@@ -173,3 +173,62 @@ fn the_masked_lm_proposes_whole_words_in_context_from_the_tied_decoder() {
         }
     }
 }
+
+#[test]
+fn a_cut_attack_resumes_from_its_log() {
+    let files = minilm();
+    let device = cpu();
+    device.seed(5);
+    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let model = rticket_core::SequenceClassifier::load(&config, &Weights::from_bytes(&files.weights).unwrap(), &device).unwrap();
+    let tokenizer = files.tokenizer(64).unwrap();
+    let encoder = files.encoder(&device).unwrap();
+    let wordnet = load_wordnet(None).unwrap();
+    let setup = rticket::stages::AttackSetup {
+        victim: &model,
+        tokenizer: &tokenizer,
+        encoder: &encoder,
+        resources: Resources { neighbours: Some(table()), wordnet: Some(&wordnet), masked_lm: None },
+        device: device.clone(),
+        batch_size: 64,
+    };
+    let texts = [
+        "the film is a charming , funny and moving portrait of family life",
+        "a dull , plodding mess that wastes a talented cast",
+        "it is hard to imagine a more boring movie",
+        "a gorgeous , witty and surprising film",
+    ];
+    // Both labels for each text, so some examples are attacked and some skipped.
+    let examples: Vec<rticket::data::Example> =
+        texts.iter().enumerate().flat_map(|(i, t)| (0..2).map(move |label| rticket::data::Example { id: 2 * i + label, text: t.to_string(), label })).collect();
+    let dir = TempDir::new("attack-resume");
+    let whole = dir.path().join("whole.jsonl");
+    let full = rticket::stages::attack_examples(&setup, Recipe::TextFooler, &examples, 0, &whole, false).unwrap();
+    let lines: Vec<String> = std::fs::read_to_string(&whole).unwrap().lines().map(String::from).collect();
+    assert_eq!(lines.len(), examples.len());
+
+    // A run killed during its fourth example: three whole lines (the first marked, to see it
+    // is read back, not redone) and half a line.
+    let mut first: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    first["seconds"] = serde_json::json!(1000.0);
+    let cut = dir.path().join("cut.jsonl");
+    let planted = format!("{first}\n{}\n{}\n{}", lines[1], lines[2], &lines[3][..lines[3].len() / 2]);
+    std::fs::write(&cut, planted).unwrap();
+    let resumed = rticket::stages::attack_examples(&setup, Recipe::TextFooler, &examples, 0, &cut, true).unwrap();
+    assert!(resumed.seconds >= 1000.0, "the logged examples were attacked again");
+    for (a, b) in [(full.clean_accuracy, resumed.clean_accuracy), (full.accuracy_under_attack, resumed.accuracy_under_attack), (full.mean_queries, resumed.mean_queries)] {
+        assert_eq!(a, b, "the resumed attack differs from the whole one");
+    }
+    assert_eq!(full.forward_passes, resumed.forward_passes);
+    let result = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap()["result"].clone();
+    let resumed_lines: Vec<String> = std::fs::read_to_string(&cut).unwrap().lines().map(String::from).collect();
+    assert_eq!(resumed_lines.len(), examples.len(), "the half line must be replaced, not kept");
+    for (a, b) in lines.iter().zip(&resumed_lines) {
+        assert_eq!(result(a), result(b));
+    }
+
+    // Without `resume` the log starts over.
+    let fresh = rticket::stages::attack_examples(&setup, Recipe::TextFooler, &examples, 0, &cut, false).unwrap();
+    assert!(fresh.seconds < 1000.0);
+    assert_eq!(std::fs::read_to_string(&cut).unwrap().lines().count(), examples.len());
+}

@@ -76,7 +76,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let mut summaries = Vec::new();
     for recipe in recipes {
         let name = serde_json::to_value(recipe)?.as_str().unwrap_or("attack").to_string();
-        let summary = attack_examples(&setup, recipe, &examples, args.seed, &run.path.join(format!("{name}.jsonl")))?;
+        let summary = attack_examples(&setup, recipe, &examples, args.seed, &run.path.join(format!("{name}.jsonl")), false)?;
         eprintln!("{}: accuracy under attack {:.1}%, success {:.1}%", summary.recipe_name, 100.0 * summary.accuracy_under_attack, 100.0 * summary.success_rate);
         summaries.push(summary);
     }

@@ -173,7 +173,7 @@ fn robustness(
         let mut summaries = Vec::new();
         for &recipe in &recipes {
             let file = dir.join(format!("{}-{}.jsonl", label.replace(' ', "-"), serde_json::to_value(recipe)?.as_str().unwrap_or("attack")));
-            summaries.push(crate::stages::attack_examples(&setup, recipe, &examples, 0, &file)?);
+            summaries.push(crate::stages::attack_examples(&setup, recipe, &examples, 0, &file, args.stage.resume)?);
         }
         let t = crate::stages::summary_table(label, &summaries);
         if rows.is_empty() {

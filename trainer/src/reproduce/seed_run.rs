@@ -75,6 +75,7 @@ impl<'a> SeedRun<'a> {
         }
         eprintln!("== {:?} seed {}: {} at {:.0}%", self.dataset, self.seed, method.key(), 100.0 * sparsity);
         let record = self.train(method, sparsity)?;
+        self.forget_attack_logs(&record)?;
         write_json(&path, &record)?;
         Ok(record)
     }
@@ -299,7 +300,7 @@ impl<'a> SeedRun<'a> {
         let dir = self.work.join("attacks");
         std::fs::create_dir_all(&dir)?;
         let jsonl = dir.join(format!("{}-{}-{recipe_key}-{}.jsonl", model.method, percent_label(model.sparsity), chosen.len()));
-        let summary = attack_examples(&setup, recipe, &chosen, 0, &jsonl)?;
+        let summary = attack_examples(&setup, recipe, &chosen, 0, &jsonl, true)?;
         let record = AttackRecord {
             dataset: self.dataset,
             seed: self.seed,
@@ -311,6 +312,21 @@ impl<'a> SeedRun<'a> {
         };
         write_json(&path, &record)?;
         Ok(record)
+    }
+
+    /// The per-example attack logs of a model's folder-mate: a model trained anew must not
+    /// resume attacks that an earlier model of the same name began.
+    fn forget_attack_logs(&self, model: &ModelRecord) -> Result<()> {
+        let prefix = format!("{}-{}-", model.method, percent_label(model.sparsity));
+        let Ok(entries) = std::fs::read_dir(self.work.join("attacks")) else { return Ok(()) };
+        for entry in entries {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if name.starts_with(&prefix) && name.ends_with(".jsonl") {
+                std::fs::remove_file(&path).with_context(|| format!("removing the stale attack log {}", path.display()))?;
+            }
+        }
+        Ok(())
     }
 
     fn victim(&self, kit: &AttackKit, model: &ModelRecord) -> Result<SequenceClassifier> {

@@ -44,11 +44,50 @@ pub struct AttackSetup<'a> {
     pub batch_size: usize,
 }
 
-/// Attacks each example with `recipe`, appending one JSON line per example to `jsonl`.
-pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example], seed: u64, jsonl: &Path) -> Result<AttackSummary> {
-    let started = Instant::now();
+/// One line of an attack's JSONL log: the example, its result, and what it cost (so a
+/// resumed attack still reports the whole run's time and forward passes).
+#[derive(Debug, Serialize, Deserialize)]
+struct LoggedAttack {
+    id: usize,
+    recipe: Recipe,
+    result: AttackResult,
+    #[serde(default)]
+    seconds: f64,
+    #[serde(default)]
+    forward_passes: usize,
+}
+
+/// The results logged in `jsonl` by an earlier, cut run on the same examples, in order; the
+/// file is cut back to those whole lines (a line half-written when the run was killed goes).
+fn logged_results(jsonl: &Path, recipe: Recipe, examples: &[Example]) -> Result<Vec<LoggedAttack>> {
+    let Ok(text) = std::fs::read_to_string(jsonl) else { return Ok(Vec::new()) };
+    let mut logged = Vec::new();
+    let mut kept_bytes = 0;
+    for line in text.split_inclusive('\n') {
+        let Some(example) = examples.get(logged.len()) else { break };
+        match serde_json::from_str::<LoggedAttack>(line.trim_end()) {
+            Ok(entry) if line.ends_with('\n') && entry.id == example.id && entry.recipe == recipe => logged.push(entry),
+            _ => break,
+        }
+        kept_bytes += line.len();
+    }
+    if kept_bytes < text.len() {
+        let file = std::fs::OpenOptions::new().write(true).open(jsonl).with_context(|| format!("opening {}", jsonl.display()))?;
+        file.set_len(kept_bytes as u64).with_context(|| format!("cutting {} back to its whole lines", jsonl.display()))?;
+    }
+    Ok(logged)
+}
+
+/// Attacks each example with `recipe`, one JSON line per example in `jsonl`. With `resume`,
+/// the examples an earlier cut run logged there are read back instead of attacked again.
+pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example], seed: u64, jsonl: &Path, resume: bool) -> Result<AttackSummary> {
+    let logged = if resume { logged_results(jsonl, recipe, examples)? } else { Vec::new() };
+    let mut seconds: f64 = logged.iter().map(|l| l.seconds).sum();
+    let mut forward_passes: usize = logged.iter().map(|l| l.forward_passes).sum();
+    let mut results: Vec<AttackResult> = logged.into_iter().map(|l| l.result).collect();
+    let open = std::fs::OpenOptions::new().create(true).write(true).append(resume).truncate(!resume).open(jsonl);
+    let mut file = std::io::BufWriter::new(open.with_context(|| format!("creating {}", jsonl.display()))?);
     let config = recipe.config_for(setup.resources.masked_lm.is_some());
-    let mut file = std::io::BufWriter::new(std::fs::File::create(jsonl).with_context(|| format!("creating {}", jsonl.display()))?);
     let mut victim = ClassifierVictim {
         model: setup.victim,
         tokenizer: setup.tokenizer,
@@ -58,8 +97,10 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
     };
     let mut encoder = MeanPoolEncoder { model: setup.encoder, tokenizer: setup.tokenizer, device: setup.device.clone(), batch_size: setup.batch_size };
     let bar = progress_bar(examples.len(), recipe.name());
-    let mut results: Vec<AttackResult> = Vec::with_capacity(examples.len());
-    for (i, example) in examples.iter().enumerate() {
+    bar.inc(results.len() as u64);
+    for example in &examples[results.len()..] {
+        let started = Instant::now();
+        let passes_before = victim.forward_passes;
         let result = attack(
             &example.text,
             example.label,
@@ -71,16 +112,26 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
             &mut |_| {},
         )
         .with_context(|| format!("attacking example {} ({:?})", example.id, example.text))?;
-        serde_json::to_writer(&mut file, &serde_json::json!({ "id": example.id, "recipe": recipe, "result": result }))?;
+        let entry = LoggedAttack {
+            id: example.id,
+            recipe,
+            result,
+            seconds: started.elapsed().as_secs_f64(),
+            forward_passes: victim.forward_passes - passes_before,
+        };
+        serde_json::to_writer(&mut file, &entry)?;
         file.write_all(b"\n")?;
-        results.push(result);
+        // A whole line on disk per example: a killed run loses at most the one in flight.
+        file.flush()?;
+        seconds += entry.seconds;
+        forward_passes += entry.forward_passes;
+        results.push(entry.result);
         let succeeded = results.iter().filter(|r| r.outcome == Outcome::Succeeded).count();
-        bar.set_message(format!("{succeeded} flipped of {}", i + 1));
+        bar.set_message(format!("{succeeded} flipped of {}", results.len()));
         bar.inc(1);
     }
     bar.finish_and_clear();
-    file.flush()?;
-    let mut summary = summarise(recipe, &results, started.elapsed().as_secs_f64(), victim.forward_passes);
+    let mut summary = summarise(recipe, &results, seconds, forward_passes);
     summary.recipe_name = config.name().to_string();
     Ok(summary)
 }
