@@ -133,3 +133,16 @@ fn an_empty_checkpoint_names_the_first_missing_tensor() {
     let err = rticket_core::BertModel::load(&BertConfig::tiny(100), &weights, &cpu()).err().unwrap().to_string();
     assert!(err.contains("have no tensor `encoder.layer.0.attention.self.query.weight`"), "{err}");
 }
+
+#[test]
+fn an_attack_with_a_missing_neighbour_table_says_how_to_build_one() {
+    let dir = TempDir::new("attack-no-table");
+    let table = dir.path().join("no-such-table.safetensors");
+    let classifier = dir.path().join("classifier.safetensors");
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "attack", "--classifier", classifier.to_str().unwrap(), "--neighbours", table.to_str().unwrap(), "--examples", "1", "--out",
+        dir.path().join("out").to_str().unwrap(),
+    ]);
+    assert!(!ok, "an attack without its neighbour table must fail");
+    assert!(stderr.contains("no-such-table.safetensors") && stderr.contains("rticket neighbours"), "{stderr}");
+}

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-use rticket_core::BertModel;
+use rticket_core::model::MaskedLmHead;
+use rticket_core::{BertModel, Weights};
 use rticket_core::attack::{NeighbourTable, Pos, Resources, WordNet};
 
 use crate::model_files::{ModelFiles, assets_dir, read};
@@ -65,6 +66,15 @@ impl AttackKit {
         let neighbours = load_neighbours(&table_path, &files.weights_sha256())?;
         let encoder = files.encoder(device)?;
         Ok(Self { files, encoder, wordnet, neighbours })
+    }
+
+    /// The base model's masked-LM head (BERT-Attack's own candidates), when its weights have one.
+    pub fn masked_lm_head(&self, device: &Device) -> Result<Option<MaskedLmHead>> {
+        let weights = Weights::from_bytes(&self.files.weights)?;
+        if !MaskedLmHead::present(&weights) {
+            return Ok(None);
+        }
+        Ok(Some(MaskedLmHead::load(&self.files.config, &weights, &self.encoder, device).context("loading the masked-LM head")?))
     }
 
     /// The word resources, without a masked language model.

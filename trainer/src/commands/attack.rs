@@ -3,21 +3,21 @@
 
 use anyhow::{Context, Result, bail};
 use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, Resources};
-use rticket_core::model::MaskedLmHead;
 use rticket_core::ticket::Ticket;
 use rticket_core::{SequenceClassifier, Weights};
 
 use crate::cli::{AttackArgs, Preset, RecipeArg, SplitArg};
 use crate::device::{self, DeviceChoice};
-use crate::model_files::{ModelFiles, read};
+use crate::model_files::read;
 use crate::outputs::RunDir;
-use crate::resources::{default_neighbours_path, load_neighbours, load_wordnet};
+use crate::resources::AttackKit;
 use crate::stages::{AttackSetup, StageSettings, attack_examples, summary_table};
 
 pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let dev = &selected.device;
-    let files = ModelFiles::open(&args.model.dir())?;
+    let kit = AttackKit::load(&args.model.dir(), args.neighbours.as_deref(), dev)?;
+    let files = &kit.files;
     let (model, max_len, what) = match (&args.classifier, &args.ticket) {
         (Some(path), None) => {
             let bytes = read(path, "classifier")?;
@@ -33,9 +33,6 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         _ => bail!("give exactly one of --classifier or --ticket"),
     };
     let tokenizer = files.tokenizer(max_len)?;
-    let encoder = files.encoder(dev)?;
-    let wordnet = load_wordnet(None)?;
-    let neighbours = load_neighbours(&args.neighbours.clone().unwrap_or_else(default_neighbours_path), &files.weights_sha256())?;
     let settings = StageSettings::preset(Preset::Paper, args.data, args.model.dir());
     let (_, split) = settings.split()?;
     let examples = match args.split {
@@ -48,13 +45,8 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         one => vec![one.recipe().expect("not all")],
     };
     // BERT-Attack's own candidates need a masked-LM head in the base model's weights.
-    let base_weights = Weights::from_bytes(&files.weights)?;
-    let head = if MaskedLmHead::present(&base_weights) {
-        Some(MaskedLmHead::load(&files.config, &base_weights, &encoder, dev).context("loading the masked-LM head")?)
-    } else {
-        None
-    };
-    let masked_lm = head.as_ref().map(|head| ModelMaskedLm { encoder: &encoder, head, tokenizer: &tokenizer, device: dev.clone() });
+    let head = kit.masked_lm_head(dev)?;
+    let masked_lm = head.as_ref().map(|head| ModelMaskedLm { encoder: &kit.encoder, head, tokenizer: &tokenizer, device: dev.clone() });
     let run = RunDir::create(&args.out, false)?;
     run.write_json("run.json", &serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
@@ -68,8 +60,8 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let setup = AttackSetup {
         victim: &model,
         tokenizer: &tokenizer,
-        encoder: &encoder,
-        resources: Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet), masked_lm: masked_lm.as_ref().map(|m| m as &dyn MaskedLm) },
+        encoder: &kit.encoder,
+        resources: Resources { masked_lm: masked_lm.as_ref().map(|m| m as &dyn MaskedLm), ..kit.resources() },
         device: dev.clone(),
         batch_size: 64,
     };

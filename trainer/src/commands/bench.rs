@@ -7,14 +7,14 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::{EncoderInput, mean_pool};
-use rticket_core::attack::{ClassifierVictim, MeanPoolEncoder, Resources, SentenceEncoder, Victim, attack};
+use rticket_core::attack::{ClassifierVictim, MeanPoolEncoder, SentenceEncoder, Victim, attack};
 use rticket_core::{SequenceClassifier, SequenceClassifierConfig};
 
 use crate::cli::{BenchArgs, BenchKind, Preset};
 use crate::data::{DatasetName, load_polarity_csv};
 use crate::device::{self, DeviceChoice, Selected};
 use crate::model_files::{ModelFiles, assets_dir, read};
-use crate::resources::{default_neighbours_path, load_neighbours, load_wordnet};
+use crate::resources::AttackKit;
 use crate::stages::{SearchMode, StageContext, StageSettings, search_fit};
 use crate::train::{AdversarialConfig, Stepper};
 
@@ -132,27 +132,25 @@ fn search_step(args: &BenchArgs, selected: &Selected) -> Result<serde_json::Valu
 /// attack machinery's overhead (ranking, candidates, constraints, caching, bookkeeping).
 fn attack_overhead(args: &BenchArgs, selected: &Selected) -> Result<serde_json::Value> {
     let device = &selected.device;
-    let files = ModelFiles::open(&args.model.dir())?;
+    let kit = AttackKit::load(&args.model.dir(), None, device)?;
+    let files = &kit.files;
     let settings = StageSettings::preset(Preset::Quick, DatasetName::Mr, args.model.dir());
     let tokenizer = files.tokenizer(args.max_len)?;
-    let encoder = files.encoder(device)?;
     let victim_model = match &args.classifier {
         Some(path) => SequenceClassifier::from_safetensors(&read(path, "classifier")?, device)?.0,
         None => {
             device.seed(0);
-            files.classifier(&StageContext::classifier_config_for(&files, &settings)?, device)?
+            files.classifier(&StageContext::classifier_config_for(files, &settings)?, device)?
         }
     };
-    let neighbours = load_neighbours(&default_neighbours_path(), &files.weights_sha256())?;
-    let wordnet = load_wordnet(None)?;
     let (_, split) = settings.split()?;
     let examples: Vec<_> = split.test.into_iter().take(args.sentences).collect();
     let recipe = args.recipe.recipe().ok_or_else(|| anyhow::anyhow!("bench one recipe at a time, not `all`"))?;
     let config = recipe.config();
 
     let mut victim = Recorder::new(ClassifierVictim { model: &victim_model, tokenizer: &tokenizer, device: device.clone(), batch_size: args.batch_size, forward_passes: 0 });
-    let mut similarity = Recorder::new(MeanPoolEncoder { model: &encoder, tokenizer: &tokenizer, device: device.clone(), batch_size: args.batch_size });
-    let resources = Resources { neighbours: Some(&neighbours), wordnet: Some(&wordnet), masked_lm: None };
+    let mut similarity = Recorder::new(MeanPoolEncoder { model: &kit.encoder, tokenizer: &tokenizer, device: device.clone(), batch_size: args.batch_size });
+    let resources = kit.resources();
     let started = Instant::now();
     let mut queries = 0;
     let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
