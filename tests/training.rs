@@ -94,6 +94,11 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
     // Without --resume the unfinished run is protected.
     let (ok, stderr) = finetune_cli(&model, &interrupted, &[], None);
     assert!(!ok && stderr.contains("pass --resume"), "{stderr}");
+    // Mark the killed run's epoch as long, to see the resumed stage's time count it.
+    let state_path = interrupted.join("checkpoint/state.json");
+    let mut state: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    state["history"][0]["seconds"] = serde_json::json!(1000.0);
+    std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let (ok, stderr) = finetune_cli(&model, &interrupted, &["--resume"], None);
     assert!(ok && stderr.contains("resuming after epoch 1"), "{stderr}");
 
@@ -115,4 +120,6 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
         assert_eq!(ma["history"][epoch]["train_loss"], mb["history"][epoch]["train_loss"]);
         assert_eq!(ma["history"][epoch]["dev"], mb["history"][epoch]["dev"]);
     }
+    // The resumed stage's time counts the epoch its first, killed run trained.
+    assert!(mb["seconds"].as_f64().unwrap() >= 1000.0, "{} s: the killed run's epoch is not counted", mb["seconds"]);
 }

@@ -202,7 +202,8 @@ impl StageContext {
             outputs,
             device: self.device_name.clone(),
             base_model_sha256: self.files.weights_sha256(),
-            seconds: self.started.elapsed().as_secs_f64(),
+            // A resumed stage counts its earlier runs' epochs too.
+            seconds: self.started.elapsed().as_secs_f64() + output.resumed_seconds,
         };
         self.run.write_json("metrics.json", &summary)?;
         Ok(summary)

@@ -60,6 +60,8 @@ pub struct FitOutput {
     pub last: SequenceClassifier,
     pub best_epoch: usize,
     pub history: Vec<EpochMetrics>,
+    /// Seconds the epochs restored from a checkpoint took in the runs before this one.
+    pub resumed_seconds: f64,
 }
 
 /// Progress saved after each epoch in `checkpoint/` of the run folder.
@@ -116,6 +118,7 @@ pub fn fit(
         eprintln!("{name}: resuming after epoch {} from {}", saved.epochs_done, dir.display());
         state = saved;
     }
+    let resumed_seconds = state.history.iter().map(|m| m.seconds).sum();
 
     for epoch in state.epochs_done + 1..=config.epochs {
         device.seed(config.seed.wrapping_add(epoch as u64));
@@ -177,7 +180,7 @@ pub fn fit(
             bail!("stopped after epoch {epoch} as {STOP_AFTER_EPOCH_ENV} asks (the checkpoint is saved; rerun with --resume)");
         }
     }
-    Ok(FitOutput { best: best_model, last: model, best_epoch: state.best_epoch, history: state.history })
+    Ok(FitOutput { best: best_model, last: model, best_epoch: state.best_epoch, history: state.history, resumed_seconds })
 }
 
 /// Stops a run after the given epoch, as if it were killed there (to test resuming).
