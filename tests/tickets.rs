@@ -23,20 +23,8 @@ fn fixture() -> Fixture {
     let device = cpu();
     device.seed(4);
     let model = files.classifier(&config, &device).unwrap();
-    let mut state = 12345u64;
-    let masks = model
-        .bert
-        .dense_layers()
-        .iter()
-        .map(|(_, d)| {
-            (0..d.shape()[0] * d.shape()[1])
-                .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    (state >> 33) % 10 >= 3
-                })
-                .collect()
-        })
-        .collect();
+    let shapes: Vec<[usize; 2]> = model.bert.dense_layers().iter().map(|(_, d)| d.shape()).collect();
+    let masks = rticket::stages::random_masks(&shapes, 0.3, 12345);
     Fixture { _dir: dir, files, config, model, masks }
 }
 
