@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use rticket::resources::load_wordnet;
 use rticket_core::attack::{
-    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, Words, angular, attack,
+    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, Words, angular, attack_blocking,
 };
 use rticket_core::{SequenceClassifierConfig, Weights};
 
@@ -62,12 +62,12 @@ fn textfooler_on_minilm_keeps_every_constraint() {
         let mut victim = ClassifierVictim { model: &model, tokenizer: &tokenizer, device: device.clone(), batch_size: 64, forward_passes: 0 };
         let predicted = {
             use rticket_core::attack::Victim;
-            let p = victim.probabilities(&[text.to_string()]).unwrap().remove(0);
+            let p = pollster::block_on(victim.probabilities(&[text.to_string()])).unwrap().remove(0);
             usize::from(p[1] > p[0])
         };
         let mut encoder = MeanPoolEncoder { model: &encoder_model, tokenizer: &tokenizer, device: device.clone(), batch_size: 64 };
         let mut kept = Vec::new();
-        let result = attack(
+        let result = attack_blocking(
             text,
             predicted,
             &recipe,

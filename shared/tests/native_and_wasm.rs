@@ -111,7 +111,7 @@ const WEIGHT_SCALE: f32 = 8.0;
 
 /// Every recipe on every text, as JSON (probabilities rounded to 1e-3 so the last float bits
 /// of two platforms' kernels cannot matter unless a decision does).
-fn results() -> serde_json::Value {
+async fn results() -> serde_json::Value {
     let device = Device::flex();
     device.seed(2022);
     let tokenizer = TextTokenizer::from_bytes(&tokenizer_json(), 32).expect("the tokenizer parses");
@@ -124,11 +124,12 @@ fn results() -> serde_json::Value {
         for text in TEXTS {
             let mut victim = ClassifierVictim { model: &model, tokenizer: &tokenizer, device: device.clone(), batch_size: 16, forward_passes: 0 };
             // Attack the model's own prediction so that no example is skipped.
-            let probabilities = rticket_core::attack::Victim::probabilities(&mut victim, &[text.to_string()]).expect("a forward pass");
+            let probabilities = rticket_core::attack::Victim::probabilities(&mut victim, &[text.to_string()]).await.expect("a forward pass");
             let label = usize::from(probabilities[0][1] > probabilities[0][0]);
             let mut encoder = MeanPoolEncoder { model: &model.bert, tokenizer: &tokenizer, device: device.clone(), batch_size: 16 };
             let resources = Resources { neighbours: Some(&table), wordnet: Some(&wordnet), masked_lm: None };
             let r: AttackResult = attack(text, label, &recipe.config(), &mut victim, Some(&mut encoder), resources, 5, &mut |_| {})
+                .await
                 .expect("the attack runs");
             out.push(json!({
                 "recipe": recipe,
@@ -147,10 +148,20 @@ fn results() -> serde_json::Value {
 
 const GOLDEN: &str = include_str!("golden/attacks.json");
 
-#[cfg_attr(not(target_arch = "wasm32"), test)]
-#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+#[cfg(not(target_arch = "wasm32"))]
+#[test]
 fn attacks_match_the_golden_results_on_this_target() {
-    let got = results();
+    pollster::block_on(check_against_golden());
+}
+
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen_test::wasm_bindgen_test]
+async fn attacks_match_the_golden_results_on_this_target() {
+    check_against_golden().await;
+}
+
+async fn check_against_golden() {
+    let got = results().await;
     #[cfg(not(target_arch = "wasm32"))]
     if std::env::var_os("RTICKET_BLESS").is_some() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/golden/attacks.json");

@@ -2,8 +2,9 @@
 //
 // Serves dist/ and the real assets on 127.0.0.1, loads MiniLM, a real ticket and a dense
 // classifier, checks that the page classifies a sentence with the same label and probability
-// (to 1e-3) as the native trainer, runs one attack to the end, saves screenshots, then repeats
-// with WebGPU switched off (the CPU fallback) and checks the embedding example page.
+// (to 1e-3) as the native trainer, runs one attack to the end (its queries on WebGPU), saves
+// screenshots, then repeats with WebGPU switched off (the CPU fallback: the same attack must
+// come out) and checks the embedding example page.
 //
 // Environment: DIST, ASSETS (the asset folder), TICKET, DENSE (files), EXPECTED (JSON with the
 // native results: {"text", "ticket": {label, probability}, "dense": {...}}), OUT (screenshots),
@@ -42,6 +43,8 @@ async function run(label, flags, visit, { noWebGpu = false } = {}) {
 }
 
 const close = (a, b) => Math.abs(a - b) <= 1e-3;
+// Each run's attack (outcome, queries, adversarial text), to compare WebGPU with the CPU.
+const attacks = {};
 
 async function demo(label, flags, noWebGpu) {
   await run(label, flags, async (page) => {
@@ -68,11 +71,15 @@ async function demo(label, flags, noWebGpu) {
         `${label}: ${which} says ${got.label} ${got.probability.toFixed(6)}; native ${expected[which].label} ${expected[which].probability.toFixed(6)}`);
     }
     await page.selectOption('[data-testid="recipe"]', "text-fooler");
+    const attackStarted = Date.now();
     await page.click('[data-testid="attack"]');
     await page.waitForSelector('[data-testid="outcome"]', { timeout: 600_000 });
+    console.log(`${label}: attack ${Date.now() - attackStarted} ms`);
     const outcome = await page.textContent('[data-testid="outcome"]');
     const log = await page.textContent('[data-testid="attack-log"]');
-    check(["succeeded", "failed", "skipped"].includes(outcome) && log.length > 0, `${label}: the attack ran to the end (${outcome}; ${await page.textContent('[data-testid="queries"]')})`);
+    const queries = await page.textContent('[data-testid="queries"]');
+    check(["succeeded", "failed", "skipped"].includes(outcome) && log.length > 0, `${label}: the attack ran to the end (${outcome}; ${queries})`);
+    attacks[label] = { outcome, queries, text: await page.textContent('[data-testid="attack-text"]') };
     await page.screenshot({ path: path.join(out, `${label}.png`), fullPage: true });
     if (noWebGpu) return;
     // A second visit loads every file from the Cache API.
@@ -98,6 +105,10 @@ async function demo(label, flags, noWebGpu) {
 
 await demo("webgpu", ["--enable-unsafe-webgpu"], false);
 await demo("no-webgpu", [], true);
+// The attacked model answers every query on WebGPU in the first run and on the CPU in the
+// second: the same attack must come out (the decisions do not hang on the last float bits).
+check(JSON.stringify(attacks.webgpu) === JSON.stringify(attacks["no-webgpu"]),
+  `the attack on WebGPU equals the attack on the CPU: ${JSON.stringify(attacks.webgpu)} vs ${JSON.stringify(attacks["no-webgpu"])}`);
 // By default a software WebGPU adapter (SwiftShader here) is passed over for the CPU backend, and the page says so.
 await run("auto", ["--enable-unsafe-webgpu"], async (page) => {
   await page.goto(`${origin}/index.html`);

@@ -50,8 +50,8 @@ const handlers = {
     const [config, weights, tokenizer] = await Promise.all([
       get("config", "config.json"), get("weights", "model weights"), get("tokenizer", "tokenizer.json")]);
     session = new Session(config, weights, tokenizer);
-    // Classification on WebGPU when the page has it (and it sets up); attacks stay on the CPU
-    // backend, which reads results back synchronously as the shared attack code needs.
+    // Classification and the attacked models on WebGPU when the page has it (and it sets up);
+    // the attacks' similarity encoder stays on the CPU backend.
     let backend = "CPU (wasm32, burn flex backend)";
     const software = webgpu === "auto" ? await softwareAdapter() : null;
     if (software) {
@@ -59,7 +59,7 @@ const handlers = {
     } else if (webgpu) {
       try {
         session.use_gpu(await webgpu_device());
-        backend = "WebGPU (burn wgpu backend) for classification; attacks on the CPU backend";
+        backend = "WebGPU (burn wgpu backend) for classification and the attacked models; similarity encoder on the CPU backend";
       } catch (e) {
         backend += ` (WebGPU failed to set up: ${e?.message ?? e})`;
       }
@@ -82,7 +82,7 @@ const handlers = {
   },
   async attack({ text, recipe, target, seed }, id) {
     const onEvent = (json) => postMessage({ type: "event", id, event: JSON.parse(json) });
-    return JSON.parse(session.attack(text, recipe, target, seed ?? 0, onEvent));
+    return JSON.parse(await session.attack(text, recipe, target, seed ?? 0, onEvent));
   },
 };
 

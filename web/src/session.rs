@@ -19,8 +19,8 @@ use crate::ticket_info::TicketInfo;
 const MAX_LEN_KEY: &str = "rticket.max_len";
 
 /// A classifier with the tokenizer bound to its maximum length. `model` lives on the CPU
-/// backend (the attacks read probabilities back synchronously); `gpu_model`, when WebGPU is in
-/// use, is the same classifier on it (classification reads back asynchronously).
+/// backend; `gpu_model`, when WebGPU is in use, is the same classifier on it, which both
+/// classification and the attacks' queries use (reading back asynchronously).
 struct Classifier {
     model: SequenceClassifier,
     gpu_model: Option<SequenceClassifier>,
@@ -123,13 +123,14 @@ impl Session {
         })
     }
 
-    /// Classifies on `gpu` from now on (models loaded later get a copy there); the attacks stay
-    /// on the CPU backend. Call before loading the dense classifier and the ticket.
+    /// Classifies and answers the attacks' queries on `gpu` from now on (models loaded later get
+    /// a copy there; the attacks' similarity encoder stays on the CPU backend). Call before
+    /// loading the dense classifier and the ticket.
     pub fn use_gpu(&mut self, gpu: GpuDevice) {
         self.gpu = Some(gpu.device);
     }
 
-    /// Where classification runs: `"webgpu"` or `"cpu"`.
+    /// Where classification and the attacked model run: `"webgpu"` or `"cpu"`.
     #[wasm_bindgen(getter)]
     pub fn classify_backend(&self) -> String {
         if self.gpu.is_some() { "webgpu" } else { "cpu" }.to_string()
@@ -192,10 +193,7 @@ impl Session {
     pub fn classify(&self, text: &str) -> Result<PendingClassification, JsError> {
         let one = |c: Option<&Classifier>| -> Result<Option<(Tensor<2>, Vec<String>)>, JsError> {
             let Some(c) = c else { return Ok(None) };
-            let (model, device) = match (&c.gpu_model, &self.gpu) {
-                (Some(model), Some(gpu)) => (model, gpu),
-                _ => (&c.model, &self.device),
-            };
+            let (model, device) = self.placed(c);
             let input = EncoderInput::new(&c.tokenizer.encode_batch(&[text])?, device);
             Ok(Some((softmax(model.forward(&input), 1), c.labels.clone())))
         };
@@ -205,7 +203,8 @@ impl Session {
     /// Attacks `target` (`"dense"` or `"ticket"`) on `text` with `recipe` (`text-fooler`,
     /// `pwws`, `text-bugger`, `bert-attack`), taking the model's own prediction as the label.
     /// `on_event` receives each step as JSON (`ranked`, `trying`, `kept`); returns the result.
-    pub fn attack(&self, text: &str, recipe: &str, target: &str, seed: u32, on_event: &js_sys::Function) -> Result<String, JsError> {
+    /// Runs on WebGPU when in use: each batch of queries is read back without blocking.
+    pub async fn attack(&self, text: &str, recipe: &str, target: &str, seed: u32, on_event: &js_sys::Function) -> Result<String, JsError> {
         let recipe: Recipe = serde_json::from_value(serde_json::json!(recipe))
             .map_err(|_| JsError::new(&format!("unknown recipe {recipe:?}: use text-fooler, pwws, text-bugger or bert-attack")))?;
         let classifier = match target {
@@ -213,8 +212,9 @@ impl Session {
             "ticket" => self.ticket.as_ref().map(|(c, _)| c).ok_or_else(|| JsError::new("load a ticket first"))?,
             other => return Err(JsError::new(&format!("unknown target {other:?}: use dense or ticket"))),
         };
-        let mut victim = ClassifierVictim { model: &classifier.model, tokenizer: &classifier.tokenizer, device: self.device.clone(), batch_size: 32, forward_passes: 0 };
-        let first = rticket_core::attack::Victim::probabilities(&mut victim, &[text.trim().to_string()])?.remove(0);
+        let (model, device) = self.placed(classifier);
+        let mut victim = ClassifierVictim { model, tokenizer: &classifier.tokenizer, device: device.clone(), batch_size: 32, forward_passes: 0 };
+        let first = rticket_core::attack::Victim::probabilities(&mut victim, &[text.trim().to_string()]).await?.remove(0);
         let label = (0..first.len()).max_by(|&a, &b| first[a].total_cmp(&first[b])).unwrap_or(0);
         let mut encoder = MeanPoolEncoder { model: &self.encoder, tokenizer: &self.similarity_tokenizer, device: self.device.clone(), batch_size: 32 };
         let resources = Resources { neighbours: self.neighbours.as_ref(), wordnet: self.wordnet.as_ref(), masked_lm: None };
@@ -223,7 +223,7 @@ impl Session {
                 let _ = on_event.call1(&JsValue::NULL, &JsValue::from_str(&json));
             }
         };
-        let result = attack(text, label, &recipe.config(), &mut victim, Some(&mut encoder), resources, u64::from(seed), &mut forward)?;
+        let result = attack(text, label, &recipe.config(), &mut victim, Some(&mut encoder), resources, u64::from(seed), &mut forward).await?;
         let mut json = serde_json::to_value(&result).map_err(js_error)?;
         json["recipe_name"] = serde_json::json!(recipe.config().name());
         json["label_name"] = serde_json::json!(classifier.labels.get(label));
@@ -232,6 +232,14 @@ impl Session {
 }
 
 impl Session {
+    /// The copy of `c` that runs: on WebGPU when in use, else on the CPU backend.
+    fn placed<'a>(&'a self, c: &'a Classifier) -> (&'a SequenceClassifier, &'a Device) {
+        match (&c.gpu_model, &self.gpu) {
+            (Some(model), Some(gpu)) => (model, gpu),
+            _ => (&c.model, &self.device),
+        }
+    }
+
     fn tokenizer(&self, max_len: usize) -> Result<TextTokenizer, JsError> {
         Ok(TextTokenizer::from_bytes(&self.tokenizer_json, max_len.min(self.config.max_position_embeddings))?)
     }

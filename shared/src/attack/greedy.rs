@@ -86,13 +86,13 @@ fn argmax(p: &[f32]) -> usize {
 
 /// Attacks `text` (true class `label`) with `config`.
 #[allow(clippy::too_many_arguments)]
-pub fn attack(
+pub async fn attack<V: Victim>(
     text: &str,
     label: usize,
     config: &RecipeConfig,
-    victim: &mut dyn Victim,
+    victim: &mut V,
     mut encoder: Option<&mut dyn SentenceEncoder>,
-    resources: Resources,
+    resources: Resources<'_>,
     seed: u64,
     on_event: &mut dyn FnMut(AttackEvent),
 ) -> Result<AttackResult> {
@@ -103,7 +103,7 @@ pub fn attack(
     check_resources(config, resources, encoder.is_some())?;
     let original = words.text();
     let mut ledger = QueryLedger::new(victim, config.query_budget.map(|b| b.max(1)));
-    let first = ledger.query(std::slice::from_ref(&original)).map_err(into_error)?.remove(0);
+    let first = ledger.query(std::slice::from_ref(&original)).await.map_err(into_error)?.remove(0);
     if label >= first.len() {
         return Err(Error::Attack(format!("label {label} is not one of the model's {} classes", first.len())));
     }
@@ -141,7 +141,7 @@ pub fn attack(
         Some(all) => without_duplicates(&words.0[position], all[position].clone()),
         None => candidates(&words.0[position], config, resources, seed),
     };
-    let (order, pwws_best) = match rank(&words, &positions, label, first[label], config, &mut ledger, &candidates_of) {
+    let (order, pwws_best) = match rank(&words, &positions, label, first[label], config, &mut ledger, &candidates_of).await {
         Ok(ranked) => ranked,
         Err(QueryError::BudgetExhausted) => {
             result.note = Some("the query budget ran out while ranking words".into());
@@ -179,7 +179,7 @@ pub fn attack(
             continue;
         }
         let texts: Vec<String> = options.iter().map(|c| current.with(position, c)).collect();
-        let probs = match ledger.query(&texts) {
+        let probs = match ledger.query(&texts).await {
             Ok(p) => p,
             Err(QueryError::BudgetExhausted) => {
                 result.note = Some("the query budget ran out".into());
@@ -213,6 +213,23 @@ pub fn attack(
     result.adversarial = current.text();
     result.queries = ledger.queries;
     Ok(result)
+}
+
+/// [`attack`] run to its end on this thread: for victims that answer at once (every native
+/// backend; a browser's GPU needs the asynchronous form).
+#[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::too_many_arguments)]
+pub fn attack_blocking<V: Victim>(
+    text: &str,
+    label: usize,
+    config: &RecipeConfig,
+    victim: &mut V,
+    encoder: Option<&mut dyn SentenceEncoder>,
+    resources: Resources,
+    seed: u64,
+    on_event: &mut dyn FnMut(AttackEvent),
+) -> Result<AttackResult> {
+    pollster::block_on(attack(text, label, config, victim, encoder, resources, seed, on_event))
 }
 
 fn into_error(e: QueryError) -> Error {
@@ -273,24 +290,21 @@ type Ranked = (Vec<usize>, Option<Vec<Option<String>>>);
 
 /// Orders `positions` by importance (descending; ties keep text order). PWWS also returns
 /// each position's best substitute.
-fn rank(
+async fn rank<V: Victim>(
     words: &Words,
     positions: &[usize],
     label: usize,
     p_true: f32,
     config: &RecipeConfig,
-    ledger: &mut QueryLedger,
+    ledger: &mut QueryLedger<'_, V>,
     candidates_of: &dyn Fn(usize) -> Vec<String>,
 ) -> Result<Ranked, QueryError> {
     let replaced = |with: &str| -> Vec<String> { positions.iter().map(|&i| words.with(i, with)).collect() };
-    let drop_when = |texts: Vec<String>, ledger: &mut QueryLedger| -> Result<Vec<f32>, QueryError> {
-        Ok(ledger.query(&texts)?.iter().map(|p| p_true - p[label]).collect())
-    };
     let (scores, best) = match config.importance {
-        Importance::Deletion => (drop_when(replaced(""), ledger)?, None),
-        Importance::Unknown => (drop_when(replaced("[UNK]"), ledger)?, None),
+        Importance::Deletion => (drops(ledger, &replaced(""), label, p_true).await?, None),
+        Importance::Unknown => (drops(ledger, &replaced("[UNK]"), label, p_true).await?, None),
         Importance::WeightedSaliency => {
-            let saliency = drop_when(replaced("[UNK]"), ledger)?;
+            let saliency = drops(ledger, &replaced("[UNK]"), label, p_true).await?;
             let max = saliency.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
             let exp: Vec<f32> = saliency.iter().map(|s| (s - max).exp()).collect();
             let total: f32 = exp.iter().sum();
@@ -301,7 +315,7 @@ fn rank(
                 let mut gain = 0.0f32;
                 if !options.is_empty() {
                     let texts: Vec<String> = options.iter().map(|c| words.with(i, c)).collect();
-                    let drops = drop_when(texts, ledger)?;
+                    let drops = drops(ledger, &texts, label, p_true).await?;
                     let (k, d) = drops.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (k, &d)| if d > b.1 { (k, d) } else { b });
                     best[i] = Some(options[k].clone());
                     gain = d;
@@ -314,6 +328,11 @@ fn rank(
     let mut order: Vec<usize> = (0..positions.len()).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]).then(a.cmp(&b)));
     Ok((order.into_iter().map(|j| positions[j]).collect(), best))
+}
+
+/// How far each text drops the true class's probability below `p_true`.
+async fn drops<V: Victim>(ledger: &mut QueryLedger<'_, V>, texts: &[String], label: usize, p_true: f32) -> Result<Vec<f32>, QueryError> {
+    Ok(ledger.query(texts).await?.iter().map(|p| p_true - p[label]).collect())
 }
 
 /// Keeps the candidates whose text stays similar enough to the current one.

@@ -13,6 +13,8 @@ pub mod wordnet;
 mod words;
 
 pub use bugs::bugs;
+#[cfg(not(target_arch = "wasm32"))]
+pub use greedy::attack_blocking;
 pub use greedy::{AttackEvent, AttackResult, Change, Outcome, Resources, attack};
 pub use masked_lm::{MaskedLm, ModelMaskedLm};
 pub use model_victim::{ClassifierVictim, MeanPoolEncoder};

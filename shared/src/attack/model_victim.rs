@@ -1,11 +1,11 @@
-//! The shared model behind the attack interfaces: a classifier as [`Victim`], the encoder's
-//! mean-pooled embedding as [`SentenceEncoder`]. Both batch every call into forward passes of
-//! at most `batch_size` texts.
+//! The shared model behind the attack interfaces: a classifier as [`Victim`] (on any device,
+//! a browser's GPU included: it reads back asynchronously), the encoder's mean-pooled embedding
+//! as [`SentenceEncoder`]. Both batch every call into forward passes of at most `batch_size` texts.
 
 use burn::tensor::{Device, activation::softmax};
 
 use super::victim::{SentenceEncoder, Victim};
-use crate::model::{EncoderInput, mean_pool, read_rows};
+use crate::model::{EncoderInput, mean_pool, read_rows, read_rows_async};
 use crate::{BertModel, Result, SequenceClassifier, TextTokenizer};
 
 /// A classifier under attack.
@@ -19,11 +19,11 @@ pub struct ClassifierVictim<'a> {
 }
 
 impl Victim for ClassifierVictim<'_> {
-    fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         let mut out = Vec::with_capacity(texts.len());
         for chunk in texts.chunks(self.batch_size.max(1)) {
             let input = EncoderInput::new(&self.tokenizer.encode_batch(chunk)?, &self.device);
-            out.extend(read_rows(softmax(self.model.forward(&input), 1))?);
+            out.extend(read_rows_async(softmax(self.model.forward(&input), 1)).await?);
             self.forward_passes += 1;
         }
         Ok(out)

@@ -4,6 +4,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use super::*;
+use super::greedy::attack_blocking as attack;
 use crate::Result;
 
 /// Positive minus negative word counts through a sigmoid: P(positive).
@@ -13,7 +14,7 @@ struct Lexicon {
 }
 
 impl Victim for Lexicon {
-    fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+    async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
         self.seen.borrow_mut().extend(texts.iter().cloned());
         Ok(texts
             .iter()

@@ -4,9 +4,13 @@ use std::collections::HashMap;
 
 use crate::Result;
 
-/// A classifier under attack: class probabilities for a batch of texts.
+/// A classifier under attack: class probabilities for a batch of texts. Asynchronous because
+/// a browser reads a GPU's results back only asynchronously; natively, victims answer at once
+/// and [`attack_blocking`](super::attack_blocking) drives the attack to its end.
+// The browser's futures are not `Send`, so no `Send` bound is promised.
+#[allow(async_fn_in_trait)]
 pub trait Victim {
-    fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+    async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
 }
 
 /// A sentence encoder for the similarity constraint (the Universal Sentence Encoder in the
@@ -31,22 +35,22 @@ impl From<crate::Error> for QueryError {
 
 /// Wraps a victim for one attacked example: answers repeated texts from a cache, sends the
 /// rest in one batch, and counts each distinct text once against the budget.
-pub struct QueryLedger<'a> {
-    victim: &'a mut dyn Victim,
+pub struct QueryLedger<'a, V: Victim> {
+    victim: &'a mut V,
     cache: HashMap<String, Vec<f32>>,
     budget: Option<usize>,
     /// Distinct texts sent to the victim.
     pub queries: usize,
 }
 
-impl<'a> QueryLedger<'a> {
-    pub fn new(victim: &'a mut dyn Victim, budget: Option<usize>) -> Self {
+impl<'a, V: Victim> QueryLedger<'a, V> {
+    pub fn new(victim: &'a mut V, budget: Option<usize>) -> Self {
         Self { victim, cache: HashMap::new(), budget, queries: 0 }
     }
 
     /// Probabilities for every text, in order. When the budget cannot cover the new texts,
     /// nothing is sent.
-    pub fn query(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>, QueryError> {
+    pub async fn query(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>, QueryError> {
         let mut fresh: Vec<String> = Vec::new();
         for t in texts {
             if !self.cache.contains_key(t) && !fresh.contains(t) {
@@ -59,7 +63,7 @@ impl<'a> QueryLedger<'a> {
             return Err(QueryError::BudgetExhausted);
         }
         if !fresh.is_empty() {
-            let answers = self.victim.probabilities(&fresh)?;
+            let answers = self.victim.probabilities(&fresh).await?;
             self.queries += fresh.len();
             self.cache.extend(fresh.into_iter().zip(answers));
         }

@@ -97,6 +97,14 @@ pub fn read_values<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>> {
     tensor.into_data().try_into_vec::<f32>().map_err(|e| crate::Error::Readback(format!("{e:?}")))
 }
 
+/// [`read_rows`] without blocking: the only readback a browser's GPU offers.
+pub async fn read_rows_async(tensor: Tensor<2>) -> Result<Vec<Vec<f32>>> {
+    let [_, width] = tensor.dims();
+    let data = tensor.into_data_async().await.map_err(|e| crate::Error::Readback(format!("{e:?}")))?;
+    let values = data.try_into_vec::<f32>().map_err(|e| crate::Error::Readback(format!("{e:?}")))?;
+    Ok(values.chunks(width.max(1)).map(<[f32]>::to_vec).collect())
+}
+
 /// A `[rows, width]` tensor read back as one vector per row.
 pub fn read_rows(tensor: Tensor<2>) -> Result<Vec<Vec<f32>>> {
     let [_, width] = tensor.dims();

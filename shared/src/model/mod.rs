@@ -18,7 +18,7 @@ pub use bert::{BertModel, cls, mean_pool};
 pub use classifier::{
     CONFIG_METADATA_KEY, HostTensor, Pooling, SequenceClassifier, SequenceClassifierConfig, host_tensors, sentence_features,
 };
-pub use dense::{Dense, mask_from_hf_order, read_rows, read_values, to_hf_order};
+pub use dense::{Dense, mask_from_hf_order, read_rows, read_rows_async, read_values, to_hf_order};
 pub use embeddings::BertEmbeddings;
 pub use input::EncoderInput;
 pub use layer::BertLayer;

@@ -7,7 +7,7 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::{EncoderInput, mean_pool};
-use rticket_core::attack::{ClassifierVictim, MeanPoolEncoder, SentenceEncoder, Victim, attack};
+use rticket_core::attack::{ClassifierVictim, MeanPoolEncoder, SentenceEncoder, Victim, attack_blocking};
 use rticket_core::{SequenceClassifier, SequenceClassifierConfig};
 
 use crate::cli::{BenchArgs, BenchKind, Preset};
@@ -155,7 +155,7 @@ fn attack_overhead(args: &BenchArgs, selected: &Selected) -> Result<serde_json::
     let mut queries = 0;
     let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
     for example in &examples {
-        let result = attack(&example.text, example.label, &config, &mut victim, Some(&mut similarity), resources, 0, &mut |_| {})?;
+        let result = attack_blocking(&example.text, example.label, &config, &mut victim, Some(&mut similarity), resources, 0, &mut |_| {})?;
         queries += result.queries;
         *outcomes.entry(format!("{:?}", result.outcome)).or_default() += 1;
     }
@@ -163,7 +163,7 @@ fn attack_overhead(args: &BenchArgs, selected: &Selected) -> Result<serde_json::
 
     let started = Instant::now();
     for call in &victim.calls {
-        victim.inner.probabilities(call)?;
+        pollster::block_on(victim.inner.probabilities(call))?;
     }
     let victim_seconds = started.elapsed().as_secs_f64();
     let started = Instant::now();
@@ -204,9 +204,9 @@ impl<T> Recorder<T> {
 }
 
 impl<T: Victim> Victim for Recorder<T> {
-    fn probabilities(&mut self, texts: &[String]) -> rticket_core::Result<Vec<Vec<f32>>> {
+    async fn probabilities(&mut self, texts: &[String]) -> rticket_core::Result<Vec<Vec<f32>>> {
         self.calls.push(texts.to_vec());
-        self.inner.probabilities(texts)
+        self.inner.probabilities(texts).await
     }
 }
 

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-use rticket_core::attack::{AttackResult, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, Resources, attack};
+use rticket_core::attack::{AttackResult, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, Resources, attack_blocking};
 use rticket_core::{BertModel, SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -101,7 +101,7 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
     for example in &examples[results.len()..] {
         let started = Instant::now();
         let passes_before = victim.forward_passes;
-        let result = attack(
+        let result = attack_blocking(
             &example.text,
             example.label,
             &config,
