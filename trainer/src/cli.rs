@@ -232,6 +232,10 @@ pub struct ReproduceArgs {
     /// Which parts to run, in this order.
     #[arg(long, value_enum, value_delimiter = ',', default_value = "core,sweep,recipes,documents")]
     pub phases: Vec<crate::reproduce::Phase>,
+    /// Train and attack only these methods now (default: every method a phase has); the
+    /// others' records, where they exist, still enter the report.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub methods: Option<Vec<crate::reproduce::Method>>,
     /// Search epochs instead of the preset's (a longer search; use its own --results and --work).
     #[arg(long)]
     pub search_epochs: Option<usize>,

@@ -55,12 +55,15 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     let model_dir = args.model.dir();
     let kit = AttackKit::load(&model_dir, None, dev)?;
     let seed_run = |dataset, seed| SeedRun::new(&plan, dataset, seed, model_dir.clone(), &args.work, &data, dev, name);
+    let chosen = |methods: &[Method]| -> Vec<Method> {
+        methods.iter().copied().filter(|m| args.methods.as_ref().is_none_or(|only| only.contains(m))).collect()
+    };
     for &phase in &plan.phases {
         match phase {
             Phase::Core => {
                 for &seed in &plan.seeds {
                     let run = seed_run(DatasetName::Mr, seed);
-                    for method in Method::CORE {
+                    for method in chosen(&Method::CORE) {
                         let model = run.model(method, plan.sparsity)?;
                         run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
                     }
@@ -70,7 +73,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             Phase::Sweep => {
                 let run = seed_run(DatasetName::Mr, plan.seeds[0]);
                 for &sparsity in &plan.sweep {
-                    for method in [Method::RobustTicket, Method::MaskOnly, Method::Random] {
+                    for method in chosen(&[Method::RobustTicket, Method::MaskOnly, Method::Random]) {
                         let model = run.model(method, sparsity)?;
                         run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
                     }
@@ -80,7 +83,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             Phase::Recipes => {
                 for &seed in &plan.seeds {
                     let run = seed_run(DatasetName::Mr, seed);
-                    for method in Method::CORE {
+                    for method in chosen(&Method::CORE) {
                         let model = run.model(method, plan.sparsity)?;
                         for recipe in Plan::EXTRA_RECIPES {
                             run.attack(&kit, &model, recipe, plan.recipe_examples)?;
@@ -92,7 +95,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             Phase::Documents => {
                 for &seed in &plan.seeds {
                     let run = seed_run(DatasetName::MovieReviews, seed);
-                    for method in [Method::FineTune, Method::RobustTicket] {
+                    for method in chosen(&[Method::FineTune, Method::RobustTicket]) {
                         let model = run.model(method, plan.document_sparsity)?;
                         run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
                     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Preset;
 
 /// The methods of the paper's tables and ablations, each a way to get a classifier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     FineTune,
