@@ -189,6 +189,10 @@ pub struct StageArgs {
     /// Overrides the preset's training sample size (the first N of the seeded train split).
     #[arg(long)]
     pub train_limit: Option<usize>,
+    /// Overrides the preset's epochs of the stage's training (fine-tuning and retraining in
+    /// `pipeline`; the search keeps its own).
+    #[arg(long)]
+    pub epochs: Option<usize>,
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,

@@ -61,7 +61,7 @@ impl ModelArg {
 }
 
 impl crate::cli::StageArgs {
-    /// The preset's settings with the seed and sample-size overrides applied.
+    /// The preset's settings with the seed, sample-size and epoch overrides applied.
     pub fn settings(&self) -> crate::stages::StageSettings {
         let mut settings = crate::stages::StageSettings::preset(self.preset, self.data, self.model.dir());
         if let Some(seed) = self.seed {
@@ -69,6 +69,9 @@ impl crate::cli::StageArgs {
         }
         if self.train_limit.is_some() {
             settings.train_limit = self.train_limit;
+        }
+        if let Some(epochs) = self.epochs {
+            settings.fit.epochs = epochs;
         }
         settings
     }

@@ -13,6 +13,9 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     let seed = settings.fit.seed;
     settings.fit = search_fit(args.stage.preset, args.mode, !args.no_adversary);
     settings.fit.seed = seed;
+    if let Some(epochs) = args.stage.epochs {
+        settings.fit.epochs = epochs;
+    }
     let summary = run_search(
         &settings,
         args.mode,
