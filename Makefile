@@ -1,5 +1,5 @@
 # The two commands of the README. Both run the idempotent set-up step first.
-.PHONY: setup run test
+.PHONY: setup run test bundle
 
 setup:
 	scripts/setup.sh
@@ -13,3 +13,8 @@ run: setup
 # Every test: unit and integration tests on the real assets, and the wasm32 build.
 test: setup
 	scripts/test.sh
+
+# The static site for deployment: a release wasm32 build, shrunk by wasm-opt -Oz (binaryen from
+# .tools/, installed by the set-up step), into dist/.
+bundle: setup
+	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" trunk build --release
