@@ -246,6 +246,9 @@ pub struct ReproduceArgs {
     /// Search training sentences instead of the preset's.
     #[arg(long)]
     pub search_train_limit: Option<usize>,
+    /// The search adversary's ascent step eta instead of PAPER.md's 0.03.
+    #[arg(long)]
+    pub search_eta: Option<f64>,
     /// Stage folders (checkpoints, tickets, per-example attack logs).
     #[arg(long, default_value = "runs/reproduce")]
     pub work: PathBuf,

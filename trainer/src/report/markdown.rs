@@ -75,6 +75,9 @@ fn setup(r: &mut String, records: &Records) {
     let _ = writeln!(r, "- Device: {}; base model weights sha256 {}.", devices.join(", "), bases.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", "));
     let _ = writeln!(r, "- Data: MR sentences (3200 / 400 / 400, fixed seeded split; README), movie-review documents (1200 / 150 / 150). Checkpoints are chosen on dev; test is reported.");
     let _ = writeln!(r, "- {}", scale(plan));
+    if let Some(eta) = plan.search_eta {
+        let _ = writeln!(r, "- The search's adversary takes ascent steps of eta = {eta} instead of 0.03.");
+    }
     if plan.search_epochs.is_some() || plan.search_train_limit.is_some() {
         let _ = writeln!(
             r,
@@ -99,9 +102,10 @@ fn scale(plan: &Plan) -> String {
             "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): 1024 training sentences \
             [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining 1, {}, 1 [3, 20, 3], batch 16 \
             [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP and random retrained with the same single epoch. \
-            Mask lr 0.1, lambda 0.5, eta 0.03, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
+            Mask lr 0.1, lambda 0.5, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
             plan.search_train_limit.unwrap_or(512),
-            plan.search_epochs.unwrap_or(1)
+            plan.search_epochs.unwrap_or(1),
+            plan.search_eta.unwrap_or(0.03)
         ),
         crate::cli::Preset::Paper => "Scale: preset `paper`, PAPER.md's hyper-parameters (SST-2/IMDB row).".to_string(),
     }

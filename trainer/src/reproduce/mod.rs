@@ -39,6 +39,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         phases,
         search_epochs: args.search_epochs,
         search_train_limit: args.search_train_limit,
+        search_eta: args.search_eta,
     };
     if plan.seeds.is_empty() {
         bail!("--seeds is empty: give at least one seed, e.g. --seeds 1,2,3");
@@ -114,15 +115,16 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
     let path = data.join("plan.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
     let recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
-    let key = |p: &Plan| (p.preset, p.search_epochs, p.search_train_limit);
+    let key = |p: &Plan| (p.preset, p.search_epochs, p.search_train_limit, p.search_eta);
     if key(&recorded) != key(&plan) {
         bail!(
-            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}; this one would train other \
-             models under the same names: pass another --results and --work",
+            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?}; this one \
+             would train other models under the same names: pass another --results and --work",
             path.display(),
             recorded.preset,
             recorded.search_epochs,
-            recorded.search_train_limit
+            recorded.search_train_limit,
+            recorded.search_eta
         );
     }
     for seed in recorded.seeds {

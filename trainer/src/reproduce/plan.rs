@@ -86,6 +86,10 @@ pub struct Plan {
     /// Search training sentences instead of the preset's (quick: 512).
     #[serde(default)]
     pub search_train_limit: Option<usize>,
+    /// The adversary's ascent step eta instead of PAPER.md's 0.03 (the quick preset runs K = 2
+    /// steps, not 5, so the mean perturbation over the iterates is 4x smaller at the same eta).
+    #[serde(default)]
+    pub search_eta: Option<f64>,
 }
 
 impl Plan {

@@ -167,6 +167,9 @@ impl<'a> SeedRun<'a> {
         if let Some(limit) = self.plan.search_train_limit {
             settings.train_limit = Some(limit);
         }
+        if let (Some(eta), Some(adversary)) = (self.plan.search_eta, settings.fit.objective.adversarial.as_mut()) {
+            adversary.step_size = eta;
+        }
         settings
     }
 
