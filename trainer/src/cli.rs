@@ -240,15 +240,9 @@ pub struct ReproduceArgs {
     /// others' records, where they exist, still enter the report.
     #[arg(long, value_enum, value_delimiter = ',')]
     pub methods: Option<Vec<crate::reproduce::Method>>,
-    /// Search epochs instead of the preset's (a longer search; use its own --results and --work).
-    #[arg(long)]
-    pub search_epochs: Option<usize>,
-    /// Search training sentences instead of the preset's.
-    #[arg(long)]
-    pub search_train_limit: Option<usize>,
-    /// The search adversary's ascent step eta instead of PAPER.md's 0.03.
-    #[arg(long)]
-    pub search_eta: Option<f64>,
+    /// Changes to the preset's search (use their own --results and --work).
+    #[command(flatten)]
+    pub search: crate::reproduce::SearchOverrides,
     /// Stage folders (checkpoints, tickets, per-example attack logs).
     #[arg(long, default_value = "runs/reproduce")]
     pub work: PathBuf,

@@ -75,15 +75,16 @@ fn setup(r: &mut String, records: &Records) {
     let _ = writeln!(r, "- Device: {}; base model weights sha256 {}.", devices.join(", "), bases.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", "));
     let _ = writeln!(r, "- Data: MR sentences (3200 / 400 / 400, fixed seeded split; README), movie-review documents (1200 / 150 / 150). Checkpoints are chosen on dev; test is reported.");
     let _ = writeln!(r, "- {}", scale(plan));
-    if let Some(eta) = plan.search_eta {
+    let search = &plan.search;
+    if let Some(eta) = search.search_eta {
         let _ = writeln!(r, "- The search's adversary takes ascent steps of eta = {eta} instead of 0.03.");
     }
-    if plan.search_epochs.is_some() || plan.search_train_limit.is_some() {
+    if search.search_epochs.is_some() || search.search_train_limit.is_some() {
         let _ = writeln!(
             r,
             "- Longer searches than the preset's: {} epoch(s) on {} training sentences.",
-            plan.search_epochs.map_or("the preset's".to_string(), |e| e.to_string()),
-            plan.search_train_limit.map_or("the preset's".to_string(), |l| l.to_string())
+            search.search_epochs.map_or("the preset's".to_string(), |e| e.to_string()),
+            search.search_train_limit.map_or("the preset's".to_string(), |l| l.to_string())
         );
     }
     let _ = writeln!(
@@ -103,9 +104,9 @@ fn scale(plan: &Plan) -> String {
             [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining 1, {}, 1 [3, 20, 3], batch 16 \
             [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP and random retrained with the same single epoch. \
             Mask lr 0.1, lambda 0.5, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
-            plan.search_train_limit.unwrap_or(512),
-            plan.search_epochs.unwrap_or(1),
-            plan.search_eta.unwrap_or(0.03)
+            plan.search.search_train_limit.unwrap_or(512),
+            plan.search.search_epochs.unwrap_or(1),
+            plan.search.search_eta.unwrap_or(0.03)
         ),
         crate::cli::Preset::Paper => "Scale: preset `paper`, PAPER.md's hyper-parameters (SST-2/IMDB row).".to_string(),
     }
@@ -158,8 +159,7 @@ fn verdict(r: &mut String, records: &Records) {
         if met { "met" } else { "not met" }
     );
     // Models of different clean accuracy are easier compared by how often the attack flips a
-    // correct prediction.
-    // On the same seeds as the comparison above.
+    // correct prediction; on the same seeds as the comparison above.
     let success = |method: Method, sparsity: f64| {
         let attacks = records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n);
         mean_sd(&attacks.iter().filter(|a| seeds.contains(&a.seed)).map(|a| a.summary.success_rate).collect::<Vec<_>>())

@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
-pub use plan::{Method, Phase, Plan};
+pub use plan::{Method, Phase, Plan, SearchOverrides};
 pub use records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, load_all, serde_name};
 pub use seed_run::SeedRun;
 
@@ -37,9 +37,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         sweep: args.sweep.clone(),
         recipe_examples: args.recipe_examples,
         phases,
-        search_epochs: args.search_epochs,
-        search_train_limit: args.search_train_limit,
-        search_eta: args.search_eta,
+        search: args.search,
     };
     if plan.seeds.is_empty() {
         bail!("--seeds is empty: give at least one seed, e.g. --seeds 1,2,3");
@@ -115,16 +113,16 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
     let path = data.join("plan.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
     let recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
-    let key = |p: &Plan| (p.preset, p.search_epochs, p.search_train_limit, p.search_eta);
-    if key(&recorded) != key(&plan) {
+    if (recorded.preset, recorded.search) != (plan.preset, plan.search) {
+        let s = &recorded.search;
         bail!(
             "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?}; this one \
              would train other models under the same names: pass another --results and --work",
             path.display(),
             recorded.preset,
-            recorded.search_epochs,
-            recorded.search_train_limit,
-            recorded.search_eta
+            s.search_epochs,
+            s.search_train_limit,
+            s.search_eta
         );
     }
     for seed in recorded.seeds {

@@ -5,6 +5,7 @@ use rticket_core::attack::Recipe;
 use serde::{Deserialize, Serialize};
 
 use crate::cli::Preset;
+use crate::stages::StageSettings;
 
 /// The methods of the paper's tables and ablations, each a way to get a classifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -80,16 +81,43 @@ pub struct Plan {
     /// How many test sentences the recipes of the `recipes` phase attack.
     pub recipe_examples: usize,
     pub phases: Vec<Phase>,
+    /// Changes to the preset's search (recorded as top-level keys of plan.json).
+    #[serde(flatten)]
+    pub search: SearchOverrides,
+}
+
+/// Changes to the preset's search, for side experiments on it. The models they give differ
+/// from the preset's under the same names, so each goes into its own --results and --work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct SearchOverrides {
     /// Search epochs instead of the preset's (the quick preset's search is one epoch).
+    #[arg(long)]
     #[serde(default)]
     pub search_epochs: Option<usize>,
     /// Search training sentences instead of the preset's (quick: 512).
+    #[arg(long)]
     #[serde(default)]
     pub search_train_limit: Option<usize>,
-    /// The adversary's ascent step eta instead of PAPER.md's 0.03 (the quick preset runs K = 2
-    /// steps, not 5, so the mean perturbation over the iterates is 4x smaller at the same eta).
+    /// The search adversary's ascent step eta instead of PAPER.md's 0.03 (the quick preset runs
+    /// K = 2 steps, not 5, so the mean perturbation over the iterates is 4x smaller at the same eta).
+    #[arg(long)]
     #[serde(default)]
     pub search_eta: Option<f64>,
+}
+
+impl SearchOverrides {
+    /// A search stage's `settings` with these changes applied.
+    pub fn apply(&self, settings: &mut StageSettings) {
+        if let Some(epochs) = self.search_epochs {
+            settings.fit.epochs = epochs;
+        }
+        if let Some(limit) = self.search_train_limit {
+            settings.train_limit = Some(limit);
+        }
+        if let (Some(eta), Some(adversary)) = (self.search_eta, settings.fit.objective.adversarial.as_mut()) {
+            adversary.step_size = eta;
+        }
+    }
 }
 
 impl Plan {

@@ -158,18 +158,10 @@ impl<'a> SeedRun<'a> {
         Ok((scores_path(&search.dir), vec![finetune, search]))
     }
 
-    /// A search's settings: the preset's, with the plan's longer-search overrides.
+    /// A search's settings: the preset's, with the plan's search overrides.
     fn search_settings(&self, mode: SearchMode, adversarial: bool) -> StageSettings {
         let mut settings = search_settings(&self.base, mode, adversarial);
-        if let Some(epochs) = self.plan.search_epochs {
-            settings.fit.epochs = epochs;
-        }
-        if let Some(limit) = self.plan.search_train_limit {
-            settings.train_limit = Some(limit);
-        }
-        if let (Some(eta), Some(adversary)) = (self.plan.search_eta, settings.fit.objective.adversarial.as_mut()) {
-            adversary.step_size = eta;
-        }
+        self.plan.search.apply(&mut settings);
         settings
     }
 
@@ -302,7 +294,7 @@ impl<'a> SeedRun<'a> {
         };
         let dir = self.work.join("attacks");
         std::fs::create_dir_all(&dir)?;
-        let jsonl = dir.join(format!("{}-{}-{recipe_key}-{}.jsonl", model.method, percent_label(model.sparsity), chosen.len()));
+        let jsonl = dir.join(format!("{}{recipe_key}-{}.jsonl", attack_log_prefix(model), chosen.len()));
         let summary = attack_examples(&setup, recipe, &chosen, 0, &jsonl, true)?;
         let record = AttackRecord {
             dataset: self.dataset,
@@ -320,7 +312,7 @@ impl<'a> SeedRun<'a> {
     /// The per-example attack logs of a model's folder-mate: a model trained anew must not
     /// resume attacks that an earlier model of the same name began.
     fn forget_attack_logs(&self, model: &ModelRecord) -> Result<()> {
-        let prefix = format!("{}-{}-", model.method, percent_label(model.sparsity));
+        let prefix = attack_log_prefix(model);
         let Ok(entries) = std::fs::read_dir(self.work.join("attacks")) else { return Ok(()) };
         for entry in entries {
             let path = entry?.path();
@@ -342,6 +334,11 @@ impl<'a> SeedRun<'a> {
             (None, None) => anyhow::bail!("the record of {} names no model file", model.method),
         }
     }
+}
+
+/// How a model's per-example attack logs start: `<method>-<pct>-` (then `<recipe>-<n>.jsonl`).
+fn attack_log_prefix(model: &ModelRecord) -> String {
+    format!("{}-{}-", model.method, percent_label(model.sparsity))
 }
 
 /// Drops a finished stage's checkpoint (hundreds of MB each; the stage's outputs stay).
