@@ -9,6 +9,11 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner CHROMEDRIVER
   cargo test -p rticket-core --target wasm32-unknown-unknown --test native_and_wasm
 echo "[test] shared and web crates build for wasm32-unknown-unknown"
 cargo build -p rticket-core -p rticket-web --target wasm32-unknown-unknown
+echo "[test] the wasm32 build vectorises burn-flex (its simd feature; +simd128 alone leaves gemm's kernels scalar)"
+if ! cargo tree -p rticket-web --target wasm32-unknown-unknown -e features -i burn-flex | grep -q 'burn-flex feature "simd"'; then
+  echo "burn-flex is built without its simd feature for wasm32: add \"simd\" to burn's features in web/Cargo.toml" >&2
+  exit 1
+fi
 echo "[test] the page and the embedding example in headless Chromium (builds the bundle with trunk)"
 scripts/browser-test.sh
 echo "[test] all passed"
