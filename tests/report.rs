@@ -112,9 +112,20 @@ fn the_report_is_computed_from_the_records() {
     // +10 points over fine-tuning and +20 over IMP, clean -1.0: the bar is met.
     assert!(report.contains("+10.0 points (against IMP +20.0), clean test accuracy -1.0 points"), "{report}");
     assert!(report.contains("**met**"), "{report}");
+    assert!(report.contains("Is it the adversarial loss? Not known yet"), "{report}");
     assert!(tmp.0.join("sparsity.svg").is_file() && tmp.0.join("layer-density.svg").is_file());
     assert!(std::fs::read_to_string(tmp.0.join("layer-density.svg")).unwrap().contains("<svg"));
     assert!(rticket::report::drift(&tmp.0).unwrap().is_empty());
+
+    // The ablation without the adversary, on seed 1 only: compared on that seed alone.
+    write(&data, "mr/seed-1/no-adversary-30.json", &model(1, "no-adversary", 0.3, 0.69));
+    write(&data, "mr/seed-1/attacks/no-adversary-30-text-fooler-400.json", &attack(1, "no-adversary", 0.3, 0.69, 0.15));
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(
+        report.contains("over the 1 seed(s) both have: robust ticket 71.0 clean / 30.0 under TextFooler, without the adversary 69.0 / 15.0 (+15.0 points under attack, +2.0 clean)"),
+        "{report}"
+    );
 
     // Change one number in one record: the committed report no longer matches.
     write(&data, "mr/seed-1/attacks/robust-ticket-30-text-fooler-400.json", &attack(1, "robust-ticket", 0.3, 0.71, 0.10));

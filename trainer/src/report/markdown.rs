@@ -174,6 +174,27 @@ fn verdict(r: &mut String, records: &Records) {
         success(Method::Freelb, 0.0),
         success(Method::Random, s)
     );
+    // The control with the search's own data and steps: only the adversarial term differs.
+    let ablation = per_seed(Method::NoAdversary, s);
+    let paired: Vec<u64> = tables[0].keys().copied().filter(|seed| ablation.contains_key(seed)).collect();
+    if paired.is_empty() {
+        let _ = writeln!(r, "Is it the adversarial loss? Not known yet: the search without it has no TextFooler records on the robust ticket's seeds.\n");
+        return;
+    }
+    let paired_mean = |table: &BTreeMap<u64, (f64, f64)>, pick: fn(&(f64, f64)) -> f64| {
+        100.0 * paired.iter().map(|seed| pick(&table[seed])).sum::<f64>() / paired.len() as f64
+    };
+    let (rt_aua, rt_clean) = (paired_mean(&tables[0], |v| v.0), paired_mean(&tables[0], |v| v.1));
+    let (no_aua, no_clean) = (paired_mean(&ablation, |v| v.0), paired_mean(&ablation, |v| v.1));
+    let _ = writeln!(
+        r,
+        "Is it the adversarial loss? The same search without it (same data, steps and draw), means over the {} seed(s) both have: \
+         robust ticket {rt_clean:.1} clean / {rt_aua:.1} under TextFooler, without the adversary {no_clean:.1} / {no_aua:.1} \
+         ({:+.1} points under attack, {:+.1} clean).\n",
+        paired.len(),
+        rt_aua - no_aua,
+        rt_clean - no_clean
+    );
 }
 
 fn headline(r: &mut String, records: &Records, dataset: DatasetName, sparsity: f64, methods: &[Method]) {
