@@ -49,6 +49,8 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     }
     let data = args.results.join("data");
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    // This invocation runs only its own phases and seeds; plan.json records everything run so far.
+    let (phases, seeds) = (plan.phases.clone(), plan.seeds.clone());
     let plan = merged_with_recorded(plan, &data)?;
     RunDir { path: data.clone() }.write_json("plan.json", &plan)?;
     let model_dir = args.model.dir();
@@ -57,10 +59,10 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     let chosen = |methods: &[Method]| -> Vec<Method> {
         methods.iter().copied().filter(|m| args.methods.as_ref().is_none_or(|only| only.contains(m))).collect()
     };
-    for &phase in &plan.phases {
+    for &phase in &phases {
         match phase {
             Phase::Core => {
-                for &seed in &plan.seeds {
+                for &seed in &seeds {
                     let run = seed_run(DatasetName::Mr, seed);
                     for method in chosen(&Method::CORE) {
                         let model = run.model(method, plan.sparsity)?;
@@ -80,7 +82,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
                 regenerate(&args.results)?;
             }
             Phase::Recipes => {
-                for &seed in &plan.seeds {
+                for &seed in &seeds {
                     let run = seed_run(DatasetName::Mr, seed);
                     for method in chosen(&Method::CORE) {
                         let model = run.model(method, plan.sparsity)?;
@@ -92,7 +94,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
                 }
             }
             Phase::Documents => {
-                for &seed in &plan.seeds {
+                for &seed in &seeds {
                     let run = seed_run(DatasetName::MovieReviews, seed);
                     for method in chosen(&[Method::FineTune, Method::RobustTicket]) {
                         let model = run.model(method, plan.document_sparsity)?;
@@ -106,7 +108,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     regenerate(&args.results)
 }
 
-/// The plan to record: `plan` with the seeds of an earlier plan in `data` added. Refuses a
+/// The plan to record: `plan` with the seeds and phases of an earlier plan in `data` added. Refuses a
 /// plan whose models would differ from the recorded ones (another preset or search length):
 /// records and stage folders are reused by name, so the two must not share folders.
 fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
@@ -131,6 +133,9 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
         }
     }
     plan.seeds.sort_unstable();
+    plan.phases.extend(recorded.phases);
+    plan.phases.sort();
+    plan.phases.dedup();
     Ok(plan)
 }
 
@@ -139,4 +144,25 @@ fn regenerate(results: &Path) -> Result<()> {
     let written = crate::report::write(results)?;
     eprintln!("report updated: {}", written.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Preset;
+
+    fn plan(seeds: Vec<u64>, phases: Vec<Phase>) -> Plan {
+        Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default() }
+    }
+
+    #[test]
+    fn a_later_invocation_adds_its_seeds_and_phases_to_the_recorded_plan() {
+        let data = std::env::temp_dir().join(format!("rticket-plan-merge-{}", std::process::id()));
+        std::fs::create_dir_all(&data).unwrap();
+        RunDir { path: data.clone() }.write_json("plan.json", &plan(vec![1, 2], vec![Phase::Core])).unwrap();
+        let merged = merged_with_recorded(plan(vec![3], vec![Phase::Sweep]), &data).unwrap();
+        assert_eq!(merged.seeds, vec![1, 2, 3]);
+        assert_eq!(merged.phases, vec![Phase::Core, Phase::Sweep]);
+        std::fs::remove_dir_all(&data).unwrap();
+    }
 }
