@@ -138,11 +138,13 @@ fn verdict(r: &mut String, records: &Records) {
     };
     let tables: Vec<BTreeMap<u64, (f64, f64)>> = methods.iter().map(|&(m, sp)| per_seed(m, sp)).collect();
     let seeds: Vec<u64> = tables[0].keys().copied().filter(|seed| tables.iter().all(|t| t.contains_key(seed))).collect();
-    let mean = |table: &BTreeMap<u64, (f64, f64)>| {
-        let pick = |f: fn(&(f64, f64)) -> f64| mean_sd(&seeds.iter().map(|seed| f(&table[seed])).collect::<Vec<_>>()).map(|m| m.0);
+    // (accuracy under attack, clean accuracy) of one method, averaged over `on` (all in `table`).
+    let mean = |table: &BTreeMap<u64, (f64, f64)>, on: &[u64]| {
+        let pick = |f: fn(&(f64, f64)) -> f64| mean_sd(&on.iter().map(|seed| f(&table[seed])).collect::<Vec<_>>()).map(|m| m.0);
         pick(|v| v.0).zip(pick(|v| v.1))
     };
-    let (Some((rt_aua, rt_clean)), Some((ft_aua, ft_clean)), Some((imp_aua, _))) = (mean(&tables[0]), mean(&tables[1]), mean(&tables[2]))
+    let (Some((rt_aua, rt_clean)), Some((ft_aua, ft_clean)), Some((imp_aua, _))) =
+        (mean(&tables[0], &seeds), mean(&tables[1], &seeds), mean(&tables[2], &seeds))
     else {
         let _ = writeln!(r, "Not yet: the robust ticket, fine-tuning and IMP need TextFooler records on a common seed.\n");
         return;
@@ -177,15 +179,11 @@ fn verdict(r: &mut String, records: &Records) {
     // The control with the search's own data and steps: only the adversarial term differs.
     let ablation = per_seed(Method::NoAdversary, s);
     let paired: Vec<u64> = tables[0].keys().copied().filter(|seed| ablation.contains_key(seed)).collect();
-    if paired.is_empty() {
+    let (Some((rt_aua, rt_clean)), Some((no_aua, no_clean))) = (mean(&tables[0], &paired), mean(&ablation, &paired)) else {
         let _ = writeln!(r, "Is it the adversarial loss? Not known yet: the search without it has no TextFooler records on the robust ticket's seeds.\n");
         return;
-    }
-    let paired_mean = |table: &BTreeMap<u64, (f64, f64)>, pick: fn(&(f64, f64)) -> f64| {
-        100.0 * paired.iter().map(|seed| pick(&table[seed])).sum::<f64>() / paired.len() as f64
     };
-    let (rt_aua, rt_clean) = (paired_mean(&tables[0], |v| v.0), paired_mean(&tables[0], |v| v.1));
-    let (no_aua, no_clean) = (paired_mean(&ablation, |v| v.0), paired_mean(&ablation, |v| v.1));
+    let [rt_aua, rt_clean, no_aua, no_clean] = [rt_aua, rt_clean, no_aua, no_clean].map(|v| 100.0 * v);
     let _ = writeln!(
         r,
         "Is it the adversarial loss? The same search without it (same data, steps and draw), means over the {} seed(s) both have: \

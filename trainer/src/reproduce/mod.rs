@@ -72,6 +72,8 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
                 }
             }
             Phase::Sweep => {
+                // The recorded plan's first seed, whichever seeds this invocation was given: the
+                // report's sweep section reads that seed.
                 let run = seed_run(DatasetName::Mr, plan.seeds[0]);
                 for &sparsity in &plan.sweep {
                     for method in chosen(&[Method::RobustTicket, Method::MaskOnly, Method::Random]) {
@@ -127,12 +129,9 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
             s.search_eta
         );
     }
-    for seed in recorded.seeds {
-        if !plan.seeds.contains(&seed) {
-            plan.seeds.push(seed);
-        }
-    }
+    plan.seeds.extend(recorded.seeds);
     plan.seeds.sort_unstable();
+    plan.seeds.dedup();
     plan.phases.extend(recorded.phases);
     plan.phases.sort();
     plan.phases.dedup();
