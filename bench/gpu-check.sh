@@ -1,21 +1,58 @@
 #!/usr/bin/env bash
-# The one prepared GPU check (device machine: no network, so no cargo there). It needs, in the
-# ignored folder gpu-carry/: rticket-rel.xz (a stripped release build of this commit's trainer,
-# xz-compressed), minilm/ (config.json, tokenizer.json, model.safetensors converted to F16 to fit
-# the 64 MiB carry limit; the loader widens F16 to F32), assets/data/mr-sentences.csv and
-# lib/libvulkan.so.1 (Debian's Vulkan loader).
+# The one prepared GPU check for a lent device machine (no network there, so no cargo): wgpu's
+# adapters, the search-step benchmark (rticket on wgpu and on the CPU backend, PyTorch eager on
+# CUDA and on the CPU, all on the same machine, MiniLM, batch 32, length 64, K = 5) with peak
+# host and GPU memory, then the quick pipeline's training stages on wgpu with their wall times.
+#
+# It needs, in ignored folders beside the work tree:
+#   gpu-carry/rticket-rel.xz   a stripped release build of this commit's trainer, xz-compressed
+#   gpu-carry/minilm/          config.json, tokenizer.json and model.safetensors converted to F16
+#                              (the 64 MiB carry limit; both loaders widen F16 to F32)
+#   gpu-carry/assets/data/     mr-sentences.csv
+#   .gl/*.deb                  Debian's Vulkan loader and glvnd (the device image has NVIDIA's
+#                              Vulkan ICD but no loader), fetched with `apt-get download`
+# Run with: run(command="bash bench/gpu-check.sh", carry=["gpu-carry", ".gl"]).
+# Everything lands in $OUT: gpu-check.log and pipeline-gpu.tar.gz (the stages' JSON records).
 set -uo pipefail
-cd "$(dirname "$0")/../gpu-carry"
+repo=$(cd "$(dirname "$0")/.." && pwd)
+OUT=${OUT:-/tmp/out}
+mkdir -p "$OUT"
+cd "$repo/gpu-carry"
+
+for f in "$repo"/.gl/*.deb; do dpkg -x "$f" /; done
+ldconfig
+icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+[ -f "$icd" ] && export VK_DRIVER_FILES=$icd
+glvnd=/usr/local/nvidia/share/glvnd/egl_vendor.d/10_nvidia.json
+[ -f "$glvnd" ] && export __EGL_VENDOR_LIBRARY_FILENAMES=$glvnd
 xz -dkf rticket-rel.xz && chmod +x rticket-rel
 export RTICKET_ASSETS=$PWD/assets
-# The device image has NVIDIA's Vulkan ICD but no Vulkan loader: carry Debian's libvulkan.so.1.
-[ -d lib ] && export LD_LIBRARY_PATH=$PWD/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-OUT=${OUT:-/tmp/out}
-run() { echo "### $*"; "$@"; echo "### exit $?"; }
+
+# Runs a command under a time limit while sampling the GPU's used memory every 0.2 s.
+run() {
+  local limit=$1; shift
+  echo "### $* (limit ${limit}s)"
+  local started=$SECONDS
+  (while :; do nvidia-smi --query-gpu=memory.used --format=csv,noheader,nounits; sleep 0.2; done) >/tmp/gpu-mem 2>/dev/null &
+  local sampler=$!
+  timeout "$limit" "$@"
+  local rc=$?
+  kill "$sampler" 2>/dev/null
+  echo "### exit $rc after $((SECONDS - started)) s; peak GPU memory used $(sort -n /tmp/gpu-mem | tail -1) MiB"
+}
+
+bench="bench --what search-step --model minilm --batch-size 32 --max-len 64 --adversarial-steps 5"
 {
-  run nvidia-smi -L
-  run ls /usr/share/vulkan/icd.d /etc/vulkan/icd.d
-  run ./rticket-rel devices
-  run ./rticket-rel --device gpu bench --model minilm --sentences 1024 --repeats 3
-  run timeout 300 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
+  echo "### $(date -u) $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo)"
+  nvidia-smi -L
+  echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
+  run 30 ./rticket-rel devices
+  run 170 ./rticket-rel --device gpu $bench --repeats 10
+  run 60 python3 "$repo/bench/search_step.py" --model minilm --device cuda --iters 10 --warmup 2
+  run 70 python3 "$repo/bench/search_step.py" --model minilm --iters 3 --warmup 1
+  run 80 ./rticket-rel --device cpu $bench --repeats 3
+  run 150 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
 } 2>&1 | grep -v XDG_RUNTIME | tee "$OUT/gpu-check.log"
+# The training stages' records (config, metrics, timings); the attack stage needs WordNet, which
+# does not fit the carry limit beside the model, so the pipeline stops before it there.
+(cd /tmp && find pipeline-gpu -name '*.json' | tar -czf "$OUT/pipeline-gpu.tar.gz" -T -) 2>/dev/null

@@ -43,17 +43,18 @@ def gate_sample(log_alpha):
 class GatedBert:
     """BERT encoder + 2-class head from a safetensors file; weights frozen, gates trainable."""
 
-    def __init__(self, model_dir, labels=2, dropout=0.1):
+    def __init__(self, model_dir, labels=2, dropout=0.1, device="cpu"):
         cfg = json.load(open(os.path.join(model_dir, "config.json")))
         raw = load_file(os.path.join(model_dir, "model.safetensors"))
-        self.w = {k[5:] if k.startswith("bert.") else k: v.float() for k, v in raw.items()}
+        self.w = {k[5:] if k.startswith("bert.") else k: v.float().to(device) for k, v in raw.items()}
         self.layers, self.heads = cfg["num_hidden_layers"], cfg["num_attention_heads"]
         self.eps, self.dropout = cfg["layer_norm_eps"], dropout
         hidden = cfg["hidden_size"]
         if "classifier.weight" in self.w:
             self.head_w, self.head_b = self.w["classifier.weight"], self.w["classifier.bias"]
         else:  # a fresh head, as rticket's Dense::random
-            self.head_w, self.head_b = torch.randn(labels, hidden) * 0.02, torch.zeros(labels)
+            self.head_w = torch.randn(labels, hidden, device=device) * 0.02
+            self.head_b = torch.zeros(labels, device=device)
         names = [f"encoder.layer.{i}.{g}" for i in range(self.layers) for g in GATED] + ["pooler.dense"]
         self.log_alpha = {n: torch.full_like(self.w[n + ".weight"], INIT_LOG_ALPHA, requires_grad=True) for n in names}
         self.gated = True
@@ -132,26 +133,31 @@ def main():
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--dropout", type=float, default=0.1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (times each step after a synchronize)")
     a = ap.parse_args()
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
 
-    model = GatedBert(a.model, dropout=a.dropout)
+    model = GatedBert(a.model, dropout=a.dropout, device=a.device)
+    cuda = a.device.startswith("cuda")
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
     n = sum(t.numel() for t in model.log_alpha.values())
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, "
           f"{len(model.log_alpha)} gated matrices, {n} gates")
     opt = torch.optim.AdamW(model.log_alpha.values(), lr=0.1, weight_decay=1e-6, eps=1e-8)
-    ids = torch.randint(1000, 30000, (a.batch, a.seq))
-    mask = torch.ones(a.batch, a.seq)
-    y = torch.randint(0, 2, (a.batch,))
+    ids = torch.randint(1000, 30000, (a.batch, a.seq)).to(a.device)
+    mask = torch.ones(a.batch, a.seq, device=a.device)
+    y = torch.randint(0, 2, (a.batch,)).to(a.device)
 
     for _ in range(a.warmup):
         search_step(model, opt, ids, mask, y, a.steps)
+    sync()
     times = []
     for i in range(a.iters):
         t0 = time.perf_counter()
         search_step(model, opt, ids, mask, y, a.steps)
+        sync()
         times.append(time.perf_counter() - t0)
         print(f"step {i}: {times[-1]:.3f} s")
     wall = sum(times)
@@ -163,7 +169,8 @@ def main():
         "batch": a.batch, "seq": a.seq, "K": a.steps,
         "examples_per_s": round(a.batch * a.iters / wall, 3) if wall else None,
         "seconds_per_step": round(wall / a.iters, 4) if a.iters else None,
-        "peak_rss_mib": round(rss, 1),
+        "peak_rss_mib": round(rss, 1), "device": torch.cuda.get_device_name() if cuda else "cpu",
+        "peak_gpu_allocated_mib": round(torch.cuda.max_memory_allocated() / 2**20, 1) if cuda else None,
     }))
 
 
