@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The one prepared GPU check for a lent device machine (no network there, so no cargo): wgpu's
 # adapters, the search-step benchmark (rticket on wgpu and on the CPU backend, PyTorch eager on
-# CUDA and on the CPU, all on the same machine, MiniLM, batch 32, length 64, K = 5) with peak
-# host and GPU memory, then the quick pipeline's training stages on wgpu with their wall times.
+# CUDA and on the CPU, all on the same machine; MiniLM, length 64, K = 5, batch 32, and 128 on the
+# GPU) with peak host and GPU memory, then the quick pipeline's training stages on wgpu with their
+# wall times.
 #
 # It needs, in ignored folders beside the work tree:
 #   gpu-carry/rticket-rel.xz   a stripped release build of this commit's trainer, xz-compressed
@@ -41,16 +42,18 @@ run() {
   echo "### exit $rc after $((SECONDS - started)) s; peak GPU memory used $(sort -n /tmp/gpu-mem | tail -1) MiB"
 }
 
-bench="bench --what search-step --model minilm --batch-size 32 --max-len 64 --adversarial-steps 5"
+bench="bench --what search-step --model minilm --max-len 64 --adversarial-steps 5"
 {
   echo "### $(date -u) $(nproc) cores; $(grep -m1 'model name' /proc/cpuinfo)"
   nvidia-smi -L
   echo "VK_DRIVER_FILES=${VK_DRIVER_FILES:-unset}"
   run 30 ./rticket-rel devices
-  run 170 ./rticket-rel --device gpu $bench --repeats 10
-  run 60 python3 "$repo/bench/search_step.py" --model minilm --device cuda --iters 10 --warmup 2
+  for batch in 32 128; do
+    run 120 ./rticket-rel --device gpu $bench --batch-size $batch --repeats 10
+    run 60 python3 "$repo/bench/search_step.py" --model minilm --device cuda --batch $batch --iters 10 --warmup 2
+  done
   run 70 python3 "$repo/bench/search_step.py" --model minilm --iters 3 --warmup 1
-  run 80 ./rticket-rel --device cpu $bench --repeats 3
+  run 80 ./rticket-rel --device cpu $bench --batch-size 32 --repeats 3
   run 150 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
 } 2>&1 | grep -v XDG_RUNTIME | tee "$OUT/gpu-check.log"
 # The training stages' records (config, metrics, timings); the attack stage needs WordNet, which

@@ -5,6 +5,7 @@
 mod bad_input;
 mod common;
 mod encoder;
+mod gpu;
 mod attacks;
 mod search;
 mod tickets;
