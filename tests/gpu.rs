@@ -2,6 +2,7 @@
 //! backend on the same weights and inputs. Any adapter will do: without a GPU (as in CI) wgpu
 //! runs on lavapipe, which is slow but computes the same shaders.
 
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rticket::device::{DeviceChoice, select};
@@ -21,18 +22,22 @@ fn wgpu() -> Device {
 }
 
 /// MiniLM with a gate on every encoder matrix, its scores moved off their common start so that
-/// every matrix's gates differ, on the autodiff form of `device`. Nothing random differs between
-/// the devices (their random streams do): dropout is off and the gates' uniform noise is squeezed
-/// to (0.5 - 1e-7, 0.5 + 1e-7), so the training-time sample runs (noise, logit, sigmoid,
-/// stretch) but gives the same gates on both.
+/// every matrix's gates differ, on the autodiff form of `device`. Nothing random may differ (the
+/// devices' random streams do): the head is fixed, dropout is off, and the gates' uniform noise
+/// is squeezed to (0.5 - 1e-7, 0.5 + 1e-7), so the training-time sample runs (noise, logit,
+/// sigmoid, stretch) but gives the same gates on both.
 fn gated_minilm(device: &Device) -> (SequenceClassifier, EncoderInput, Tensor<1, Int>) {
     let files = minilm();
-    let device = device.autodiff();
+    let device = device.clone().autodiff();
     let mut bert = files.config.clone();
     bert.hidden_dropout_prob = 0.0;
     bert.attention_probs_dropout_prob = 0.0;
     let config = SequenceClassifierConfig::new(bert, vec!["negative".into(), "positive".into()]);
     let mut model = files.classifier(&config, &device).unwrap().no_grad();
+    // MiniLM has no head: a fresh one comes from the device's random stream; give both the same.
+    let [hidden, labels] = model.classifier.shape();
+    let head: Vec<f32> = (0..hidden * labels).map(|i| ((i * 37) % 100) as f32 / 500.0 - 0.1).collect();
+    model.classifier.weight = model.classifier.weight.clone().map(|_| Tensor::from_data(TensorData::new(head, [hidden, labels]), &device));
     let gates = HardConcreteConfig::new().with_noise_eps(0.5 - 1e-7);
     model.bert = model.bert.with_gates(&gates);
     for layer in model.bert.dense_layers_mut() {

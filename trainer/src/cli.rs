@@ -155,6 +155,10 @@ pub struct BenchArgs {
     /// search-step: adversarial steps K.
     #[arg(long, default_value_t = 5)]
     pub adversarial_steps: usize,
+    /// search-step: untimed steps first (on wgpu the first steps compile shaders and autotune
+    /// the kernels: two steps are still slow on an H100).
+    #[arg(long, default_value_t = 3)]
+    pub warmup: usize,
     /// attack: the victim (a classifier.safetensors) [default: MiniLM with a fresh seeded head].
     #[arg(long)]
     pub classifier: Option<PathBuf>,

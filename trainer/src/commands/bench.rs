@@ -71,7 +71,7 @@ fn encode(args: &BenchArgs, selected: &Selected) -> Result<serde_json::Value> {
 /// The paper-mode search step exactly as `search` runs it ([`Stepper::step`]: gates sampled
 /// per pass, K adversarial passes, clipping, L0, AdamW on the scores) on a fixed random batch
 /// of `batch_size` inputs of exactly `max_len` tokens; the same step `bench/search_step.py`
-/// times in PyTorch. One warm-up step, then `repeats` timed steps.
+/// times in PyTorch. `warmup` untimed steps, then `repeats` timed steps.
 fn search_step(args: &BenchArgs, selected: &Selected) -> Result<serde_json::Value> {
     let files = ModelFiles::open(&args.model.dir())?;
     let device = selected.device.clone().autodiff();
@@ -100,27 +100,32 @@ fn search_step(args: &BenchArgs, selected: &Selected) -> Result<serde_json::Valu
     let labels: Vec<i64> = (0..batch as i64).map(|i| i % 2).collect();
     let targets = Tensor::<1, Int>::from_data(TensorData::new(labels, [batch]), &device);
 
-    let mut stepper = Stepper::new(&model, &fit, args.repeats + 1);
+    let mut stepper = Stepper::new(&model, &fit, args.warmup + args.repeats);
     let mut seconds = Vec::new();
-    for step in 0..=args.repeats {
+    for step in 0..args.warmup + args.repeats {
         let started = Instant::now();
         let (next, out) = stepper.step(model, &input, targets.clone(), step)?;
         model = next;
         out.logits.into_data(); // wait for the device
-        if step > 0 {
+        if step >= args.warmup {
             seconds.push(started.elapsed().as_secs_f64());
         }
     }
     let mean = seconds.iter().sum::<f64>() / seconds.len().max(1) as f64;
+    let mut sorted = seconds.clone();
+    sorted.sort_by(f64::total_cmp);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
     Ok(serde_json::json!({
         "bench": "search-step",
         "device": selected.description,
         "batch_size": batch,
         "seq_len": seq,
         "adversarial_steps": args.adversarial_steps,
+        "warmup_steps": args.warmup,
         "timed_steps": seconds.len(),
         "seconds_per_step": seconds,
         "examples_per_second": batch as f64 / mean,
+        "examples_per_second_median_step": batch as f64 / median,
         "peak_rss_mib_after_loading": rss_loaded,
         "peak_rss_mib": peak_rss_mib(),
     }))
