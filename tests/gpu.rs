@@ -21,6 +21,11 @@ fn wgpu() -> Device {
     }
 }
 
+/// Gate scores spread over [-2, 2) in a fixed pattern.
+fn starting_scores(count: usize) -> Vec<f32> {
+    (0..count).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect()
+}
+
 /// MiniLM with a gate on every encoder matrix, its scores moved off their common start so that
 /// every matrix's gates differ, on the autodiff form of `device`. Nothing random may differ (the
 /// devices' random streams do): the head is fixed, dropout is off, and the gates' uniform noise
@@ -43,7 +48,7 @@ fn gated_minilm(device: &Device) -> (SequenceClassifier, EncoderInput, Tensor<1,
     for layer in model.bert.dense_layers_mut() {
         let gate = layer.gate.as_mut().expect("gated");
         let [rows, cols] = gate.log_alpha.shape().dims();
-        let scores: Vec<f32> = (0..rows * cols).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect();
+        let scores = starting_scores(rows * cols);
         gate.log_alpha = gate.log_alpha.clone().map(|_| Tensor::from_data(TensorData::new(scores, [rows, cols]), &device).require_grad());
     }
     let tokenizer = files.tokenizer(32).unwrap();
@@ -107,7 +112,7 @@ fn a_search_step_on_wgpu_equals_the_cpu_backends() {
         assert!((g - c).abs() <= 1e-3 * c.abs().max(1.0), "losses: wgpu {gpu_losses:?}, CPU {cpu_losses:?}");
     }
     assert!((gpu_density - cpu_density).abs() <= 1e-4, "expected density: wgpu {gpu_density}, CPU {cpu_density}");
-    let start: Vec<f32> = (0..cpu_scores.len()).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect();
+    let start = starting_scores(cpu_scores.len());
     let moved = cpu_scores.iter().zip(&start).filter(|(a, b)| a != b).count();
     assert!(moved > cpu_scores.len() / 2, "AdamW moved only {moved} of {} scores", cpu_scores.len());
     // AdamW's first steps are near sign(gradient) * lr: a gradient within rounding of zero can
