@@ -11,7 +11,11 @@
 #                              (the 64 MiB carry limit; both loaders widen F16 to F32)
 #   gpu-carry/assets/data/     mr-sentences.csv
 #   .gl/*.deb                  Debian's Vulkan loader and glvnd (the device image has NVIDIA's
-#                              Vulkan ICD but no loader), fetched with `apt-get download`
+#                              Vulkan ICD but no loader): o='-oAPT::Architecture=amd64
+#                              -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64';
+#                              mkdir -p .gl /tmp/amd64/partial; apt-get $o update; (cd .gl &&
+#                              apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1
+#                              libglx0 libgles2)
 # Run with: run(command="bash bench/gpu-check.sh", carry=["gpu-carry", ".gl"]).
 # Everything lands in $OUT: gpu-check.log and pipeline-gpu.tar.gz (the stages' JSON records).
 set -uo pipefail
