@@ -120,6 +120,12 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
         assert_eq!(ma["history"][epoch]["train_loss"], mb["history"][epoch]["train_loss"]);
         assert_eq!(ma["history"][epoch]["dev"], mb["history"][epoch]["dev"]);
     }
+    // The step log reads as if the run had never stopped: every step once, the same values.
+    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
+    let (sa, sb) = (steps(&straight), steps(&interrupted));
+    let records: Vec<serde_json::Value> = sa.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(records.len() >= 2 && records.iter().enumerate().all(|(i, r)| r["step"] == i), "{sa}");
+    assert_eq!(sa, sb, "the resumed run's step log differs");
     // The resumed stage's time counts the epoch its first, killed run trained.
     assert!(mb["seconds"].as_f64().unwrap() >= 1000.0, "{} s: the killed run's epoch is not counted", mb["seconds"]);
 }

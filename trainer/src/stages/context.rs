@@ -136,7 +136,7 @@ impl StageContext {
         self.files.classifier(&self.classifier_config(), &device)
     }
 
-    /// Trains with checkpoints in `checkpoint/`.
+    /// Trains with checkpoints in `checkpoint/` and the step log in `steps.jsonl`.
     pub fn train(&self, model: SequenceClassifier, fit_config: &FitConfig) -> Result<FitOutput> {
         fit(
             model,
@@ -145,7 +145,7 @@ impl StageContext {
             &self.split.dev,
             fit_config,
             &self.train_device(),
-            Some(&self.run.path.join("checkpoint")),
+            Some(&self.run.path),
         )
     }
 

@@ -19,6 +19,7 @@ use super::objective::ObjectiveConfig;
 use super::progress::progress_bar;
 use super::shuffled_batches;
 use super::step::Stepper;
+use super::step_log::{StepLog, StepRecord, logit_spread};
 use crate::data::Example;
 
 /// Optimisation settings of a stage.
@@ -75,8 +76,9 @@ struct CheckpointState {
 }
 
 /// Trains `model` (on an autodiff device) on `train`, selecting the epoch with the best dev
-/// accuracy. With `checkpoint` set, progress is saved there after every epoch and a run that
-/// finds a checkpoint there continues from it (refusing one made with other settings).
+/// accuracy. With `run_dir` set, each step is logged to its `steps.jsonl`, progress is saved in
+/// its `checkpoint/` after every epoch, and a run that finds a checkpoint there continues from it
+/// (refusing one made with other settings).
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     model: SequenceClassifier,
@@ -85,7 +87,7 @@ pub fn fit(
     dev: &[Example],
     config: &FitConfig,
     device: &Device,
-    checkpoint: Option<&Path>,
+    run_dir: Option<&Path>,
 ) -> Result<FitOutput> {
     if train.is_empty() || dev.is_empty() {
         bail!("training needs a non-empty train and dev split");
@@ -95,9 +97,10 @@ pub fn fit(
     }
     let steps_per_epoch = train.len().div_ceil(config.batch_size);
     let total_steps = steps_per_epoch * config.epochs;
-    let mut stepper = Stepper::new(&model, config, total_steps);
     let eval_device = device.clone().inner();
     let name = config.objective.name();
+    let checkpoint = run_dir.map(|dir| dir.join("checkpoint"));
+    let checkpoint = checkpoint.as_deref();
 
     let mut model = model;
     let mut best_model = model.clone();
@@ -113,12 +116,20 @@ pub fn fit(
         }
         model = load_model(model, &dir.join("model.bpk"))?;
         best_model = load_model(best_model, &dir.join("best.bpk"))?;
-        stepper.weight_optimizer = stepper.weight_optimizer.load(dir.join("optim-weights.bpk")).context("loading optimizer state")?;
-        stepper.gate_optimizer = stepper.gate_optimizer.load(dir.join("optim-gates.bpk")).context("loading optimizer state")?;
         eprintln!("{name}: resuming after epoch {} from {}", saved.epochs_done, dir.display());
         state = saved;
     }
+    // Made from the model as loaded: a record brings the parameter ids of the run that saved
+    // it, and the stepper finds gradients (to clip them, to split off the gate scores') by id.
+    let mut stepper = Stepper::new(&model, config, total_steps);
+    if state.epochs_done > 0
+        && let Some(dir) = checkpoint
+    {
+        stepper.weight_optimizer = stepper.weight_optimizer.load(dir.join("optim-weights.bpk")).context("loading optimizer state")?;
+        stepper.gate_optimizer = stepper.gate_optimizer.load(dir.join("optim-gates.bpk")).context("loading optimizer state")?;
+    }
     let resumed_seconds = state.history.iter().map(|m| m.seconds).sum();
+    let mut step_log = run_dir.map(|dir| StepLog::open(&dir.join("steps.jsonl"), state.step)).transpose()?;
 
     for epoch in state.epochs_done + 1..=config.epochs {
         device.seed(config.seed.wrapping_add(epoch as u64));
@@ -139,7 +150,24 @@ pub fn fit(
                 density_sum += density * labels.len() as f64;
             }
 
-            correct += read_rows(out.logits)?.iter().zip(&labels).filter(|&(row, &label)| argmax(row) == label as usize).count();
+            let rows = read_rows(out.logits)?;
+            let batch_correct = rows.iter().zip(&labels).filter(|&(row, &label)| argmax(row) == label as usize).count();
+            if let Some(log) = step_log.as_mut() {
+                log.write(&StepRecord {
+                    step: state.step,
+                    epoch,
+                    loss: out.loss,
+                    iterate_losses: out.iterate_losses,
+                    batch_accuracy: batch_correct as f64 / labels.len() as f64,
+                    logit_spread: logit_spread(&rows),
+                    grad_norm: out.grad_norm,
+                    density: out.density,
+                    lambda: out.lambda,
+                    lr: out.lr,
+                    gate_lr: out.gate_lr,
+                })?;
+            }
+            correct += batch_correct;
             seen += labels.len();
             loss_sum += out.loss * labels.len() as f64;
             state.step += 1;
@@ -173,6 +201,9 @@ pub fn fit(
         }
         state.history.push(metrics);
         state.epochs_done = epoch;
+        if let Some(log) = step_log.as_mut() {
+            log.flush()?;
+        }
         if let Some(dir) = checkpoint {
             save_checkpoint(dir, &state, &model, &best_model, &stepper.weight_optimizer, &stepper.gate_optimizer)?;
         }

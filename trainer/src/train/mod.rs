@@ -12,6 +12,7 @@ mod objective;
 mod progress;
 mod schedule;
 mod step;
+mod step_log;
 
 pub use batches::{batches_by_length, shuffled_batches};
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
@@ -21,3 +22,4 @@ pub use progress::progress_bar;
 pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig, TaskGradients, task_gradients};
 pub use schedule::LinearSchedule;
 pub use step::{StepOutput, Stepper};
+pub use step_log::{StepRecord, read_step_log};

@@ -147,13 +147,13 @@ fn adversarial_gradients(
     TaskGradients { grads, loss, logits: first_logits.expect("K >= 1"), iterate_losses }
 }
 
-/// Gradients of lambda(step) * R, and R itself, when the objective penalises gates.
+/// Gradients of lambda(step) * R, R itself and lambda(step), when the objective penalises gates.
 pub fn penalty_gradients(
     config: &ObjectiveConfig,
     model: &SequenceClassifier,
     step: usize,
     total_steps: usize,
-) -> Option<(GradientsParams, f64)> {
+) -> Option<(GradientsParams, f64, f64)> {
     let l0 = config.l0.as_ref()?;
     let gates = model.bert.gates();
     if gates.is_empty() {
@@ -161,6 +161,7 @@ pub fn penalty_gradients(
     }
     let r = l0_penalty(&gates, l0.form);
     let value = r.clone().into_scalar::<f32>() as f64;
-    let weighted = r * l0.lambda_at(step, total_steps);
-    Some((GradientsParams::from_grads(weighted.backward(), model), value))
+    let lambda = l0.lambda_at(step, total_steps);
+    let weighted = r * lambda;
+    Some((GradientsParams::from_grads(weighted.backward(), model), value, lambda))
 }

@@ -36,6 +36,15 @@ pub struct StepOutput {
     pub logits: Tensor<2>,
     /// The L0 penalty R (expected density) when gates train.
     pub density: Option<f64>,
+    /// Cross-entropy at each adversarial iterate (one value without an adversary).
+    pub iterate_losses: Vec<f64>,
+    /// Global norm of the task gradients before clipping (when clipping is on).
+    pub grad_norm: Option<f64>,
+    /// lambda of the L0 penalty at this step (when gates train).
+    pub lambda: Option<f64>,
+    /// Learning rates of the weights and of the gate scores at this step.
+    pub lr: f64,
+    pub gate_lr: f64,
 }
 
 impl Stepper {
@@ -72,18 +81,18 @@ impl Stepper {
             bail!("the loss became {} at step {step}: lower the learning rate or check the data", task.loss);
         }
         let mut grads = task.grads;
-        if let Some(max_norm) = self.config.max_grad_norm {
-            clip_global_norm(&mut grads, &self.all, max_norm);
-        }
-        let mut density = None;
-        if let Some((penalty, r)) = penalty_gradients(&self.config.objective, &model, step, self.total_steps) {
+        let grad_norm = self.config.max_grad_norm.map(|max_norm| clip_global_norm(&mut grads, &self.all, max_norm));
+        let (mut density, mut lambda) = (None, None);
+        if let Some((penalty, r, l)) = penalty_gradients(&self.config.objective, &model, step, self.total_steps) {
             accumulate(&mut grads, penalty, &self.all);
-            density = Some(r);
+            (density, lambda) = (Some(r), Some(l));
         }
         let gate_grads = take(&mut grads, &self.gates);
-        let model = step_if_any(&mut self.weight_optimizer, self.weights_schedule.at(step), model, grads);
-        let model = step_if_any(&mut self.gate_optimizer, self.gates_schedule.at(step), model, gate_grads);
-        Ok((model, StepOutput { loss: task.loss, logits: task.logits, density }))
+        let (lr, gate_lr) = (self.weights_schedule.at(step), self.gates_schedule.at(step));
+        let model = step_if_any(&mut self.weight_optimizer, lr, model, grads);
+        let model = step_if_any(&mut self.gate_optimizer, gate_lr, model, gate_grads);
+        let out = StepOutput { loss: task.loss, logits: task.logits, density, iterate_losses: task.iterate_losses, grad_norm, lambda, lr, gate_lr };
+        Ok((model, out))
     }
 }
 
