@@ -75,6 +75,9 @@ fn tiny_model_runs_every_path_and_round_trips_through_safetensors() {
         c.pooling = pooling;
         let m = SequenceClassifier::load(&c, &Weights::from_bytes(&bytes).unwrap(), &device).unwrap();
         assert_eq!(m.forward(&input).dims(), [2, 3]);
+        // A head that does not read the pooler leaves it out, so it is neither gated nor counted.
+        assert!(m.bert.pooler.is_none(), "{pooling:?} pooling kept the pooler");
+        assert_eq!(m.bert.dense_layers().len(), 2 * 6);
     }
     let gated: Vec<String> = model.bert.dense_layers().into_iter().map(|(name, _)| name).collect();
     assert_eq!(gated.len(), 2 * 6 + 1);

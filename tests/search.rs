@@ -6,7 +6,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use rticket::train::{AdversarialConfig, ObjectiveConfig, ParamIds, task_gradients};
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::EncoderInput;
-use rticket_core::SequenceClassifierConfig;
+use rticket_core::{Pooling, SequenceClassifierConfig};
 use rticket_core::ticket::{MaskEncoding, Ticket, ValueDtype};
 
 use crate::common::*;
@@ -68,6 +68,9 @@ fn search_then_draw_at_several_sparsities_then_retrain_from_the_command_line() {
         assert!((kept - (total * (1.0 - sparsity)).round()).abs() <= 1.0, "{file}: kept {kept} of {total}");
         assert_eq!(ticket.mask_encoding, MaskEncoding::Ans);
         assert!(ticket.values.is_none(), "a drawn ticket holds no values");
+        // The mask-only head reads the frozen encoder's mean pooling; the unread pooler is not gated.
+        assert_eq!(ticket.meta.classifier.pooling, Pooling::Mean);
+        assert!(ticket.meta.gated.iter().all(|name| !name.contains("pooler")), "{:?}", ticket.meta.gated);
         // The entropy-coded masks come within 1% of the bound H(density), plus ANS's fixed cost
         // of at most two 32-bit words per matrix (6% of these tiny 1024-weight matrices).
         let (stored, bound) = (report["mask_bits_per_weight"].as_f64().unwrap(), report["entropy_bits_per_weight"].as_f64().unwrap());
@@ -86,6 +89,7 @@ fn search_then_draw_at_several_sparsities_then_retrain_from_the_command_line() {
     let retrained = Ticket::from_bytes(&std::fs::read(retrain.join("ticket.safetensors")).unwrap()).unwrap();
     let original = Ticket::from_bytes(&std::fs::read(&drawn).unwrap()).unwrap();
     assert_eq!(retrained.masks, original.masks, "retraining changed the mask");
+    assert_eq!(retrained.meta.classifier.pooling, Pooling::Mean, "the retrained head reads another pooling than the ticket's");
     assert!(matches!(retrained.values, Some((ValueDtype::F32, _))));
 
     // A ticket of another base model is refused by retrain (one weight differs in its last bit).

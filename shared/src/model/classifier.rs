@@ -86,6 +86,12 @@ impl SequenceClassifier {
                 "pooling is `pooler` but the weights have no pooler.dense: choose mean or cls pooling".into(),
             ));
         }
+        // A head that does not read the pooler does not carry it: its weights would be gated,
+        // counted in the sparsity and, with no task gradient to keep them, pruned for free.
+        let mut bert = bert;
+        if config.pooling != Pooling::Pooler {
+            bert.pooler = None;
+        }
         let (hidden, labels) = (config.bert.hidden_size, config.labels.len());
         let classifier = match weights {
             Some(w) if w.has(&format!("{HEAD_KEY}.weight")) => Dense::load(w, HEAD_KEY, hidden, labels, device)

@@ -10,7 +10,7 @@ use crate::stages::{DrawnTicket, export_ticket, run_retrain};
 
 pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
-    let settings = args.stage.settings();
+    let mut settings = args.stage.settings();
     let drawn_from = Ticket::from_bytes(&read(&args.ticket, "ticket")?)?;
     drawn_from.check_base(&ModelFiles::open(&settings.model_dir)?.weights_sha256())?;
     if drawn_from.values.is_some() {
@@ -20,6 +20,9 @@ pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
     if labels != drawn_from.meta.classifier.labels {
         bail!("the ticket was drawn for labels {:?}, the data has {labels:?}: retrain it on its own data", drawn_from.meta.classifier.labels);
     }
+    // The retrained head reads what the ticket's head read (a mask-only ticket: mean pooling,
+    // no pooler among its gated matrices).
+    settings.pooling = drawn_from.meta.classifier.pooling;
     let drawn = DrawnTicket { sparsity: drawn_from.meta.sparsity, masks: drawn_from.keep_masks() };
     let (ctx, summary, best) =
         run_retrain(&settings, &drawn.masks, args.reinit, &args.out, args.stage.resume, &selected.device, &selected.description)?;

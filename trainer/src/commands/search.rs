@@ -13,6 +13,7 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     let seed = settings.fit.seed;
     settings.fit = search_fit(args.stage.preset, args.mode, !args.no_adversary);
     settings.fit.seed = seed;
+    settings.pooling = args.mode.pooling(settings.pooling);
     if let Some(epochs) = args.stage.epochs {
         settings.fit.epochs = epochs;
     }

@@ -21,7 +21,7 @@ use crate::resources::AttackKit;
 use crate::stages::{
     AttackSetup, DrawnTicket, SearchMode, StageContext, StageSettings, StageSummary, TicketReport, attack_examples,
     draw_tickets, export_draws, export_ticket, freelb_settings, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
-    run_search, scores_from_file, scores_path, search_settings,
+    run_search, scores_from_file, scores_path, scores_pooling, search_settings,
 };
 
 /// The stages and records of one dataset and seed.
@@ -168,8 +168,11 @@ impl<'a> SeedRun<'a> {
     /// Global top-k on a search's scores, and how far the search moved them.
     fn draw(&self, scores: &Path, sparsity: f64) -> Result<(Vec<Vec<bool>>, ScoreStats)> {
         let files = ModelFiles::open(&self.base.model_dir)?;
-        let model = files.classifier(&StageContext::classifier_config_for(&files, &self.base)?, self.device)?;
-        let scores = scores_from_file(&read(scores, "search scores")?, &model)?;
+        let bytes = read(scores, "search scores")?;
+        let mut config = StageContext::classifier_config_for(&files, &self.base)?;
+        config.pooling = scores_pooling(&bytes)?;
+        let model = files.classifier(&config, self.device)?;
+        let scores = scores_from_file(&bytes, &model)?;
         let stats = ScoreStats::of(&scores.scores, HardConcreteConfig::new().init_log_alpha);
         Ok((draw_tickets(&scores, &[sparsity]).remove(0).masks, stats))
     }

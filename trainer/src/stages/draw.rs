@@ -4,7 +4,7 @@ use anyhow::{Context, Result, bail};
 use rticket_core::mask::draw_global;
 use rticket_core::model::Dense;
 use rticket_core::ticket::MaskEncoding;
-use rticket_core::{SequenceClassifier, Weights};
+use rticket_core::{Pooling, SequenceClassifier, SequenceClassifierConfig, Weights};
 use safetensors::SafeTensors;
 
 use super::{StageContext, TicketReport, export_ticket};
@@ -39,6 +39,20 @@ pub fn scores_from_file(bytes: &[u8], model: &SequenceClassifier) -> Result<Sear
     Ok(SearchScores { names, scores })
 }
 
+/// The pooling the searched head read, as the scores file records it.
+pub fn scores_pooling(bytes: &[u8]) -> Result<Pooling> {
+    let (_, header) = SafeTensors::read_metadata(bytes).context("the scores file is corrupt or truncated")?;
+    let recorded: SequenceClassifierConfig = header
+        .metadata()
+        .as_ref()
+        .and_then(|m| m.get("rticket.classifier_config"))
+        .map(|text| serde_json::from_str(text))
+        .transpose()
+        .context("the scores file's rticket.classifier_config is not a classifier config")?
+        .context("the scores file does not record its classifier (rticket.classifier_config): rerun the search")?;
+    Ok(recorded.pooling)
+}
+
 /// Global top-k on the scores at each sparsity. Ranking log_alpha equals ranking
 /// sigmoid(log_alpha) (PAPER.md's draw), sigmoid being monotone.
 pub fn draw_tickets(scores: &SearchScores, sparsities: &[f64]) -> Vec<DrawnTicket> {
@@ -65,7 +79,10 @@ pub fn export_draws(
             ctx.files.weights_sha256()
         );
     }
-    let mut model = ctx.files.classifier(&ctx.classifier_config(), &ctx.device)?;
+    // The head reads what it read in the search (a mask-only search reads mean pooling).
+    let mut config = ctx.classifier_config();
+    config.pooling = scores_pooling(scores_bytes)?;
+    let mut model = ctx.files.classifier(&config, &ctx.device)?;
     let scores = scores_from_file(scores_bytes, &model)?;
     let (hidden, labels) = (ctx.files.config.hidden_size, ctx.labels.len());
     model.classifier = Dense::load(&Weights::from_bytes(scores_bytes)?, "classifier", hidden, labels, &ctx.device)

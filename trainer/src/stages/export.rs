@@ -38,7 +38,9 @@ pub fn export_ticket(
     training: serde_json::Value,
     name: &str,
 ) -> Result<TicketReport> {
-    let mut ticket = Ticket::from_classifier(model, &drawn.masks, values, ctx.ticket_meta(training))?;
+    let mut meta = ctx.ticket_meta(training);
+    meta.classifier.pooling = model.pooling();
+    let mut ticket = Ticket::from_classifier(model, &drawn.masks, values, meta)?;
     ticket.mask_encoding = mask_encoding;
     let loaded = Ticket::from_bytes(&ticket.to_bytes()?)?;
     let base = Weights::from_bytes(&ctx.files.weights)?;

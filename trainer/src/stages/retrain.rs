@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use burn::tensor::Device;
 use rticket_core::model::mask_from_hf_order;
 
@@ -24,6 +24,10 @@ pub fn run_retrain(
     let ctx = StageContext::open(settings, "retrain", out, resume, device, device_name, extra)?;
     let train_device = ctx.train_device();
     let mut model = ctx.pretrained()?;
+    let gated = model.bert.dense_layers().len();
+    if masks.len() != gated {
+        bail!("{} masks for the model's {gated} gated matrices: the masks were drawn for another model or pooling", masks.len());
+    }
     if reinit {
         for dense in model.bert.dense_layers_mut() {
             let [d_in, d_out] = dense.shape();

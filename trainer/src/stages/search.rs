@@ -11,7 +11,7 @@ use burn::tensor::Device;
 use clap::ValueEnum;
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::to_hf_order;
-use rticket_core::{SequenceClassifier, Weights};
+use rticket_core::{Pooling, SequenceClassifier, Weights};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,20 @@ pub enum SearchMode {
     Paper,
     /// The pre-trained encoder, frozen, with a fresh trainable head.
     MaskOnly,
+}
+
+impl SearchMode {
+    /// The sentence representation the head reads, given the one the settings name. A
+    /// mask-only search keeps the pre-trained encoder frozen, so its head reads the encoder's
+    /// own sentence embedding, mean pooling: all-MiniLM-L6-v2 was trained for it, and its
+    /// untrained pooler gives a linear probe 66% on MR where mean pooling gives 75%, and lets a
+    /// search die when [CLS] stops attending to the sentence (results/long-search-eta/NOTES.md).
+    pub fn pooling(self, settings: Pooling) -> Pooling {
+        match self {
+            SearchMode::Paper => settings,
+            SearchMode::MaskOnly => Pooling::Mean,
+        }
+    }
 }
 
 /// The search's optimisation settings (PAPER.md's table, SST-2/IMDB row, for `paper`).
@@ -58,6 +72,7 @@ pub fn search_settings(base: &StageSettings, mode: SearchMode, adversarial: bool
     let mut settings = base.clone();
     settings.fit = search_fit(base.preset, mode, adversarial);
     settings.fit.seed = base.fit.seed;
+    settings.pooling = mode.pooling(base.pooling);
     if base.preset == Preset::Quick {
         settings.train_limit = Some(settings.train_limit.map_or(512, |l| l.min(512)));
     }
