@@ -2,18 +2,20 @@
 //! model) and prints, layer by layer, how much the [CLS] representation still varies between
 //! dev sentences, then the pooler, the head and the gates.
 //!
-//! `cargo run --release -p rticket --example probe_collapse -- RUN_DIR [model.bpk|best.bpk]`
+//! `cargo run --release -p rticket --example probe_collapse -- RUN_DIR [model.bpk|best.bpk|scores]`
+//! (`scores`: the finished search's `scores.safetensors` on the model it started from).
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::store::ModuleRecord;
-use burn::tensor::{Device, Tensor};
+use burn::tensor::{Device, Tensor, TensorData};
 use rticket::model_files::ModelFiles;
 use rticket::stages::{StageContext, StageSettings};
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::model::{EncoderInput, cls, read_rows};
+use rticket_core::model::{Dense, EncoderInput, cls, read_rows, sentence_features};
+use rticket_core::{SequenceClassifier, Weights};
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -26,10 +28,32 @@ fn main() -> Result<()> {
     let device = Device::flex();
     let files = ModelFiles::open(&settings.model_dir)?;
     let config = StageContext::classifier_config_for(&files, &settings)?;
-    let mut model = files.classifier(&config, &device)?;
-    model.bert = model.bert.with_gates(&gates);
-    let record = ModuleRecord::load(run.join("checkpoint").join(&which)).context("reading the checkpoint")?;
-    let model = model.try_load_record(record).context("applying the checkpoint")?;
+    let model = if which == "scores" {
+        // The start (fine-tuned classifier, or the pre-trained encoder) with the searched scores.
+        let start = run_json["stage_settings"]["start"].as_str();
+        let bytes = std::fs::read(run.join("scores.safetensors"))?;
+        let mut model = match start {
+            Some(path) => SequenceClassifier::load(&config, &Weights::from_bytes(&std::fs::read(path)?)?, &device)?,
+            None => files.classifier(&config, &device)?,
+        };
+        let scores = Weights::from_bytes(&bytes)?;
+        if start.is_none() {
+            model.classifier = Dense::load(&scores, "classifier", config.bert.hidden_size, config.labels.len(), &device)?;
+        }
+        let names: Vec<String> = model.bert.dense_layers().into_iter().map(|(n, _)| n).collect();
+        for (name, dense) in names.iter().zip(model.bert.dense_layers_mut()) {
+            let [d_in, d_out] = dense.shape();
+            let values = scores.values(&format!("scores.{name}"), &[d_out, d_in])?;
+            let hf = Tensor::<2>::from_data(TensorData::new(values, [d_out, d_in]), &device);
+            *dense = dense.clone().with_gate(gates.init_with_scores(hf.transpose()));
+        }
+        model
+    } else {
+        let mut model = files.classifier(&config, &device)?;
+        model.bert = model.bert.with_gates(&gates);
+        let record = ModuleRecord::load(run.join("checkpoint").join(&which)).context("reading the checkpoint")?;
+        model.try_load_record(record).context("applying the checkpoint")?
+    };
 
     let tokenizer = files.tokenizer(settings.max_len)?;
     let (_, split) = settings.split()?;
@@ -47,15 +71,16 @@ fn main() -> Result<()> {
         hidden = layer.forward(hidden, mask_bias.clone());
         report(&format!("layer {i}"), cls(hidden.clone()))?;
     }
-    let pooler = model.bert.pooler.as_ref().context("no pooler")?;
-    let pre = pooler.forward(cls(hidden.clone()));
-    report("pooler pre", pre.clone())?;
-    let pre_values = rticket_core::model::read_values(pre.clone())?;
-    let saturated = pre_values.iter().filter(|v| v.abs() > 3.0).count() as f64 / pre_values.len() as f64;
-    println!("{:>12} {:>8.1}% of |pre-activation| > 3", "saturated", 100.0 * saturated);
-    let pooled = pre.tanh();
-    report("pooled", pooled.clone())?;
-    let logits = model.classifier.forward(pooled);
+    if let Some(pooler) = model.bert.pooler.as_ref() {
+        let pre = pooler.forward(cls(hidden.clone()));
+        report("pooler pre", pre.clone())?;
+        let pre_values = rticket_core::model::read_values(pre)?;
+        let saturated = pre_values.iter().filter(|v| v.abs() > 3.0).count() as f64 / pre_values.len() as f64;
+        println!("{:>12} {:>8.1}% of |pre-activation| > 3", "saturated", 100.0 * saturated);
+    }
+    let features = sentence_features(&model.bert, hidden, &input, model.pooling());
+    report(&format!("{:?}", model.pooling()).to_lowercase(), features.clone())?;
+    let logits = model.classifier.forward(features);
     report("logits", logits.clone())?;
     let rows = read_rows(logits)?;
     let first: Vec<String> = rows.iter().take(4).map(|r| format!("{:.3?}", r)).collect();
