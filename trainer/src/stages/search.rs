@@ -35,8 +35,9 @@ impl SearchMode {
     /// The sentence representation the head reads, given the one the settings name. A
     /// mask-only search keeps the pre-trained encoder frozen, so its head reads the encoder's
     /// own sentence embedding, mean pooling: all-MiniLM-L6-v2 was trained for it, and its
-    /// untrained pooler gives a linear probe 66% on MR where mean pooling gives 75%, and lets a
-    /// search die when [CLS] stops attending to the sentence (results/long-search-eta/NOTES.md).
+    /// untrained pooler gives a linear probe 66% on MR where mean pooling gives 75%
+    /// (bench/linear_probe.py), and a head on [CLS] alone dies with it when the masks make [CLS]
+    /// stop depending on the sentence (results/NOTES.md, "Why searches collapse").
     pub fn pooling(self, settings: Pooling) -> Pooling {
         match self {
             SearchMode::Paper => settings,
