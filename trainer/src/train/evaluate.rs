@@ -44,10 +44,35 @@ pub fn evaluate(
     batch_size: usize,
     device: &Device,
 ) -> Result<Evaluation> {
+    Ok(evaluate_with_predictions(model, tokenizer, examples, batch_size, device)?.0)
+}
+
+/// [`evaluate`], with the predicted class of each example.
+pub fn evaluate_with_predictions(
+    model: &SequenceClassifier,
+    tokenizer: &TextTokenizer,
+    examples: &[Example],
+    batch_size: usize,
+    device: &Device,
+) -> Result<(Evaluation, Vec<usize>)> {
     let texts: Vec<&str> = examples.iter().map(|e| e.text.as_str()).collect();
-    let probs = predict_probabilities(model, tokenizer, &texts, batch_size, device)?;
-    let correct = probs.iter().zip(examples).filter(|(p, e)| argmax(p) == e.label).count();
-    Ok(Evaluation { accuracy: correct as f64 / examples.len().max(1) as f64, examples: examples.len() })
+    let predicted: Vec<usize> = predict_probabilities(model, tokenizer, &texts, batch_size, device)?.iter().map(|p| argmax(p)).collect();
+    let correct = predicted.iter().zip(examples).filter(|&(&p, e)| p == e.label).count();
+    Ok((Evaluation { accuracy: correct as f64 / examples.len().max(1) as f64, examples: examples.len() }, predicted))
+}
+
+/// The warning for a model that gives every example the same class while the examples have
+/// several: its output no longer depends on its input.
+pub fn constant_prediction_warning(predicted: &[usize], examples: &[Example]) -> Option<String> {
+    let first = *predicted.first()?;
+    let several_labels = examples.iter().any(|e| e.label != examples[0].label);
+    (several_labels && predicted.iter().all(|&p| p == first)).then(|| {
+        format!(
+            "every one of the {} dev examples is predicted as class {first}: the model no longer reads its input \
+             (a collapsed search; steps.jsonl shows when, results/NOTES.md \"Why searches collapse\" why)",
+            predicted.len()
+        )
+    })
 }
 
 /// Index of the largest value (the first on ties).
@@ -57,4 +82,24 @@ pub fn argmax(values: &[f32]) -> usize {
         .enumerate()
         .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
         .0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn examples(labels: &[usize]) -> Vec<Example> {
+        labels.iter().enumerate().map(|(id, &label)| Example { id, text: String::new(), label }).collect()
+    }
+
+    #[test]
+    fn warns_only_when_one_class_is_predicted_for_several() {
+        let mixed = examples(&[0, 1, 1]);
+        let warning = constant_prediction_warning(&[1, 1, 1], &mixed).expect("a constant model is reported");
+        assert!(warning.contains("3 dev examples") && warning.contains("class 1"), "{warning}");
+        assert!(constant_prediction_warning(&[1, 0, 1], &mixed).is_none());
+        // A one-class set cannot tell a constant model from a right one.
+        assert!(constant_prediction_warning(&[0, 0], &examples(&[0, 0])).is_none());
+        assert!(constant_prediction_warning(&[], &examples(&[])).is_none());
+    }
 }

@@ -14,7 +14,7 @@ use rticket_core::model::{EncoderInput, read_rows};
 use rticket_core::{SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
-use super::evaluate::{Evaluation, argmax, evaluate};
+use super::evaluate::{Evaluation, argmax, constant_prediction_warning, evaluate_with_predictions};
 use super::objective::ObjectiveConfig;
 use super::progress::progress_bar;
 use super::shuffled_batches;
@@ -177,7 +177,10 @@ pub fn fit(
         }
         bar.finish_and_clear();
 
-        let dev_eval = evaluate(&model.valid(), tokenizer, dev, config.batch_size.max(64), &eval_device)?;
+        let (dev_eval, predicted) = evaluate_with_predictions(&model.valid(), tokenizer, dev, config.batch_size.max(64), &eval_device)?;
+        if let Some(warning) = constant_prediction_warning(&predicted, dev) {
+            eprintln!("warning: {name} epoch {epoch}: {warning}");
+        }
         let metrics = EpochMetrics {
             epoch,
             train_loss: loss_sum / seen as f64,
