@@ -127,3 +127,26 @@ fn the_adversary_also_trains_every_weight_for_freelb() {
     assert!(out.grads.get::<2>(model.bert.layers[1].value.weight.id).is_some(), "an encoder weight got no gradient");
     assert!(out.grads.get::<2>(model.classifier.weight.id).is_some(), "the head got no gradient");
 }
+
+#[test]
+fn every_search_constant_can_be_set_from_the_command_line_and_is_recorded() {
+    let model = tiny_model_dir("tuning");
+    let out = TempDir::new("tuning-out");
+    let m = model.path().to_str().unwrap();
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "search", "--model", m, "--mode", "mask-only", "--train-limit", "32", "--gate-lr", "0.05",
+        "--l0-lambda", "0.2", "--l0-form", "mean-of-matrix-means", "--adv-steps", "3", "--adv-eta", "0.07",
+        "--out", out.path().to_str().unwrap(),
+    ]);
+    assert!(ok, "search failed: {stderr}");
+    let run: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("run.json")).unwrap()).unwrap();
+    let fit = &run["settings"]["fit"];
+    assert_eq!(fit["gate_lr"], 0.05);
+    assert_eq!(fit["objective"]["l0"]["lambda"], 0.2);
+    assert_eq!(fit["objective"]["l0"]["form"], "mean-of-matrix-means");
+    assert_eq!(fit["objective"]["adversarial"]["steps"], 3);
+    assert_eq!(fit["objective"]["adversarial"]["step_size"], 0.07);
+    // Each step ran K = 3 adversarial iterates.
+    let steps = rticket::train::read_step_log(&out.path().join("steps.jsonl")).unwrap();
+    assert!(!steps.is_empty() && steps.iter().all(|s| s.iterate_losses.len() == 3), "{steps:?}");
+}

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rticket_core::Pooling;
+use rticket_core::mask::L0Form;
 
 use crate::data::DatasetName;
 use crate::device::DeviceChoice;
+use crate::train::FitConfig;
 
 #[derive(Debug, Parser)]
 #[command(name = "rticket", version, about = "Robust lottery tickets for BERT-family encoders")]
@@ -335,8 +337,62 @@ pub struct SearchArgs {
     /// Search without the adversarial loss (the paper's ablation).
     #[arg(long)]
     pub no_adversary: bool,
+    #[command(flatten)]
+    pub tuning: SearchTuning,
     #[arg(long)]
     pub out: PathBuf,
+}
+
+/// The search's constants, each defaulting to the preset's (PAPER.md's for `paper`).
+#[derive(Debug, Args)]
+pub struct SearchTuning {
+    /// Peak learning rate of the gate scores [default: 0.1].
+    #[arg(long)]
+    pub gate_lr: Option<f64>,
+    /// Final lambda of the L0 penalty [default: 0.5].
+    #[arg(long)]
+    pub l0_lambda: Option<f64>,
+    /// How the L0 penalty averages: over all gated weights (PAPER.md) or over matrices (the reference code).
+    #[arg(long, value_enum)]
+    pub l0_form: Option<L0FormArg>,
+    /// Adversarial ascent steps K [default: 2 quick, 5 paper].
+    #[arg(long)]
+    pub adv_steps: Option<usize>,
+    /// Adversarial ascent step size eta [default: 0.03].
+    #[arg(long)]
+    pub adv_eta: Option<f64>,
+}
+
+impl SearchTuning {
+    /// Overrides the given constants in a search's settings.
+    pub fn apply(&self, fit: &mut FitConfig) {
+        if let Some(lr) = self.gate_lr {
+            fit.gate_lr = lr;
+        }
+        if let Some(l0) = fit.objective.l0.as_mut() {
+            l0.lambda = self.l0_lambda.unwrap_or(l0.lambda);
+            l0.form = self.l0_form.map_or(l0.form, Into::into);
+        }
+        if let Some(adversary) = fit.objective.adversarial.as_mut() {
+            adversary.steps = self.adv_steps.unwrap_or(adversary.steps);
+            adversary.step_size = self.adv_eta.unwrap_or(adversary.step_size);
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum L0FormArg {
+    MeanOverWeights,
+    MeanOfMatrixMeans,
+}
+
+impl From<L0FormArg> for L0Form {
+    fn from(form: L0FormArg) -> Self {
+        match form {
+            L0FormArg::MeanOverWeights => L0Form::MeanOverWeights,
+            L0FormArg::MeanOfMatrixMeans => L0Form::MeanOfMatrixMeans,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

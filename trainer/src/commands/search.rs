@@ -17,6 +17,7 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     if let Some(epochs) = args.stage.epochs {
         settings.fit.epochs = epochs;
     }
+    args.tuning.apply(&mut settings.fit);
     let summary = run_search(
         &settings,
         args.mode,
