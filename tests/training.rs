@@ -127,6 +127,9 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
     assert!(records.len() >= 2 && records.iter().enumerate().all(|(i, r)| r.step == i), "{sa}");
     assert!(records.iter().all(|r| r.grad_norm.is_some_and(|n| n > 0.0)), "a step without a gradient norm: {sa}");
     assert_eq!(sa, sb, "the resumed run's step log differs");
+    // The resumed stage says so; the uninterrupted one has nothing to say.
+    assert_eq!(mb["resumed_after"], serde_json::json!([1]));
+    assert!(ma.get("resumed_after").is_none(), "{ma}");
     // The resumed stage's time counts the epoch its first, killed run trained.
     assert!(mb["seconds"].as_f64().unwrap() >= 1000.0, "{} s: the killed run's epoch is not counted", mb["seconds"]);
 }

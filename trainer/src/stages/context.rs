@@ -29,6 +29,9 @@ pub struct StageSummary {
     pub device: String,
     pub base_model_sha256: String,
     pub seconds: f64,
+    /// The epochs after which a killed run of the stage was resumed (empty: one uninterrupted run).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resumed_after: Vec<usize>,
 }
 
 impl StageSummary {
@@ -204,6 +207,7 @@ impl StageContext {
             base_model_sha256: self.files.weights_sha256(),
             // A resumed stage counts its earlier runs' epochs too.
             seconds: self.started.elapsed().as_secs_f64() + output.resumed_seconds,
+            resumed_after: output.resumed_after.clone(),
         };
         self.run.write_json("metrics.json", &summary)?;
         Ok(summary)

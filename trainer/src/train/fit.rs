@@ -63,6 +63,8 @@ pub struct FitOutput {
     pub history: Vec<EpochMetrics>,
     /// Seconds the epochs restored from a checkpoint took in the runs before this one.
     pub resumed_seconds: f64,
+    /// The epochs after which a killed run of this stage was resumed.
+    pub resumed_after: Vec<usize>,
 }
 
 /// Progress saved after each epoch in `checkpoint/` of the run folder.
@@ -73,6 +75,9 @@ struct CheckpointState {
     step: usize,
     best_epoch: usize,
     history: Vec<EpochMetrics>,
+    /// The epochs after which the run was resumed (absent in checkpoints of older versions).
+    #[serde(default)]
+    resumed_after: Vec<usize>,
 }
 
 /// Trains `model` (on an autodiff device) on `train`, selecting the epoch with the best dev
@@ -104,7 +109,8 @@ pub fn fit(
 
     let mut model = model;
     let mut best_model = model.clone();
-    let mut state = CheckpointState { config: config.clone(), epochs_done: 0, step: 0, best_epoch: 0, history: Vec::new() };
+    let mut state =
+        CheckpointState { config: config.clone(), epochs_done: 0, step: 0, best_epoch: 0, history: Vec::new(), resumed_after: Vec::new() };
     if let Some(dir) = checkpoint.filter(|d| d.join("state.json").exists()) {
         let saved: CheckpointState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)
             .with_context(|| format!("reading {}", dir.join("state.json").display()))?;
@@ -118,6 +124,7 @@ pub fn fit(
         best_model = load_model(best_model, &dir.join("best.bpk"))?;
         eprintln!("{name}: resuming after epoch {} from {}", saved.epochs_done, dir.display());
         state = saved;
+        state.resumed_after.push(state.epochs_done);
     }
     // Made from the model as loaded: a record brings the parameter ids of the run that saved
     // it, and the stepper finds gradients (to clip them, to split off the gate scores') by id.
@@ -214,7 +221,14 @@ pub fn fit(
             bail!("stopped after epoch {epoch} as {STOP_AFTER_EPOCH_ENV} asks (the checkpoint is saved; rerun with --resume)");
         }
     }
-    Ok(FitOutput { best: best_model, last: model, best_epoch: state.best_epoch, history: state.history, resumed_seconds })
+    Ok(FitOutput {
+        best: best_model,
+        last: model,
+        best_epoch: state.best_epoch,
+        history: state.history,
+        resumed_seconds,
+        resumed_after: state.resumed_after,
+    })
 }
 
 /// Stops a run after the given epoch, as if it were killed there (to test resuming).
