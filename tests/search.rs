@@ -150,3 +150,44 @@ fn every_search_constant_can_be_set_from_the_command_line_and_is_recorded() {
     let steps = rticket::train::read_step_log(&out.path().join("steps.jsonl")).unwrap();
     assert!(!steps.is_empty() && steps.iter().all(|s| s.iterate_losses.len() == 3), "{steps:?}");
 }
+
+#[test]
+fn a_killed_search_resumes_to_exactly_the_uninterrupted_scores() {
+    // The gate scores have their own optimiser; a resumed search must still route their
+    // gradients to it (and clip as before), or the scores drift from the uninterrupted run's.
+    let model = tiny_model_dir("search-resume");
+    let out = TempDir::new("search-resume-out");
+    let search = |dir: &std::path::Path, resume: bool, stop_after: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_rticket"));
+        cmd.args(["--device", "cpu", "search", "--mode", "mask-only", "--train-limit", "48", "--epochs", "2"])
+            .arg("--model")
+            .arg(model.path())
+            .arg("--out")
+            .arg(dir);
+        if resume {
+            cmd.arg("--resume");
+        }
+        if let Some(epoch) = stop_after {
+            cmd.env("RTICKET_STOP_AFTER_EPOCH", epoch);
+        }
+        let output = cmd.output().unwrap();
+        (output.status.success(), String::from_utf8_lossy(&output.stderr).to_string())
+    };
+    let (straight, interrupted) = (out.path().join("straight"), out.path().join("interrupted"));
+    let (ok, stderr) = search(&straight, false, None);
+    assert!(ok, "{stderr}");
+    let (ok, stderr) = search(&interrupted, false, Some("1"));
+    assert!(!ok && stderr.contains("stopped after epoch 1"), "{stderr}");
+    let (ok, stderr) = search(&interrupted, true, None);
+    assert!(ok && stderr.contains("resuming after epoch 1"), "{stderr}");
+
+    let a = std::fs::read(straight.join("scores.safetensors")).unwrap();
+    let b = std::fs::read(interrupted.join("scores.safetensors")).unwrap();
+    let (a, b) = (safetensors::SafeTensors::deserialize(&a).unwrap(), safetensors::SafeTensors::deserialize(&b).unwrap());
+    assert_eq!(a.len(), b.len());
+    for name in a.names() {
+        assert!(a.tensor(name).unwrap().data() == b.tensor(name).unwrap().data(), "{name} differs after resuming");
+    }
+    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
+    assert_eq!(steps(&straight), steps(&interrupted), "the resumed search's step log differs");
+}
