@@ -12,9 +12,9 @@ use burn::module::Module;
 use burn::store::ModuleRecord;
 use burn::tensor::{Device, Tensor, TensorData};
 use rticket::model_files::ModelFiles;
-use rticket::stages::{StageContext, StageSettings};
+use rticket::stages::{StageContext, StageSettings, scores_from_file};
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::model::{Dense, EncoderInput, cls, read_rows, sentence_features};
+use rticket_core::model::{Dense, EncoderInput, attention_bias, cls, read_rows, sentence_features};
 use rticket_core::{SequenceClassifier, Weights};
 
 fn main() -> Result<()> {
@@ -36,14 +36,13 @@ fn main() -> Result<()> {
             Some(path) => SequenceClassifier::load(&config, &Weights::from_bytes(&std::fs::read(path)?)?, &device)?,
             None => files.classifier(&config, &device)?,
         };
-        let scores = Weights::from_bytes(&bytes)?;
         if start.is_none() {
-            model.classifier = Dense::load(&scores, "classifier", config.bert.hidden_size, config.labels.len(), &device)?;
+            let head = Weights::from_bytes(&bytes)?;
+            model.classifier = Dense::load(&head, "classifier", config.bert.hidden_size, config.labels.len(), &device)?;
         }
-        let names: Vec<String> = model.bert.dense_layers().into_iter().map(|(n, _)| n).collect();
-        for (name, dense) in names.iter().zip(model.bert.dense_layers_mut()) {
+        let scores = scores_from_file(&bytes, &model)?;
+        for (values, dense) in scores.scores.into_iter().zip(model.bert.dense_layers_mut()) {
             let [d_in, d_out] = dense.shape();
-            let values = scores.values(&format!("scores.{name}"), &[d_out, d_in])?;
             let hf = Tensor::<2>::from_data(TensorData::new(values, [d_out, d_in]), &device);
             *dense = dense.clone().with_gate(gates.init_with_scores(hf.transpose()));
         }
@@ -61,8 +60,8 @@ fn main() -> Result<()> {
     let input = EncoderInput::new(&tokenizer.encode_batch(&texts)?, &device);
 
     // The encoder's forward pass, keeping each layer's [CLS] vector.
-    let [batch, seq] = input.attention_mask.dims();
-    let mask_bias = (input.attention_mask.clone().neg() + 1.0).mul_scalar(-1e4).reshape([batch, 1, 1, seq]);
+    let batch = texts.len();
+    let mask_bias = attention_bias(input.attention_mask.clone());
     let mut hidden = model.bert.embeddings.forward(model.bert.embeddings.words(input.input_ids.clone()), input.token_type_ids.clone());
     println!("{which}: spread = mean over dims of the std across {batch} dev sentences; norm = mean L2 norm");
     println!("{:>12} {:>9} {:>9} {:>9}", "where", "spread", "norm", "cos");

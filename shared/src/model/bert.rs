@@ -69,8 +69,7 @@ impl BertModel {
     /// # Shapes
     /// words: `[batch, seq, hidden]`, output: `[batch, seq, hidden]`.
     pub fn forward_words(&self, words: Tensor<3>, input: &EncoderInput) -> Tensor<3> {
-        let [batch, seq] = input.attention_mask.dims();
-        let mask_bias = (input.attention_mask.clone().neg() + 1.0).mul_scalar(MASKED_SCORE).reshape([batch, 1, 1, seq]);
+        let mask_bias = attention_bias(input.attention_mask.clone());
         let mut hidden = self.embeddings.forward(words, input.token_type_ids.clone());
         for layer in &self.layers {
             hidden = layer.forward(hidden, mask_bias.clone());
@@ -153,6 +152,15 @@ impl BertModel {
 ///
 /// # Shapes
 /// hidden: `[batch, seq, hidden]`, output: `[batch, hidden]`.
+/// The additive attention bias of a padding mask: 0 for real tokens, [`MASKED_SCORE`] for padding.
+///
+/// # Shapes
+/// attention_mask: `[batch, seq]`, output: `[batch, 1, 1, seq]`.
+pub fn attention_bias(attention_mask: Tensor<2>) -> Tensor<4> {
+    let [batch, seq] = attention_mask.dims();
+    (attention_mask.neg() + 1.0).mul_scalar(MASKED_SCORE).reshape([batch, 1, 1, seq])
+}
+
 pub fn cls(hidden: Tensor<3>) -> Tensor<2> {
     let [batch, _, width] = hidden.dims();
     hidden.slice([0..batch, 0..1]).reshape([batch, width])

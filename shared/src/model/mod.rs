@@ -14,7 +14,7 @@ mod layer;
 mod layer_norm;
 mod masked_lm;
 
-pub use bert::{BertModel, cls, mean_pool};
+pub use bert::{BertModel, attention_bias, cls, mean_pool};
 pub use classifier::{
     CONFIG_METADATA_KEY, HostTensor, Pooling, SequenceClassifier, SequenceClassifierConfig, host_tensors, sentence_features,
 };

@@ -5,15 +5,12 @@ use rticket_core::gate::HardConcreteConfig;
 
 use crate::cli::SearchArgs;
 use crate::device::{self, DeviceChoice};
-use crate::stages::{run_search, scores_path, search_fit};
+use crate::stages::{run_search, scores_path, search_settings_on};
 
 pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
-    let mut settings = args.stage.settings();
-    let seed = settings.fit.seed;
-    settings.fit = search_fit(args.stage.preset, args.mode, !args.no_adversary);
-    settings.fit.seed = seed;
-    settings.pooling = args.mode.pooling(settings.pooling);
+    // The sample the user asked for: the quick preset's halving is the pipeline's choice.
+    let mut settings = search_settings_on(&args.stage.settings(), args.mode, !args.no_adversary);
     if let Some(epochs) = args.stage.epochs {
         settings.fit.epochs = epochs;
     }

@@ -19,5 +19,5 @@ pub use export::{TicketReport, binary_entropy, export_ticket};
 pub use finetune::run_finetune;
 pub use retrain::run_retrain;
 pub use robustness::{AttackSetup, AttackSummary, attack_examples, summarise, summary_table};
-pub use search::{SearchMode, run_search, scores_path, search_fit, search_settings};
+pub use search::{SearchMode, run_search, scores_path, search_fit, search_settings, search_settings_on};
 pub use settings::{StageSettings, base_fit};

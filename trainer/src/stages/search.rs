@@ -66,14 +66,21 @@ pub fn search_fit(preset: Preset, mode: SearchMode, adversarial: bool) -> FitCon
     fit
 }
 
-/// A search stage's settings, derived from the fine-tuning settings `base` (same data, seed
-/// and lengths). The quick preset searches on half its sample: the adversary costs K passes
-/// per batch.
-pub fn search_settings(base: &StageSettings, mode: SearchMode, adversarial: bool) -> StageSettings {
+/// `base` (same data, seed, sample and lengths) with the search's optimisation settings and the
+/// pooling its mode reads.
+pub fn search_settings_on(base: &StageSettings, mode: SearchMode, adversarial: bool) -> StageSettings {
     let mut settings = base.clone();
     settings.fit = search_fit(base.preset, mode, adversarial);
     settings.fit.seed = base.fit.seed;
     settings.pooling = mode.pooling(base.pooling);
+    settings
+}
+
+/// A search stage's settings, derived from the fine-tuning settings `base` (same data, seed
+/// and lengths). The quick preset searches on half its sample: the adversary costs K passes
+/// per batch.
+pub fn search_settings(base: &StageSettings, mode: SearchMode, adversarial: bool) -> StageSettings {
+    let mut settings = search_settings_on(base, mode, adversarial);
     if base.preset == Preset::Quick {
         settings.train_limit = Some(settings.train_limit.map_or(512, |l| l.min(512)));
     }
