@@ -110,6 +110,24 @@ proptest! {
     }
 
     #[test]
+    fn overwritten_header_bytes_never_panic(
+        which in 0usize..4,
+        at in any::<prop::sample::Index>(),
+        patch in prop::collection::vec(prop::sample::select(b"0123456789-.e".to_vec()), 1..4),
+    ) {
+        // Most of a ticket is tensor data; aim at the JSON header too, where one changed digit
+        // turns a valid number into an impossible one (a dropout of 1.1 was found this way), so the
+        // patch is made of the characters numbers are written with.
+        let mut bytes = fixture().tickets[which].clone();
+        let header = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+        let at = 8 + at.index(header - 8);
+        for (slot, b) in bytes[at..header].iter_mut().zip(&patch) {
+            *slot = *b;
+        }
+        read_and_apply(&bytes);
+    }
+
+    #[test]
     fn damaged_mask_data_is_caught_or_harmless(which in 0usize..4, at in any::<prop::sample::Index>(), flip in 1u8..=255) {
         // The tensor data lies after the header; damage it there, where the JSON checks cannot see.
         let mut bytes = fixture().tickets[which].clone();
@@ -139,4 +157,20 @@ fn ans_masks_are_smaller_than_bits_at_twenty_percent_density() {
     let f = fixture();
     let (bits, ans) = (f.tickets[0].len(), f.tickets[1].len());
     assert!(ans < bits, "ANS ticket {ans} bytes, bit-packed {bits} bytes");
+}
+
+/// Found by `overwritten_bytes_never_panic`: one digit changed turned the head's dropout 0.1 into
+/// 1.1, which burn's `DropoutConfig::init` panics on. The reader must refuse it by name.
+#[test]
+fn a_ticket_with_an_impossible_dropout_is_an_error() {
+    let f = fixture();
+    let text = String::from_utf8_lossy(&f.tickets[0]).into_owned();
+    let needle = "\\\"classifier_dropout\\\":0.1";
+    assert!(text.contains(needle), "the fixture's header should hold {needle}");
+    let damaged = text.replacen(needle, "\\\"classifier_dropout\\\":1.1", 1);
+    let mut bytes = f.tickets[0].clone();
+    let at = text.find(needle).unwrap();
+    bytes[at..at + needle.len()].copy_from_slice(&damaged.as_bytes()[at..at + needle.len()]);
+    let err = Ticket::from_bytes(&bytes).unwrap_err().to_string();
+    assert!(err.contains("classifier_dropout = 1.1"), "{err}");
 }

@@ -45,6 +45,20 @@ impl SequenceClassifierConfig {
         let classifier_dropout = bert.hidden_dropout_prob;
         Self { bert, labels, pooling: Pooling::Pooler, classifier_dropout }
     }
+
+    /// Checks that the config describes a classifier that can exist: a valid encoder, at least
+    /// two labels, a head dropout in `[0, 1)`. Configs come from files (tickets, saved
+    /// classifiers), so a damaged number must be an error here, not a panic in burn.
+    pub fn validate(&self) -> Result<()> {
+        self.bert.validate()?;
+        if self.labels.len() < 2 {
+            return Err(Error::Config(format!("a classifier needs at least 2 labels, got {:?}", self.labels)));
+        }
+        if !(0.0..1.0).contains(&self.classifier_dropout) {
+            return Err(Error::Config(format!("classifier_dropout = {} is not in [0, 1)", self.classifier_dropout)));
+        }
+        Ok(())
+    }
 }
 
 /// Encoder plus linear head.
@@ -61,6 +75,7 @@ pub struct SequenceClassifier {
 impl SequenceClassifier {
     /// Randomly initialised encoder and head.
     pub fn random(config: &SequenceClassifierConfig, device: &Device) -> Result<Self> {
+        config.validate()?;
         let bert = BertModel::random(&config.bert, device);
         Self::with_encoder(config, bert, None, device)
     }
@@ -68,6 +83,7 @@ impl SequenceClassifier {
     /// Loads the encoder from `weights`, and the head too when the file has one
     /// (`classifier.*`); otherwise the head starts fresh.
     pub fn load(config: &SequenceClassifierConfig, weights: &Weights, device: &Device) -> Result<Self> {
+        config.validate()?;
         let bert = BertModel::load(&config.bert, weights, device)?;
         Self::with_encoder(config, bert, Some(weights), device)
     }
@@ -78,9 +94,6 @@ impl SequenceClassifier {
         weights: Option<&Weights>,
         device: &Device,
     ) -> Result<Self> {
-        if config.labels.len() < 2 {
-            return Err(Error::Config(format!("a classifier needs at least 2 labels, got {:?}", config.labels)));
-        }
         if config.pooling == Pooling::Pooler && bert.pooler.is_none() {
             return Err(Error::Config(
                 "pooling is `pooler` but the weights have no pooler.dense: choose mean or cls pooling".into(),
@@ -168,7 +181,7 @@ impl SequenceClassifier {
         })?;
         let config: SequenceClassifierConfig =
             serde_json::from_str(json).map_err(|e| Error::Config(format!("classifier metadata: {e}")))?;
-        config.bert.validate()?;
+        config.validate()?;
         Ok(config)
     }
 }

@@ -231,7 +231,7 @@ impl Ticket {
         if meta.gated.len() != meta.shapes.len() || meta.gated.len() != meta.density.len() {
             return Err(TicketError::BadMetadata { key: "gated", reason: "gated, shapes and density differ in length".into() });
         }
-        meta.classifier.bert.validate()?;
+        meta.classifier.validate()?;
         let value_dtype = match text("values")?.as_str() {
             "none" => None,
             "f16" => Some(ValueDtype::F16),
