@@ -232,3 +232,21 @@ fn a_cut_attack_resumes_from_its_log() {
     assert!(fresh.seconds < 1000.0);
     assert_eq!(std::fs::read_to_string(&cut).unwrap().lines().count(), examples.len());
 }
+
+/// The attack skips words past the victim's token window (`words_read`); that is exact only if
+/// the model's input really ignores them and really reads the last word it counts.
+#[test]
+fn words_read_is_where_the_real_tokenizer_stops() {
+    let tokenizer = minilm().tokenizer(16).unwrap();
+    let words = Words::new("an unbelievably overlong , self-indulgent reflection on filmmaking that never finds its footing or its point");
+    let read = tokenizer.words_read(&words.0).unwrap();
+    assert!(read > 1 && read < words.len(), "16 tokens should cut this sentence: read {read} of {}", words.len());
+    let ids = |text: &str| tokenizer.encode_batch(&[text]).unwrap().input_ids;
+    let original = ids(&words.text());
+    for position in read..words.len() {
+        assert_eq!(ids(&words.with(position, "zebra")), original, "word {position} ({}) is past the window but changed the input", words.0[position]);
+    }
+    assert_ne!(ids(&words.with(read - 1, "zebra")), original, "word {} ({}) is counted as read but the model does not see it", read - 1, words.0[read - 1]);
+    let short = Words::new("a short one");
+    assert_eq!(tokenizer.words_read(&short.0).unwrap(), 3);
+}

@@ -96,6 +96,35 @@ impl TextTokenizer {
         Ok(encoding.get_tokens().to_vec())
     }
 
+    /// How many of `words`, joined by single spaces, have their first token inside `max_len`:
+    /// the words a model with this tokenizer reads (a word cut mid-way counts as read).
+    pub fn words_read(&self, words: &[String]) -> Result<usize> {
+        let text = words.join(" ");
+        let encoding = self.inner.encode(text.as_str(), true).map_err(|e| Error::Tokenizer(e.to_string()))?;
+        if encoding.get_overflowing().is_empty() {
+            return Ok(words.len());
+        }
+        // Byte offset where the last kept (non-special) token ends.
+        let end = encoding
+            .get_offsets()
+            .iter()
+            .zip(encoding.get_special_tokens_mask())
+            .filter(|(_, special)| **special == 0)
+            .map(|((_, end), _)| *end)
+            .max()
+            .unwrap_or(0);
+        let mut start = 0;
+        let mut read = 0;
+        for word in words {
+            if start >= end {
+                break;
+            }
+            read += 1;
+            start += word.len() + 1;
+        }
+        Ok(read)
+    }
+
     /// Tokenizes and pads a batch. Empty (or whitespace-only) texts are an error; texts past
     /// `max_len` tokens are truncated.
     pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<EncodedBatch> {

@@ -155,10 +155,16 @@ pub async fn attack<V: Victim>(
     let max_changes = config.max_modify_rate.map(|r| ((r * words.len() as f64).floor() as usize).max(1));
     let mut current = words.clone();
     let mut current_p = first[label];
+    let mut read = ledger.words_read(&current.0)?;
     for position in order {
         if max_changes.is_some_and(|m| result.changes.len() >= m) {
             result.note = Some("the modification budget is spent".into());
             break;
+        }
+        if position >= read {
+            // The victim does not read this word: no substitute can change its answer, so none
+            // would be kept. (A kept change that shortens the text can bring it back in view.)
+            continue;
         }
         let word = words.0[position].clone();
         let mut options: Vec<String> = match &pwws_best {
@@ -202,6 +208,7 @@ pub async fn attack<V: Victim>(
             let change = Change { position, from: word, to: options[best].clone() };
             on_event(AttackEvent::Kept { change: change.clone(), true_probability: current_p });
             result.changes.push(change);
+            read = ledger.words_read(&current.0)?;
             result.final_prediction = argmax(&probs[best]);
             result.final_true_probability = current_p;
             if flipped {
@@ -299,12 +306,20 @@ async fn rank<V: Victim>(
     ledger: &mut QueryLedger<'_, V>,
     candidates_of: &dyn Fn(usize) -> Vec<String>,
 ) -> Result<Ranked, QueryError> {
-    let replaced = |with: &str| -> Vec<String> { positions.iter().map(|&i| words.with(i, with)).collect() };
+    // A position past what the victim reads leaves its input as it is: its drop is exactly 0,
+    // known without asking. `positions` ascend, so the readable ones are a prefix.
+    let read = ledger.words_read(&words.0)?;
+    let readable = positions.iter().take_while(|&&i| i < read).count();
+    let replaced = |with: &str| -> Vec<String> { positions[..readable].iter().map(|&i| words.with(i, with)).collect() };
+    let padded = |mut drops: Vec<f32>| {
+        drops.resize(positions.len(), 0.0);
+        drops
+    };
     let (scores, best) = match config.importance {
-        Importance::Deletion => (drops(ledger, &replaced(""), label, p_true).await?, None),
-        Importance::Unknown => (drops(ledger, &replaced("[UNK]"), label, p_true).await?, None),
+        Importance::Deletion => (padded(drops(ledger, &replaced(""), label, p_true).await?), None),
+        Importance::Unknown => (padded(drops(ledger, &replaced("[UNK]"), label, p_true).await?), None),
         Importance::WeightedSaliency => {
-            let saliency = drops(ledger, &replaced("[UNK]"), label, p_true).await?;
+            let saliency = padded(drops(ledger, &replaced("[UNK]"), label, p_true).await?);
             let max = saliency.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
             let exp: Vec<f32> = saliency.iter().map(|s| (s - max).exp()).collect();
             let total: f32 = exp.iter().sum();
@@ -313,7 +328,10 @@ async fn rank<V: Victim>(
             for (j, &i) in positions.iter().enumerate() {
                 let options = candidates_of(i);
                 let mut gain = 0.0f32;
-                if !options.is_empty() {
+                if j >= readable {
+                    // Every candidate drops 0: the first is the best, as asking would find.
+                    best[i] = options.first().cloned();
+                } else if !options.is_empty() {
                     let texts: Vec<String> = options.iter().map(|c| words.with(i, c)).collect();
                     let drops = drops(ledger, &texts, label, p_true).await?;
                     let (k, d) = drops.iter().enumerate().fold((0, f32::NEG_INFINITY), |b, (k, &d)| if d > b.1 { (k, d) } else { b });

@@ -28,6 +28,10 @@ impl Victim for ClassifierVictim<'_> {
         }
         Ok(out)
     }
+
+    fn words_read(&self, words: &[String]) -> Result<usize> {
+        self.tokenizer.words_read(words)
+    }
 }
 
 /// Mean-pooled sentence embeddings (the Universal Sentence Encoder's stand-in).

@@ -11,6 +11,14 @@ use crate::Result;
 #[allow(async_fn_in_trait)]
 pub trait Victim {
     async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
+
+    /// How many leading `words` reach the model. A classifier reads a fixed number of tokens:
+    /// a change past them cannot alter its answer, so the attack need not ask about it (the
+    /// outcome is the same; only the queries it would have wasted are saved). All of them,
+    /// unless the victim knows better.
+    fn words_read(&self, words: &[String]) -> Result<usize> {
+        Ok(words.len())
+    }
 }
 
 /// A sentence encoder for the similarity constraint (the Universal Sentence Encoder in the
@@ -46,6 +54,11 @@ pub struct QueryLedger<'a, V: Victim> {
 impl<'a, V: Victim> QueryLedger<'a, V> {
     pub fn new(victim: &'a mut V, budget: Option<usize>) -> Self {
         Self { victim, cache: HashMap::new(), budget, queries: 0 }
+    }
+
+    /// How many leading `words` the victim reads (see [`Victim::words_read`]).
+    pub fn words_read(&self, words: &[String]) -> Result<usize> {
+        self.victim.words_read(words)
     }
 
     /// Probabilities for every text, in order. When the budget cannot cover the new texts,

@@ -2,12 +2,14 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::path::PathBuf;
 
 use rticket_core::attack::Recipe;
 
 use super::records::Records;
 use super::stats::{cell, mean_sd};
 use crate::data::DatasetName;
+use crate::stages::StageSettings;
 use crate::reproduce::{AttackRecord, Method, Plan, serde_name};
 
 /// Names of the report's rows.
@@ -368,6 +370,12 @@ fn documents(r: &mut String, records: &Records, plan: &Plan) {
         return;
     }
     headline(r, records, DatasetName::MovieReviews, plan.document_sparsity, &[Method::FineTune, Method::RobustTicket]);
+    let _ = writeln!(
+        r,
+        "A review runs to ~650 words; the models read the first {} tokens. TextFooler does not ask about words past that window \
+         (no substitute there can change the answer, so the outcome is the one asking would give): #Query counts the queries asked.\n",
+        StageSettings::preset(plan.preset, DatasetName::MovieReviews, PathBuf::new()).max_len
+    );
 }
 
 fn tickets(r: &mut String, records: &Records) {
