@@ -131,6 +131,9 @@ pub struct FinetuneArgs {
     pub train_limit: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// What the head reads [default: pooler, as PAPER.md's BERT classifier].
+    #[arg(long, value_enum)]
+    pub pooling: Option<PoolingArg>,
     /// Continue the unfinished run in --out from its last checkpoint.
     #[arg(long)]
     pub resume: bool,

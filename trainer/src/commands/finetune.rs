@@ -23,6 +23,9 @@ pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
     if let Some(v) = args.seed {
         settings.fit.seed = v;
     }
+    if let Some(v) = args.pooling {
+        settings.pooling = v.into();
+    }
     if args.train_limit.is_some() {
         settings.train_limit = args.train_limit;
     }

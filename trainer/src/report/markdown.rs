@@ -81,6 +81,9 @@ fn setup(r: &mut String, records: &Records) {
     if let Some(eta) = search.search_eta {
         let _ = writeln!(r, "- The search's adversary takes ascent steps of eta = {eta} instead of 0.03.");
     }
+    if let Some(lr) = search.search_gate_lr {
+        let _ = writeln!(r, "- The search's gate scores learn at a peak rate of {lr} instead of 0.1.");
+    }
     if search.search_epochs.is_some() || search.search_train_limit.is_some() {
         let _ = writeln!(
             r,
@@ -105,9 +108,10 @@ fn scale(plan: &Plan) -> String {
             "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): 1024 training sentences \
             [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining 1, {}, 1 [3, 20, 3], batch 16 \
             [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP and random retrained with the same single epoch. \
-            Mask lr 0.1, lambda 0.5, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
+            Mask lr {}, lambda 0.5, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
             plan.search.search_train_limit.unwrap_or(512),
             plan.search.search_epochs.unwrap_or(1),
+            plan.search.search_gate_lr.unwrap_or(0.1),
             plan.search.search_eta.unwrap_or(0.03)
         ),
         crate::cli::Preset::Paper => "Scale: preset `paper`, PAPER.md's hyper-parameters (SST-2/IMDB row).".to_string(),
@@ -372,7 +376,8 @@ fn documents(r: &mut String, records: &Records, plan: &Plan) {
     headline(r, records, DatasetName::MovieReviews, plan.document_sparsity, &[Method::FineTune, Method::RobustTicket]);
     let _ = writeln!(
         r,
-        "A review runs to ~650 words; the models read the first {} tokens. TextFooler does not ask about words past that window \
+        "Documents train for 3 epochs of fine-tuning and retraining (PAPER.md's count; in the quick preset one epoch leaves \
+         the model at chance). A review runs to ~650 words; the models read the first {} tokens. TextFooler does not ask about words past that window \
          (no substitute there can change the answer, so the outcome is the one asking would give): #Query counts the queries asked.\n",
         StageSettings::preset(plan.preset, DatasetName::MovieReviews, PathBuf::new()).max_len
     );

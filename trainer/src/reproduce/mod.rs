@@ -120,13 +120,14 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
     if (recorded.preset, recorded.search) != (plan.preset, plan.search) {
         let s = &recorded.search;
         bail!(
-            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?}; this one \
-             would train other models under the same names: pass another --results and --work",
+            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?} \
+             and gate lr {:?}; this one would train other models under the same names: pass another --results and --work",
             path.display(),
             recorded.preset,
             s.search_epochs,
             s.search_train_limit,
-            s.search_eta
+            s.search_eta,
+            s.search_gate_lr
         );
     }
     plan.seeds.extend(recorded.seeds);

@@ -103,6 +103,12 @@ pub struct SearchOverrides {
     #[arg(long)]
     #[serde(default)]
     pub search_eta: Option<f64>,
+    /// The gate scores' peak learning rate instead of PAPER.md's 0.1 (results/NOTES.md: at 0.1
+    /// a search can fall into an input-independent [CLS]; lower rates avoid it but spread the
+    /// scores less).
+    #[arg(long)]
+    #[serde(default)]
+    pub search_gate_lr: Option<f64>,
 }
 
 impl SearchOverrides {
@@ -116,6 +122,9 @@ impl SearchOverrides {
         }
         if let (Some(eta), Some(adversary)) = (self.search_eta, settings.fit.objective.adversarial.as_mut()) {
             adversary.step_size = eta;
+        }
+        if let Some(lr) = self.search_gate_lr {
+            settings.fit.gate_lr = lr;
         }
     }
 }
