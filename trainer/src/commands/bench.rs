@@ -213,6 +213,10 @@ impl<T: Victim> Victim for Recorder<T> {
         self.calls.push(texts.to_vec());
         self.inner.probabilities(texts).await
     }
+
+    fn words_read(&self, words: &[String]) -> rticket_core::Result<usize> {
+        self.inner.words_read(words)
+    }
 }
 
 impl<T: SentenceEncoder> SentenceEncoder for Recorder<T> {
