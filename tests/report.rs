@@ -93,7 +93,7 @@ fn write(dir: &Path, name: &str, value: &impl serde::Serialize) {
 fn the_report_is_computed_from_the_records() {
     let tmp = TempDir::new("report");
     let data = tmp.0.join("data");
-    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default() };
+    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default(), training: Default::default() };
     write(&data, "plan.json", &plan);
     for (seed, ft, rt, imp) in [(1, 0.72, 0.71, 0.70), (2, 0.74, 0.73, 0.72)] {
         let seed_dir = format!("mr/seed-{seed}");
@@ -144,7 +144,7 @@ fn a_reproduction_with_a_bad_plan_or_no_records_says_what_to_do() {
     let (ok, _, err) = crate::common::rticket(&["report", "--results", results]);
     assert!(!ok && err.contains("run `rticket reproduce` first"), "{err}");
     // A damaged record is named, with the fix.
-    let plan = Plan { preset: Preset::Quick, seeds: vec![1], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default() };
+    let plan = Plan { preset: Preset::Quick, seeds: vec![1], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default(), training: Default::default() };
     write(&tmp.0.join("data"), "plan.json", &plan);
     std::fs::create_dir_all(tmp.0.join("data/mr/seed-1")).unwrap();
     std::fs::write(tmp.0.join("data/mr/seed-1/imp-30.json"), b"{\"dataset\": \"mr\", \"se").unwrap();

@@ -252,6 +252,9 @@ pub struct ReproduceArgs {
     /// Changes to the preset's search (use their own --results and --work).
     #[command(flatten)]
     pub search: crate::reproduce::SearchOverrides,
+    /// Changes to the preset's fine-tuning, baselines and retraining (use their own --results and --work).
+    #[command(flatten)]
+    pub training: crate::reproduce::TrainingOverrides,
     /// Stage folders (checkpoints, tickets, per-example attack logs).
     #[arg(long, default_value = "runs/reproduce")]
     pub work: PathBuf,

@@ -105,14 +105,16 @@ fn setup(r: &mut String, records: &Records) {
 fn scale(plan: &Plan) -> String {
     match plan.preset {
         crate::cli::Preset::Quick => format!(
-            "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): 1024 training sentences \
-            [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining 1, {}, 1 [3, 20, 3], batch 16 \
-            [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP and random retrained with the same single epoch. \
+            "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): {train} training sentences \
+            [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining {epochs}, {}, {epochs} [3, 20, 3], batch 16 \
+            [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP (each round) and random retrained for the same {epochs} epoch(s). \
             Mask lr {}, lambda 0.5, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
             plan.search.search_train_limit.unwrap_or(512),
             plan.search.search_epochs.unwrap_or(1),
             plan.search.search_gate_lr.unwrap_or(0.1),
-            plan.search.search_eta.unwrap_or(0.03)
+            plan.search.search_eta.unwrap_or(0.03),
+            train = plan.training.train_limit.unwrap_or(1024),
+            epochs = plan.training.train_epochs.unwrap_or(1),
         ),
         crate::cli::Preset::Paper => "Scale: preset `paper`, PAPER.md's hyper-parameters (SST-2/IMDB row).".to_string(),
     }

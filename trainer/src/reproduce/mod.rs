@@ -13,7 +13,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
-pub use plan::{Method, Phase, Plan, SearchOverrides};
+pub use plan::{Method, Phase, Plan, SearchOverrides, TrainingOverrides};
 pub use records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, load_all, serde_name};
 pub use seed_run::SeedRun;
 
@@ -38,6 +38,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         recipe_examples: args.recipe_examples,
         phases,
         search: args.search,
+        training: args.training,
     };
     if plan.seeds.is_empty() {
         bail!("--seeds is empty: give at least one seed, e.g. --seeds 1,2,3");
@@ -117,17 +118,20 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
     let path = data.join("plan.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
     let recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
-    if (recorded.preset, recorded.search) != (plan.preset, plan.search) {
-        let s = &recorded.search;
+    if (recorded.preset, recorded.search, recorded.training) != (plan.preset, plan.search, plan.training) {
+        let (s, t) = (&recorded.search, &recorded.training);
         bail!(
-            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?} \
-             and gate lr {:?}; this one would train other models under the same names: pass another --results and --work",
+            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?}, \
+             gate lr {:?}, training examples {:?} and training epochs {:?}; this one would train other models under the \
+             same names: pass another --results and --work",
             path.display(),
             recorded.preset,
             s.search_epochs,
             s.search_train_limit,
             s.search_eta,
-            s.search_gate_lr
+            s.search_gate_lr,
+            t.train_limit,
+            t.train_epochs
         );
     }
     plan.seeds.extend(recorded.seeds);
@@ -152,7 +156,7 @@ mod tests {
     use crate::cli::Preset;
 
     fn plan(seeds: Vec<u64>, phases: Vec<Phase>) -> Plan {
-        Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default() }
+        Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default(), training: Default::default() }
     }
 
     #[test]
@@ -163,6 +167,18 @@ mod tests {
         let merged = merged_with_recorded(plan(vec![3], vec![Phase::Sweep]), &data).unwrap();
         assert_eq!(merged.seeds, vec![1, 2, 3]);
         assert_eq!(merged.phases, vec![Phase::Core, Phase::Sweep]);
+        std::fs::remove_dir_all(&data).unwrap();
+    }
+
+    #[test]
+    fn a_plan_that_trains_the_baselines_differently_is_refused_in_the_same_folder() {
+        let data = std::env::temp_dir().join(format!("rticket-plan-training-{}", std::process::id()));
+        std::fs::create_dir_all(&data).unwrap();
+        RunDir { path: data.clone() }.write_json("plan.json", &plan(vec![1], vec![Phase::Core])).unwrap();
+        let mut longer = plan(vec![1], vec![Phase::Core]);
+        longer.training = TrainingOverrides { train_limit: Some(3200), train_epochs: Some(4) };
+        let err = merged_with_recorded(longer, &data).unwrap_err().to_string();
+        assert!(err.contains("training examples None") && err.contains("another --results"), "{err}");
         std::fs::remove_dir_all(&data).unwrap();
     }
 }

@@ -84,6 +84,9 @@ pub struct Plan {
     /// Changes to the preset's search (recorded as top-level keys of plan.json).
     #[serde(flatten)]
     pub search: SearchOverrides,
+    /// Changes to the preset's weight training (recorded as top-level keys of plan.json).
+    #[serde(flatten)]
+    pub training: TrainingOverrides,
 }
 
 /// Changes to the preset's search, for side experiments on it. The models they give differ
@@ -125,6 +128,35 @@ impl SearchOverrides {
         }
         if let Some(lr) = self.search_gate_lr {
             settings.fit.gate_lr = lr;
+        }
+    }
+}
+
+/// Changes to the preset's training of weights: fine-tuning, the baselines (IMP's rounds, random
+/// pruning, FreeLB) and retraining. A longer search reads more data than the quick preset's
+/// baselines do; these give the baselines as much, so that the comparison is on equal data. Like
+/// [`SearchOverrides`], each setting goes into its own --results and --work.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, clap::Args)]
+pub struct TrainingOverrides {
+    /// Training examples of fine-tuning, baselines and retraining instead of the preset's (quick: 1024).
+    #[arg(long)]
+    #[serde(default)]
+    pub train_limit: Option<usize>,
+    /// Epochs of fine-tuning, baselines (each IMP round) and retraining instead of the preset's
+    /// (quick: 1 on MR, 3 on the documents).
+    #[arg(long)]
+    #[serde(default)]
+    pub train_epochs: Option<usize>,
+}
+
+impl TrainingOverrides {
+    /// The weight-training `settings` with these changes applied.
+    pub fn apply(&self, settings: &mut StageSettings) {
+        if let Some(limit) = self.train_limit {
+            settings.train_limit = Some(limit);
+        }
+        if let Some(epochs) = self.train_epochs {
+            settings.fit.epochs = epochs;
         }
     }
 }

@@ -53,6 +53,7 @@ impl<'a> SeedRun<'a> {
     ) -> Self {
         let mut base = StageSettings::preset(plan.preset, dataset, model_dir);
         base.fit.seed = seed;
+        plan.training.apply(&mut base);
         Self {
             plan,
             dataset,
