@@ -148,10 +148,6 @@ impl BertModel {
     }
 }
 
-/// The first token's representation.
-///
-/// # Shapes
-/// hidden: `[batch, seq, hidden]`, output: `[batch, hidden]`.
 /// The additive attention bias of a padding mask: 0 for real tokens, [`MASKED_SCORE`] for padding.
 ///
 /// # Shapes
@@ -161,6 +157,10 @@ pub fn attention_bias(attention_mask: Tensor<2>) -> Tensor<4> {
     (attention_mask.neg() + 1.0).mul_scalar(MASKED_SCORE).reshape([batch, 1, 1, seq])
 }
 
+/// The first token's representation.
+///
+/// # Shapes
+/// hidden: `[batch, seq, hidden]`, output: `[batch, hidden]`.
 pub fn cls(hidden: Tensor<3>) -> Tensor<2> {
     let [batch, _, width] = hidden.dims();
     hidden.slice([0..batch, 0..1]).reshape([batch, width])

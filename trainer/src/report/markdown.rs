@@ -9,7 +9,6 @@ use rticket_core::attack::Recipe;
 use super::records::Records;
 use super::stats::{cell, mean_sd};
 use crate::data::DatasetName;
-use crate::stages::StageSettings;
 use crate::reproduce::{AttackRecord, Method, Plan, serde_name};
 
 /// Names of the report's rows.
@@ -103,6 +102,7 @@ fn setup(r: &mut String, records: &Records) {
 
 /// What the preset reduces, in words.
 fn scale(plan: &Plan) -> String {
+    let mr = plan.training_settings(DatasetName::Mr, PathBuf::new());
     match plan.preset {
         crate::cli::Preset::Quick => format!(
             "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): {train} training sentences \
@@ -113,8 +113,8 @@ fn scale(plan: &Plan) -> String {
             plan.search.search_epochs.unwrap_or(1),
             plan.search.search_gate_lr.unwrap_or(0.1),
             plan.search.search_eta.unwrap_or(0.03),
-            train = plan.training.train_limit.unwrap_or(1024),
-            epochs = plan.training.train_epochs.unwrap_or(1),
+            train = mr.train_limit.map_or("all".to_string(), |l| l.to_string()),
+            epochs = mr.fit.epochs,
         ),
         crate::cli::Preset::Paper => "Scale: preset `paper`, PAPER.md's hyper-parameters (SST-2/IMDB row).".to_string(),
     }
@@ -376,12 +376,14 @@ fn documents(r: &mut String, records: &Records, plan: &Plan) {
         return;
     }
     headline(r, records, DatasetName::MovieReviews, plan.document_sparsity, &[Method::FineTune, Method::RobustTicket]);
+    let documents = plan.training_settings(DatasetName::MovieReviews, PathBuf::new());
     let _ = writeln!(
         r,
-        "Documents train for 3 epochs of fine-tuning and retraining (PAPER.md's count; in the quick preset one epoch leaves \
+        "Documents train for {} epochs of fine-tuning and retraining (in the quick preset one epoch leaves \
          the model at chance). A review runs to ~650 words; the models read the first {} tokens. TextFooler does not ask about words past that window \
          (no substitute there can change the answer, so the outcome is the one asking would give): #Query counts the queries asked.\n",
-        StageSettings::preset(plan.preset, DatasetName::MovieReviews, PathBuf::new()).max_len
+        documents.fit.epochs,
+        documents.max_len
     );
 }
 

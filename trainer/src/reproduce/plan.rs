@@ -4,7 +4,10 @@ use clap::ValueEnum;
 use rticket_core::attack::Recipe;
 use serde::{Deserialize, Serialize};
 
+use std::path::PathBuf;
+
 use crate::cli::Preset;
+use crate::data::DatasetName;
 use crate::stages::StageSettings;
 
 /// The methods of the paper's tables and ablations, each a way to get a classifier.
@@ -162,6 +165,14 @@ impl TrainingOverrides {
 }
 
 impl Plan {
+    /// The settings of this plan's weight training (fine-tuning, baselines, retraining) on
+    /// `dataset`: the preset's, with the training overrides applied.
+    pub fn training_settings(&self, dataset: DatasetName, model_dir: PathBuf) -> StageSettings {
+        let mut settings = StageSettings::preset(self.preset, dataset, model_dir);
+        self.training.apply(&mut settings);
+        settings
+    }
+
     /// The recipes of the `recipes` phase (TextFooler runs in `core` on the whole split).
     pub const EXTRA_RECIPES: [Recipe; 3] = [Recipe::Pwws, Recipe::TextBugger, Recipe::BertAttack];
 }

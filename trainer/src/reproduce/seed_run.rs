@@ -51,9 +51,8 @@ impl<'a> SeedRun<'a> {
         device: &'a Device,
         device_name: &'a str,
     ) -> Self {
-        let mut base = StageSettings::preset(plan.preset, dataset, model_dir);
+        let mut base = plan.training_settings(dataset, model_dir);
         base.fit.seed = seed;
-        plan.training.apply(&mut base);
         Self {
             plan,
             dataset,
