@@ -52,7 +52,7 @@ fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
             density: vec![("encoder.layer.0.attention.self.query".into(), 0.6), ("encoder.layer.1.attention.self.query".into(), 0.8)],
         }),
         search: None,
-        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0 }],
+        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0, redone_epochs: 0 }],
         preset: "quick".into(),
         device: "test".into(),
         base_model_sha256: "cd".repeat(32),
@@ -66,6 +66,7 @@ fn attack(seed: u64, method: &str, sparsity: f64, clean: f64, under: f64) -> Att
         seed,
         method: method.into(),
         sparsity,
+        labels: vec![200, 200],
         summary: AttackSummary {
             recipe: Recipe::TextFooler,
             recipe_name: "TextFooler".into(),
@@ -133,6 +134,43 @@ fn the_report_is_computed_from_the_records() {
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(report.contains("**not met**"), "{report}");
+}
+
+/// A PWWS record on `labels` (per-label counts; empty as in records older than them).
+fn pwws(seed: u64, method: &str, sparsity: f64, labels: Vec<usize>) -> AttackRecord {
+    let mut record = attack(seed, method, sparsity, 0.7, 0.2);
+    record.summary.recipe = Recipe::Pwws;
+    record.summary.examples = labels.iter().sum::<usize>().max(100);
+    record.labels = labels;
+    record
+}
+
+#[test]
+fn the_other_recipes_say_which_sentences_they_attacked() {
+    let tmp = TempDir::new("report-recipes");
+    let data = tmp.0.join("data");
+    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Recipes], search: Default::default(), training: Default::default() };
+    write(&data, "plan.json", &plan);
+    for seed in [1, 2] {
+        write(&data, &format!("mr/seed-{seed}/fine-tune-0.json"), &model(seed, "fine-tune", 0.0, 0.7));
+        write(&data, &format!("mr/seed-{seed}/attacks/fine-tune-0-pwws-100-balanced.json"), &pwws(seed, "fine-tune", 0.0, vec![50, 50]));
+    }
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("class-balanced subset of the test split (count in the header; 50 / 50 sentences per label"), "{report}");
+
+    // An old "first 100" record beside its successor: both would be averaged as one seed's.
+    write(&data, "mr/seed-1/attacks/fine-tune-0-pwws-100.json", &pwws(1, "fine-tune", 0.0, vec![]));
+    let err = rticket::report::write(&tmp.0).unwrap_err();
+    let message = format!("{err:#}");
+    assert!(message.contains("record the same attack") && message.contains("fine-tune-0-pwws-100.json") && message.contains("delete the older one"), "{message}");
+
+    // Alone, an old record is shown with the warning that it may be one class only.
+    std::fs::remove_file(data.join("mr/seed-1/attacks/fine-tune-0-pwws-100-balanced.json")).unwrap();
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("which are all positive. Rerun the phase."), "{report}");
+    assert!(!report.contains("class-balanced subset of the test split"), "{report}");
 }
 
 #[test]

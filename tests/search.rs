@@ -191,3 +191,74 @@ fn a_killed_search_resumes_to_exactly_the_uninterrupted_scores() {
     let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
     assert_eq!(steps(&straight), steps(&interrupted), "the resumed search's step log differs");
 }
+
+/// `model`'s weights with the head set to zero: every input gets logits (0, 0), so class 0 for
+/// all of dev: a search that starts there is collapsed at every epoch's end, whatever it does.
+fn zero_head_classifier(model: &TempDir, out: &std::path::Path) -> std::path::PathBuf {
+    let bytes = std::fs::read(model.path().join("model.safetensors")).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let owned: Vec<(String, safetensors::Dtype, Vec<usize>, Vec<u8>)> = tensors
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let data = if name.starts_with("classifier.") { vec![0; view.data().len()] } else { view.data().to_vec() };
+            (name, view.dtype(), view.shape().to_vec(), data)
+        })
+        .collect();
+    let views: Vec<(String, safetensors::tensor::TensorView)> = owned
+        .iter()
+        .map(|(name, dtype, shape, data)| (name.clone(), safetensors::tensor::TensorView::new(*dtype, shape.clone(), data).unwrap()))
+        .collect();
+    let path = out.join("zero-head.safetensors");
+    std::fs::write(&path, safetensors::serialize(views, None).unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn the_collapse_guard_redoes_a_collapsed_epoch_from_exactly_where_it_began() {
+    let model = tiny_model_dir("collapse-guard");
+    let out = TempDir::new("collapse-guard-out");
+    let start = zero_head_classifier(&model, out.path());
+    let search = |dir: &std::path::Path, extra: &[&str]| {
+        let mut args = vec!["--device", "cpu", "search", "--mode", "paper", "--train-limit", "32", "--epochs", "2"];
+        args.extend(["--model", model.path().to_str().unwrap(), "--start", start.to_str().unwrap(), "--out", dir.to_str().unwrap()]);
+        args.extend(extra);
+        let (ok, _, stderr) = rticket(&args);
+        assert!(ok, "search failed: {stderr}");
+        stderr
+    };
+    // Two retries at halving rates: epoch 1 is done three times, the last at a quarter of the
+    // rate, which the run keeps (warned) along with epoch 2.
+    let guarded = out.path().join("guarded");
+    let stderr = search(&guarded, &["--gate-lr", "0.1", "--collapse-retries", "2"]);
+    assert!(stderr.contains("going back to the start of epoch 1 with the gate scores' learning rate scaled by 0.25"), "{stderr}");
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(guarded.join("metrics.json")).unwrap()).unwrap();
+    let rollbacks = metrics["rollbacks"].as_array().expect("metrics.json lists the rollbacks");
+    assert_eq!(rollbacks.iter().map(|r| (r["epoch"].as_u64().unwrap(), r["gate_lr_scale"].as_f64().unwrap())).collect::<Vec<_>>(), vec![(1, 0.5), (1, 0.25)]);
+    for n in [1, 2] {
+        let discarded = rticket::train::read_step_log(&guarded.join(format!("steps-discarded-{n}.jsonl"))).unwrap();
+        assert_eq!(discarded.len(), 2, "the discarded attempt {n} logged {} steps", discarded.len());
+    }
+
+    // The same run at a quarter of the rate from the start: identical step by step, so the
+    // guard restored the model, both optimisers' states, the step count and the random streams.
+    let quarter = out.path().join("quarter");
+    search(&quarter, &["--gate-lr", "0.025"]);
+    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
+    assert_eq!(steps(&guarded), steps(&quarter), "the redone epochs differ from a run at the final rate");
+    let a = std::fs::read(guarded.join("scores.safetensors")).unwrap();
+    let b = std::fs::read(quarter.join("scores.safetensors")).unwrap();
+    let (a, b) = (safetensors::SafeTensors::deserialize(&a).unwrap(), safetensors::SafeTensors::deserialize(&b).unwrap());
+    assert_eq!(a.names().len(), b.names().len());
+    for name in a.names() {
+        assert!(a.tensor(name).unwrap().data() == b.tensor(name).unwrap().data(), "{name}: the guarded search differs from the run at the final rate");
+    }
+
+    // Without the guard the same start is kept as it is: one pass per epoch, no rollbacks.
+    let plain = out.path().join("plain");
+    let stderr = search(&plain, &["--gate-lr", "0.1"]);
+    assert!(stderr.contains("the model no longer reads its input") && !stderr.contains("going back"), "{stderr}");
+    let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(plain.join("metrics.json")).unwrap()).unwrap();
+    assert!(metrics.get("rollbacks").is_none(), "{metrics}");
+    assert_ne!(steps(&plain), steps(&quarter), "the gate rate has no effect here, so the test shows nothing");
+}

@@ -126,7 +126,7 @@ pub struct FinetuneArgs {
     pub batch_size: Option<usize>,
     #[arg(long)]
     pub max_len: Option<usize>,
-    /// Use only the first N training examples (after the seeded split).
+    /// Use only N training examples: a seeded random sample of the train split.
     #[arg(long)]
     pub train_limit: Option<usize>,
     #[arg(long)]
@@ -195,7 +195,7 @@ pub struct StageArgs {
     /// Overrides the preset's training seed.
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Overrides the preset's training sample size (the first N of the seeded train split).
+    /// Overrides the preset's training sample size (a seeded random N of the train split).
     #[arg(long)]
     pub train_limit: Option<usize>,
     /// Overrides the preset's epochs of the stage's training (fine-tuning and retraining in
@@ -290,7 +290,8 @@ pub struct AttackArgs {
     pub data: DatasetName,
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitArg,
-    /// Attack only the first N examples of the split.
+    /// Attack only N examples of the split: a fixed, seeded subset with the labels as even as
+    /// they allow (the split lists its examples class by class).
     #[arg(long)]
     pub examples: Option<usize>,
     #[arg(long, default_value_t = 0)]
@@ -367,6 +368,10 @@ pub struct SearchTuning {
     /// Adversarial ascent step size eta [default: 0.03].
     #[arg(long)]
     pub adv_eta: Option<f64>,
+    /// Redo an epoch that ends with one class predicted for all of dev, up to N times, each at
+    /// half the gate learning rate [default: never, as the reference code].
+    #[arg(long)]
+    pub collapse_retries: Option<usize>,
 }
 
 impl SearchTuning {
@@ -382,6 +387,9 @@ impl SearchTuning {
         if let Some(adversary) = fit.objective.adversarial.as_mut() {
             adversary.steps = self.adv_steps.unwrap_or(adversary.steps);
             adversary.step_size = self.adv_eta.unwrap_or(adversary.step_size);
+        }
+        if let Some(retries) = self.collapse_retries {
+            fit.collapse_guard = Some(crate::train::CollapseGuard::halving(retries));
         }
     }
 }

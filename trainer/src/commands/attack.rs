@@ -39,7 +39,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         SplitArg::Dev => split.dev,
         SplitArg::Test => split.test,
     };
-    let examples: Vec<_> = examples.into_iter().take(args.examples.unwrap_or(usize::MAX)).collect();
+    let examples = crate::data::balanced_subset(examples, args.examples.unwrap_or(usize::MAX), crate::data::SPLIT_SEED);
     let recipes: Vec<Recipe> = match args.recipe {
         RecipeArg::All => Recipe::ALL.to_vec(),
         one => vec![one.recipe().expect("not all")],

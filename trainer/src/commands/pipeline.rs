@@ -127,8 +127,8 @@ fn report(
     Ok(r)
 }
 
-/// Attacks the fine-tuned model and both tickets on the same test examples (quick: the first
-/// 50 with TextFooler; paper: the whole test split with every recipe).
+/// Attacks the fine-tuned model and both tickets on the same test examples (quick: a fixed,
+/// class-balanced 50 with TextFooler; paper: the whole test split with every recipe).
 fn robustness(
     base: &StageSettings,
     args: &PipelineArgs,
@@ -146,7 +146,7 @@ fn robustness(
     let tokenizer = files.tokenizer(base.max_len)?;
     let (_, split) = base.split()?;
     let (examples, recipes): (Vec<_>, Vec<Recipe>) = match args.stage.preset {
-        crate::cli::Preset::Quick => (split.test.into_iter().take(50).collect(), vec![Recipe::TextFooler]),
+        crate::cli::Preset::Quick => (crate::data::balanced_subset(split.test, 50, crate::data::SPLIT_SEED), vec![Recipe::TextFooler]),
         crate::cli::Preset::Paper => (split.test, Recipe::ALL.to_vec()),
     };
     let base_weights = Weights::from_bytes(&files.weights)?;
@@ -158,7 +158,7 @@ fn robustness(
     ];
     let dir = out.join("attacks");
     std::fs::create_dir_all(&dir)?;
-    let mut table = format!("\n## Robustness ({} test examples, fixed)\n\n", examples.len());
+    let mut table = format!("\n## Robustness ({} test examples, fixed, class-balanced)\n\n", examples.len());
     let mut rows = String::new();
     let mut all = serde_json::Map::new();
     for (label, model) in &models {

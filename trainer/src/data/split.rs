@@ -50,6 +50,40 @@ pub fn stratified_split(examples: &[Example], num_labels: usize, sizes: SplitSiz
     split
 }
 
+/// `n` of `examples` with the classes as even as they allow, drawn by ChaCha8 from `seed` and
+/// returned in source order; all of them when `n` covers them. Parts of a split are sorted by
+/// source row and the corpora list their rows class by class, so "the first `n`" would
+/// usually be one class only.
+pub fn balanced_subset(examples: Vec<Example>, n: usize, seed: u64) -> Vec<Example> {
+    if n >= examples.len() {
+        return examples;
+    }
+    let num_labels = examples.iter().map(|e| e.label + 1).max().unwrap_or(0);
+    let mut classes: Vec<Vec<Example>> = vec![Vec::new(); num_labels];
+    for example in examples {
+        classes[example.label].push(example);
+    }
+    for (label, class) in classes.iter_mut().enumerate() {
+        class.shuffle(&mut ChaCha8Rng::seed_from_u64(seed.wrapping_add(label as u64)));
+        // Dealt from the back below, so reverse to deal the shuffled order from its front.
+        class.reverse();
+    }
+    // Deal one example per class in turn, so every class gets n / num_labels (or one more)
+    // until a class runs out.
+    let mut chosen = Vec::with_capacity(n);
+    while chosen.len() < n {
+        for class in classes.iter_mut() {
+            if chosen.len() < n
+                && let Some(example) = class.pop()
+            {
+                chosen.push(example);
+            }
+        }
+    }
+    chosen.sort_by_key(|e| e.id);
+    chosen
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,5 +114,36 @@ mod tests {
         let c = stratified_split(&examples, 2, SplitSizes::default(), 2);
         assert_eq!(a.test, b.test);
         assert_ne!(a.test, c.test);
+    }
+
+    /// Labels as the real corpora list them: one class's rows, then the other's.
+    fn class_by_class(n: usize) -> Vec<Example> {
+        (0..n).map(|id| Example { id, text: format!("t{id}"), label: usize::from(id >= n / 2) }).collect()
+    }
+
+    #[test]
+    fn a_subset_is_balanced_seeded_and_in_source_order() {
+        let examples = class_by_class(400);
+        let subset = balanced_subset(examples.clone(), 100, 5);
+        assert_eq!(subset.len(), 100);
+        assert_eq!(subset.iter().filter(|e| e.label == 1).count(), 50);
+        assert!(subset.windows(2).all(|w| w[0].id < w[1].id), "not in source order");
+        assert!(subset.iter().all(|e| examples.contains(e)));
+        assert_eq!(subset, balanced_subset(examples.clone(), 100, 5));
+        assert_ne!(subset, balanced_subset(examples.clone(), 100, 6));
+        // Not simply each class's first rows.
+        assert_ne!(subset.iter().filter(|e| e.label == 0).map(|e| e.id).collect::<Vec<_>>(), (0..50).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_subset_fills_up_from_the_larger_class_and_all_is_all() {
+        let mut examples = class_by_class(20);
+        examples.truncate(13); // ten of class 0, three of class 1
+        let subset = balanced_subset(examples.clone(), 9, 1);
+        assert_eq!(subset.iter().filter(|e| e.label == 1).count(), 3);
+        assert_eq!(subset.len(), 9);
+        assert_eq!(balanced_subset(examples.clone(), 13, 1), examples);
+        assert_eq!(balanced_subset(examples.clone(), usize::MAX, 1), examples);
+        assert_eq!(balanced_subset(Vec::new(), 5, 1), Vec::new());
     }
 }

@@ -83,6 +83,22 @@ fn setup(r: &mut String, records: &Records) {
     if let Some(lr) = search.search_gate_lr {
         let _ = writeln!(r, "- The search's gate scores learn at a peak rate of {lr} instead of 0.1.");
     }
+    if let Some(retries) = search.search_collapse_retries {
+        let redone: Vec<String> = records
+            .models
+            .iter()
+            .flat_map(|m| m.stages.iter().filter(|s| s.redone_epochs > 0).map(move |s| (m, s)))
+            .map(|(m, s)| format!("{:?} seed {} {} ({} time(s))", m.dataset, m.seed, s.stage, s.redone_epochs))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let _ = writeln!(
+            r,
+            "- Collapse guard: a search whose epoch ends with one class predicted for all of dev goes back to that epoch's start \
+             and redoes it at half the gate learning rate, at most {retries} time(s) (not in the reference code). Redone: {}.",
+            if redone.is_empty() { "none".to_string() } else { redone.join(", ") }
+        );
+    }
     if search.search_epochs.is_some() || search.search_train_limit.is_some() {
         let _ = writeln!(
             r,
@@ -265,7 +281,34 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
         }
         let _ = writeln!(r, "{line}");
     }
-    let _ = writeln!(r, "\nEach recipe attacks the first test sentences of the fixed split (count in the header).\n");
+    let _ = writeln!(r, "\n{}\n", attack_set_note(records, mr, &sets));
+}
+
+/// Which test sentences the recipes attacked, from the records' label counts.
+fn attack_set_note(records: &Records, dataset: DatasetName, sets: &[(Recipe, Option<usize>)]) -> String {
+    let mut balances: Vec<Vec<usize>> = Vec::new();
+    for (recipe, n) in sets {
+        for a in records.attacks.iter().filter(|a| a.dataset == dataset && a.summary.recipe == *recipe && Some(a.summary.examples) == *n) {
+            if !balances.contains(&a.labels) {
+                balances.push(a.labels.clone());
+            }
+        }
+    }
+    let counts = |labels: &[usize]| labels.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" / ");
+    match balances.as_slice() {
+        [one] if !one.is_empty() => format!(
+            "Each recipe attacks the same seeded, class-balanced subset of the test split (count in the header; \
+             {} sentences per label, negative / positive), for every model and seed.",
+            counts(one)
+        ),
+        _ if balances.iter().any(|b| b.is_empty()) => "Some of these records do not say which sentences they attacked: records \
+             made before 2026-11-27 attacked the first sentences of the split, which are all positive. Rerun the phase."
+            .to_string(),
+        _ => format!(
+            "The records attacked sets of different class balance ({}): rerun the phase.",
+            balances.iter().map(|b| counts(b)).collect::<Vec<_>>().join("; ")
+        ),
+    }
 }
 
 fn ablations(r: &mut String, records: &Records, plan: &Plan) {

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use rticket_core::attack::Recipe;
 
 use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, ModelRecord, Plan, load_all};
+use crate::reproduce::{AttackRecord, ModelRecord, Plan, SAME_SPARSITY, load_all};
 
 /// Everything under `results/data`.
 pub struct Records {
@@ -14,10 +14,6 @@ pub struct Records {
     pub models: Vec<ModelRecord>,
     pub attacks: Vec<AttackRecord>,
 }
-
-/// Sparsities closer than this are the same table cell (tickets prune exact counts, so their
-/// recorded sparsity differs from the requested one in the 8th decimal).
-const SAME_SPARSITY: f64 = 1e-3;
 
 impl Records {
     pub fn load(data: &Path) -> Result<Self> {

@@ -14,7 +14,7 @@ use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
 pub use plan::{Method, Phase, Plan, SearchOverrides, TrainingOverrides};
-pub use records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, load_all, serde_name};
+pub use records::{AttackRecord, ModelRecord, SAME_SPARSITY, ScoreStats, StageTime, TicketRecord, load_all, serde_name};
 pub use seed_run::SeedRun;
 
 use crate::cli::ReproduceArgs;
@@ -119,19 +119,13 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
     let recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
     if (recorded.preset, recorded.search, recorded.training) != (plan.preset, plan.search, plan.training) {
-        let (s, t) = (&recorded.search, &recorded.training);
         bail!(
-            "{} records a reproduction with preset {:?}, search epochs {:?}, search sentences {:?}, search eta {:?}, \
-             gate lr {:?}, training examples {:?} and training epochs {:?}; this one would train other models under the \
-             same names: pass another --results and --work",
+            "{} records a reproduction with preset {:?}, search {} and training {}; this one would train other models \
+             under the same names: pass another --results and --work",
             path.display(),
             recorded.preset,
-            s.search_epochs,
-            s.search_train_limit,
-            s.search_eta,
-            s.search_gate_lr,
-            t.train_limit,
-            t.train_epochs
+            serde_json::to_string(&recorded.search)?,
+            serde_json::to_string(&recorded.training)?,
         );
     }
     plan.seeds.extend(recorded.seeds);

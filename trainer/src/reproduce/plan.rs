@@ -65,7 +65,8 @@ pub enum Phase {
     Core,
     /// MR, first seed: robust ticket, mask-only and random at the sweep's sparsities, TextFooler.
     Sweep,
-    /// MR, every seed: PWWS, TextBugger and BERT-Attack on the first test sentences, core methods.
+    /// MR, every seed: PWWS, TextBugger and BERT-Attack on a class-balanced subset of the test
+    /// sentences, core methods.
     Recipes,
     /// Movie-review documents: fine-tune and robust ticket, every seed, TextFooler on the whole test split.
     Documents,
@@ -115,6 +116,12 @@ pub struct SearchOverrides {
     #[arg(long)]
     #[serde(default)]
     pub search_gate_lr: Option<f64>,
+    /// Lets each search redo an epoch that ends with one class predicted for all of dev (an
+    /// absorbing state; results/NOTES.md), up to N times, each at half the gate learning rate
+    /// [default: never, as the reference code].
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_collapse_retries: Option<usize>,
 }
 
 impl SearchOverrides {
@@ -131,6 +138,9 @@ impl SearchOverrides {
         }
         if let Some(lr) = self.search_gate_lr {
             settings.fit.gate_lr = lr;
+        }
+        if let Some(retries) = self.search_collapse_retries {
+            settings.fit.collapse_guard = Some(crate::train::CollapseGuard::halving(retries));
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
@@ -45,6 +45,13 @@ pub struct StageTime {
     pub stage: String,
     pub dir: PathBuf,
     pub seconds: f64,
+    /// Epochs the search's collapse guard made it do again (`FitConfig::collapse_guard`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub redone_epochs: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// A ticket file and what it holds.
@@ -96,10 +103,27 @@ pub struct AttackRecord {
     pub seed: u64,
     pub method: String,
     pub sparsity: f64,
-    /// Which test examples: the first `summary.examples` of the fixed split, in split order.
+    /// How many attacked examples each label has (empty in records made before it was kept).
+    /// The examples are the whole test split, or a seeded class-balanced subset of it
+    /// (`data::balanced_subset`), the same for every model and seed.
+    #[serde(default)]
+    pub labels: Vec<usize>,
     pub summary: AttackSummary,
     pub device: String,
     pub command: String,
+}
+
+/// Sparsities closer than this are the same model (tickets prune exact counts, so their
+/// recorded sparsity differs from the requested one in the 8th decimal).
+pub const SAME_SPARSITY: f64 = 1e-3;
+
+impl AttackRecord {
+    /// Whether `other` records the same model, recipe and example count.
+    pub fn same_attack(&self, other: &AttackRecord) -> bool {
+        (self.dataset, self.seed, &self.method, self.summary.recipe, self.summary.examples)
+            == (other.dataset, other.seed, &other.method, other.summary.recipe, other.summary.examples)
+            && (self.sparsity - other.sparsity).abs() < SAME_SPARSITY
+    }
 }
 
 /// The file name of a model's record: `<method>-<percent>.json`.
@@ -107,9 +131,12 @@ pub fn model_file(method: &str, sparsity: f64) -> String {
     format!("{method}-{}.json", crate::stages::percent_label(sparsity))
 }
 
-/// The path of an attack's record under a seed folder: `attacks/<method>-<percent>-<recipe>-<examples>.json`.
-pub fn attack_file(method: &str, sparsity: f64, recipe: &str, examples: usize) -> String {
-    format!("attacks/{method}-{}-{recipe}-{examples}.json", crate::stages::percent_label(sparsity))
+/// The path of an attack's record under a seed folder: `attacks/<method>-<percent>-<recipe>-<examples>[-balanced].json`.
+pub fn attack_file(method: &str, sparsity: f64, recipe: &str, examples: usize, whole_split: bool) -> String {
+    // A subset's name says how it was drawn: records of the old "first N" sets (one class
+    // only) must never be taken for it.
+    let subset = if whole_split { "" } else { "-balanced" };
+    format!("attacks/{method}-{}-{recipe}-{examples}{subset}.json", crate::stages::percent_label(sparsity))
 }
 
 /// The folder of one dataset and seed under the records root.
@@ -128,13 +155,30 @@ pub fn load_all(root: &Path) -> Result<(Vec<ModelRecord>, Vec<AttackRecord>)> {
     collect_json(root, &mut files).with_context(|| format!("listing the records in {}", root.display()))?;
     files.sort();
     let (mut models, mut attacks) = (Vec::new(), Vec::new());
+    let mut attack_files: Vec<PathBuf> = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
         let in_attacks = file.parent().and_then(|p| p.file_name()).is_some_and(|n| n == "attacks");
         if !in_attacks {
             models.push(serde_json::from_str(&text).with_context(|| format!("{} is not a model record", file.display()))?);
         } else {
-            attacks.push(serde_json::from_str(&text).with_context(|| format!("{} is not an attack record", file.display()))?);
+            let record: AttackRecord = serde_json::from_str(&text).with_context(|| format!("{} is not an attack record", file.display()))?;
+            // Two records of one attack would be averaged as two seeds; the likely pair is an
+            // old "first N" record (one class only) beside its class-balanced successor.
+            if let Some(twin) = attacks.iter().position(|a: &AttackRecord| a.same_attack(&record)) {
+                bail!(
+                    "{} and {} record the same attack (seed {}, {} at {:.0}%, {:?} on {} examples): delete the older one",
+                    attack_files[twin].display(),
+                    file.display(),
+                    record.seed,
+                    record.method,
+                    100.0 * record.sparsity,
+                    record.summary.recipe,
+                    record.summary.examples
+                );
+            }
+            attacks.push(record);
+            attack_files.push(file);
         }
     }
     Ok((models, attacks))

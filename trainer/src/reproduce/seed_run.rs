@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use super::plan::{Method, Plan};
 use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, model_file, seed_dir, serde_name};
-use crate::data::DatasetName;
+use crate::data::{DatasetName, Example, SPLIT_SEED, balanced_subset};
 use crate::model_files::{ModelFiles, read, sha256_hex};
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
@@ -112,10 +112,10 @@ impl<'a> SeedRun<'a> {
                 let mut stages: Vec<StageTime> = rounds
                     .iter()
                     .enumerate()
-                    .map(|(r, s)| StageTime { stage: format!("imp round {r}"), dir: dir.join(format!("round-{r}")), seconds: s.seconds })
+                    .map(|(r, s)| StageTime { stage: format!("imp round {r}"), dir: dir.join(format!("round-{r}")), seconds: s.seconds, redone_epochs: s.rollbacks.len() })
                     .collect();
                 if stages.is_empty() {
-                    stages.push(StageTime { stage: "imp".into(), dir: dir.clone(), seconds: started.elapsed().as_secs_f64() });
+                    stages.push(StageTime { stage: "imp".into(), dir: dir.clone(), seconds: started.elapsed().as_secs_f64(), redone_epochs: 0 });
                 }
                 self.retrained(method, sparsity, masks, false, &format!("retrain-imp-{pct}"), &mut stages)
             }
@@ -133,7 +133,7 @@ impl<'a> SeedRun<'a> {
                     let scores = read(&scores_path(&self.work.join("search-mask-only")), "search scores")?;
                     export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training)?;
                 }
-                let draw_time = StageTime { stage: "draw".into(), dir, seconds: started.elapsed().as_secs_f64() };
+                let draw_time = StageTime { stage: "draw".into(), dir, seconds: started.elapsed().as_secs_f64(), redone_epochs: 0 };
                 let mut record = self.ticket_record(method, &file, vec![search_time, draw_time])?;
                 record.search = Some(self.draw(&scores_path(&self.work.join("search-mask-only")), sparsity)?.1);
                 Ok(record)
@@ -202,7 +202,7 @@ impl<'a> SeedRun<'a> {
             remove_checkpoint(&dir);
         }
         let summary: StageSummary = StageSummary::read(&dir)?;
-        stages.push(StageTime { stage: "retrain".into(), dir, seconds: summary.seconds });
+        stages.push(StageTime { stage: "retrain".into(), dir, seconds: summary.seconds, redone_epochs: summary.rollbacks.len() });
         self.ticket_record(method, &file, std::mem::take(stages))
     }
 
@@ -214,7 +214,7 @@ impl<'a> SeedRun<'a> {
             Err(_) => run(&dir)?,
         };
         remove_checkpoint(&dir);
-        let time = StageTime { stage: summary.stage.clone(), dir, seconds: summary.seconds };
+        let time = StageTime { stage: summary.stage.clone(), dir, seconds: summary.seconds, redone_epochs: summary.rollbacks.len() };
         Ok((summary, time))
     }
 
@@ -273,13 +273,14 @@ impl<'a> SeedRun<'a> {
         })
     }
 
-    /// Attacks a model on the first `examples` test examples (all of them with `usize::MAX`),
-    /// unless that record exists.
+    /// Attacks a model on a fixed, class-balanced `examples` of the test split (all of it with
+    /// `usize::MAX`; every model and seed gets the same ones), unless that record exists.
     pub fn attack(&self, kit: &AttackKit, model: &ModelRecord, recipe: Recipe, examples: usize) -> Result<AttackRecord> {
         let (_, split) = self.base.split()?;
-        let chosen: Vec<_> = split.test.into_iter().take(examples).collect();
+        let whole_split = examples >= split.test.len();
+        let chosen = balanced_subset(split.test, examples, SPLIT_SEED);
         let recipe_key = serde_json::to_value(recipe)?.as_str().unwrap_or("attack").to_string();
-        let path = self.records.join(attack_file(&model.method, model.sparsity, &recipe_key, chosen.len()));
+        let path = self.records.join(attack_file(&model.method, model.sparsity, &recipe_key, chosen.len(), whole_split));
         if path.exists() {
             let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
             return serde_json::from_str(&text).with_context(|| format!("{} is not an attack record: delete it to rerun", path.display()));
@@ -297,13 +298,14 @@ impl<'a> SeedRun<'a> {
         };
         let dir = self.work.join("attacks");
         std::fs::create_dir_all(&dir)?;
-        let jsonl = dir.join(format!("{}{recipe_key}-{}.jsonl", attack_log_prefix(model), chosen.len()));
+        let jsonl = self.work.join(attack_file(&model.method, model.sparsity, &recipe_key, chosen.len(), whole_split)).with_extension("jsonl");
         let summary = attack_examples(&setup, recipe, &chosen, 0, &jsonl, true)?;
         let record = AttackRecord {
             dataset: self.dataset,
             seed: self.seed,
             method: model.method.clone(),
             sparsity: model.sparsity,
+            labels: label_counts(&chosen),
             summary,
             device: self.device_name.into(),
             command: command_line(),
@@ -340,6 +342,15 @@ impl<'a> SeedRun<'a> {
 }
 
 /// How a model's per-example attack logs start: `<method>-<pct>-` (then `<recipe>-<n>.jsonl`).
+/// How many of `examples` each label has, by label.
+fn label_counts(examples: &[Example]) -> Vec<usize> {
+    let mut counts = vec![0; examples.iter().map(|e| e.label + 1).max().unwrap_or(0)];
+    for example in examples {
+        counts[example.label] += 1;
+    }
+    counts
+}
+
 fn attack_log_prefix(model: &ModelRecord) -> String {
     format!("{}-{}-", model.method, percent_label(model.sparsity))
 }

@@ -15,7 +15,7 @@ use super::StageSettings;
 use crate::data::Split;
 use crate::model_files::{ModelFiles, default_model_dir, sha256_hex};
 use crate::outputs::RunDir;
-use crate::train::{EpochMetrics, Evaluation, FitConfig, FitOutput, evaluate, fit};
+use crate::train::{EpochMetrics, Evaluation, FitConfig, FitOutput, Rollback, evaluate, fit};
 
 /// What a stage produced; written to its `metrics.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -32,6 +32,10 @@ pub struct StageSummary {
     /// The epochs after which a killed run of the stage was resumed (empty: one uninterrupted run).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub resumed_after: Vec<usize>,
+    /// The epochs the collapse guard made the stage do again, with the discarded attempts' dev
+    /// accuracy and step logs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rollbacks: Vec<Rollback>,
 }
 
 impl StageSummary {
@@ -208,6 +212,7 @@ impl StageContext {
             // A resumed stage counts its earlier runs' epochs too.
             seconds: self.started.elapsed().as_secs_f64() + output.resumed_seconds,
             resumed_after: output.resumed_after.clone(),
+            rollbacks: output.rollbacks.clone(),
         };
         self.run.write_json("metrics.json", &summary)?;
         Ok(summary)

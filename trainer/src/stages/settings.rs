@@ -46,6 +46,7 @@ pub fn base_fit(preset: Preset) -> FitConfig {
         max_grad_norm: Some(1.0),
         seed: 42,
         objective: ObjectiveConfig::default(),
+        collapse_guard: None,
     }
 }
 

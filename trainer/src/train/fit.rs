@@ -41,6 +41,42 @@ pub struct FitConfig {
     /// adversary's start), which is re-seeded at each epoch so a resumed run is exact.
     pub seed: u64,
     pub objective: ObjectiveConfig,
+    /// Going back when an epoch leaves the model predicting one class for all of dev (None:
+    /// keep going, as the reference code does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collapse_guard: Option<CollapseGuard>,
+}
+
+/// What a run does when an epoch ends with every dev example predicted as the same class. In a
+/// gated search that is an absorbing state (results/NOTES.md, "Why searches collapse"): the
+/// masks have made the head's input independent of the sentence, so no gradient can undo it.
+/// The run goes back to the start of that epoch (model, optimiser states and step count as they
+/// were) and redoes it with the gate scores' learning rate scaled by `gate_lr_factor`, at most
+/// `retries` times; after that it keeps the collapsed epoch, with the warning.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CollapseGuard {
+    pub retries: usize,
+    pub gate_lr_factor: f64,
+}
+
+impl CollapseGuard {
+    /// At most `retries` retries, each at half the gate learning rate of the attempt before.
+    pub fn halving(retries: usize) -> Self {
+        Self { retries, gate_lr_factor: 0.5 }
+    }
+}
+
+/// An epoch that was done again, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rollback {
+    pub epoch: usize,
+    /// Dev accuracy of the discarded attempt (every example one class).
+    pub dev_accuracy: f64,
+    pub train_loss: f64,
+    /// Factor on the gate scores' learning rate from then on.
+    pub gate_lr_scale: f64,
+    /// The discarded attempt's per-step log.
+    pub step_log: Option<PathBuf>,
 }
 
 /// What one epoch achieved.
@@ -65,6 +101,8 @@ pub struct FitOutput {
     pub resumed_seconds: f64,
     /// The epochs after which a killed run of this stage was resumed.
     pub resumed_after: Vec<usize>,
+    /// The epochs the collapse guard made the run do again.
+    pub rollbacks: Vec<Rollback>,
 }
 
 /// Progress saved after each epoch in `checkpoint/` of the run folder.
@@ -78,6 +116,15 @@ struct CheckpointState {
     /// The epochs after which the run was resumed (absent in checkpoints of older versions).
     #[serde(default)]
     resumed_after: Vec<usize>,
+    /// The collapse guard's rollbacks so far (their count sets the gate learning rate's scale).
+    #[serde(default)]
+    rollbacks: Vec<Rollback>,
+}
+
+impl CheckpointState {
+    fn gate_lr_scale(&self) -> f64 {
+        self.rollbacks.last().map_or(1.0, |r| r.gate_lr_scale)
+    }
 }
 
 /// Trains `model` (on an autodiff device) on `train`, selecting the epoch with the best dev
@@ -109,8 +156,15 @@ pub fn fit(
 
     let mut model = model;
     let mut best_model = model.clone();
-    let mut state =
-        CheckpointState { config: config.clone(), epochs_done: 0, step: 0, best_epoch: 0, history: Vec::new(), resumed_after: Vec::new() };
+    let mut state = CheckpointState {
+        config: config.clone(),
+        epochs_done: 0,
+        step: 0,
+        best_epoch: 0,
+        history: Vec::new(),
+        resumed_after: Vec::new(),
+        rollbacks: Vec::new(),
+    };
     if let Some(dir) = checkpoint.filter(|d| d.join("state.json").exists()) {
         let saved: CheckpointState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)
             .with_context(|| format!("reading {}", dir.join("state.json").display()))?;
@@ -129,6 +183,7 @@ pub fn fit(
     // Made from the model as loaded: a record brings the parameter ids of the run that saved
     // it, and the stepper finds gradients (to clip them, to split off the gate scores') by id.
     let mut stepper = Stepper::new(&model, config, total_steps);
+    stepper.scale_gate_lr(state.gate_lr_scale());
     if state.epochs_done > 0
         && let Some(dir) = checkpoint
     {
@@ -138,7 +193,10 @@ pub fn fit(
     let resumed_seconds = state.history.iter().map(|m| m.seconds).sum();
     let mut step_log = run_dir.map(|dir| StepLog::open(&dir.join("steps.jsonl"), state.step)).transpose()?;
 
-    for epoch in state.epochs_done + 1..=config.epochs {
+    let mut epoch = state.epochs_done + 1;
+    while epoch <= config.epochs {
+        // Where the collapse guard goes back to. Tensors are immutable, so clones are snapshots.
+        let epoch_start = (model.clone(), stepper.weight_optimizer.clone(), stepper.gate_optimizer.clone(), state.step);
         device.seed(config.seed.wrapping_add(epoch as u64));
         let started = std::time::Instant::now();
         let bar = progress_bar(steps_per_epoch, &format!("{name} {epoch}/{}", config.epochs));
@@ -187,6 +245,38 @@ pub fn fit(
         let (dev_eval, predicted) = evaluate_with_predictions(&model.valid(), tokenizer, dev, config.batch_size.max(64), &eval_device)?;
         if let Some(warning) = constant_prediction_warning(&predicted, dev) {
             eprintln!("warning: {name} epoch {epoch}: {warning}");
+            if let Some(guard) = config.collapse_guard.filter(|g| state.rollbacks.len() < g.retries) {
+                let gate_lr_scale = state.gate_lr_scale() * guard.gate_lr_factor;
+                let discarded_log = match (step_log.take(), run_dir) {
+                    (Some(mut log), Some(dir)) => {
+                        log.flush()?;
+                        let kept = dir.join(format!("steps-discarded-{}.jsonl", state.rollbacks.len() + 1));
+                        std::fs::copy(dir.join("steps.jsonl"), &kept).with_context(|| format!("keeping the discarded steps in {}", kept.display()))?;
+                        step_log = Some(StepLog::open(&dir.join("steps.jsonl"), epoch_start.3)?);
+                        Some(kept)
+                    }
+                    (log, _) => {
+                        step_log = log;
+                        None
+                    }
+                };
+                eprintln!(
+                    "{name}: going back to the start of epoch {epoch} with the gate scores' learning rate scaled by {gate_lr_scale} \
+                     (collapse guard, retry {} of {})",
+                    state.rollbacks.len() + 1,
+                    guard.retries
+                );
+                state.rollbacks.push(Rollback {
+                    epoch,
+                    dev_accuracy: dev_eval.accuracy,
+                    train_loss: loss_sum / seen as f64,
+                    gate_lr_scale,
+                    step_log: discarded_log,
+                });
+                (model, stepper.weight_optimizer, stepper.gate_optimizer, state.step) = epoch_start;
+                stepper.scale_gate_lr(gate_lr_scale);
+                continue;
+            }
         }
         let metrics = EpochMetrics {
             epoch,
@@ -220,6 +310,7 @@ pub fn fit(
         if stop_requested_after(epoch) {
             bail!("stopped after epoch {epoch} as {STOP_AFTER_EPOCH_ENV} asks (the checkpoint is saved; rerun with --resume)");
         }
+        epoch += 1;
     }
     Ok(FitOutput {
         best: best_model,
@@ -228,6 +319,7 @@ pub fn fit(
         history: state.history,
         resumed_seconds,
         resumed_after: state.resumed_after,
+        rollbacks: state.rollbacks,
     })
 }
 

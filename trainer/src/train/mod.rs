@@ -16,7 +16,7 @@ mod step_log;
 
 pub use batches::{batches_by_length, shuffled_batches};
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
-pub use fit::{EpochMetrics, FitConfig, FitOutput, fit};
+pub use fit::{CollapseGuard, EpochMetrics, FitConfig, FitOutput, Rollback, fit};
 pub use grads::ParamIds;
 pub use progress::progress_bar;
 pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig, TaskGradients, task_gradients};

@@ -63,6 +63,11 @@ impl Stepper {
         }
     }
 
+    /// Scales the gate scores' learning rate schedule (the collapse guard's retries).
+    pub fn scale_gate_lr(&mut self, scale: f64) {
+        self.gates_schedule = LinearSchedule::new(self.config.gate_lr * scale, self.config.warmup_ratio, self.total_steps);
+    }
+
     /// Whether the model has gate scores to train.
     pub fn has_gates(&self) -> bool {
         !self.gates.0.is_empty()
