@@ -172,7 +172,12 @@ mod tests {
         let mut longer = plan(vec![1], vec![Phase::Core]);
         longer.training = TrainingOverrides { train_limit: Some(3200), train_epochs: Some(4) };
         let err = merged_with_recorded(longer, &data).unwrap_err().to_string();
-        assert!(err.contains("training examples None") && err.contains("another --results"), "{err}");
+        assert!(err.contains(r#"training {"train_limit":null,"train_epochs":null}"#) && err.contains("another --results"), "{err}");
+        // So is one whose searches would redo collapsed epochs.
+        let mut guarded = plan(vec![1], vec![Phase::Core]);
+        guarded.search.search_collapse_retries = Some(2);
+        let err = merged_with_recorded(guarded, &data).unwrap_err().to_string();
+        assert!(err.contains("another --results"), "{err}");
         std::fs::remove_dir_all(&data).unwrap();
     }
 }
