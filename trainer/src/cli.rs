@@ -291,7 +291,7 @@ pub struct AttackArgs {
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitArg,
     /// Attack only N examples of the split: a fixed, seeded subset with the labels as even as
-    /// they allow (the split lists its examples class by class).
+    /// they allow (MR's split lists its sentences class by class).
     #[arg(long)]
     pub examples: Option<usize>,
     #[arg(long, default_value_t = 0)]

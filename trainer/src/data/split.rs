@@ -52,8 +52,8 @@ pub fn stratified_split(examples: &[Example], num_labels: usize, sizes: SplitSiz
 
 /// `n` of `examples` with the classes as even as they allow, drawn by ChaCha8 from `seed` and
 /// returned in source order; all of them when `n` covers them. Parts of a split are sorted by
-/// source row and the corpora list their rows class by class, so "the first `n`" would
-/// usually be one class only.
+/// source row and MR lists its rows class by class, so "the first `n`" of its test split
+/// would be one class only.
 pub fn balanced_subset(examples: Vec<Example>, n: usize, seed: u64) -> Vec<Example> {
     if n >= examples.len() {
         return examples;
