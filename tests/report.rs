@@ -174,6 +174,25 @@ fn the_other_recipes_say_which_sentences_they_attacked() {
 }
 
 #[test]
+fn the_report_names_the_searches_the_collapse_guard_redid() {
+    let tmp = TempDir::new("report-guard");
+    let data = tmp.0.join("data");
+    let mut plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default(), training: Default::default() };
+    plan.search.search_collapse_retries = Some(2);
+    write(&data, "plan.json", &plan);
+    for seed in [1, 2] {
+        let mut ticket = model(seed, "no-adversary", 0.3, 0.7);
+        let redone_epochs = usize::from(seed == 2);
+        ticket.stages.push(StageTime { stage: "search".into(), dir: PathBuf::from(format!("w/{seed}/search-no-adversary")), seconds: 600.0, redone_epochs });
+        write(&data, &format!("mr/seed-{seed}/no-adversary-30.json"), &ticket);
+    }
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("redoes it at half the gate learning rate, at most 2 time(s)"), "{report}");
+    assert!(report.contains("Redone: mr seed 2 search (1 time(s))."), "{report}");
+}
+
+#[test]
 fn a_reproduction_with_a_bad_plan_or_no_records_says_what_to_do() {
     let tmp = TempDir::new("report-bad");
     let results = tmp.0.to_str().unwrap();

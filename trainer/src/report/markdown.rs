@@ -88,7 +88,7 @@ fn setup(r: &mut String, records: &Records) {
             .models
             .iter()
             .flat_map(|m| m.stages.iter().filter(|s| s.redone_epochs > 0).map(move |s| (m, s)))
-            .map(|(m, s)| format!("{:?} seed {} {} ({} time(s))", m.dataset, m.seed, s.stage, s.redone_epochs))
+            .map(|(m, s)| format!("{} seed {} {} ({} time(s))", serde_name(&m.dataset), m.seed, s.stage, s.redone_epochs))
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
