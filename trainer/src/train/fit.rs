@@ -75,7 +75,8 @@ pub struct Rollback {
     pub train_loss: f64,
     /// Factor on the gate scores' learning rate from then on.
     pub gate_lr_scale: f64,
-    /// The discarded attempt's per-step log.
+    /// The per-step log as it stood when the attempt was discarded (its last epoch is the
+    /// discarded one).
     pub step_log: Option<PathBuf>,
 }
 
@@ -195,8 +196,12 @@ pub fn fit(
 
     let mut epoch = state.epochs_done + 1;
     while epoch <= config.epochs {
-        // Where the collapse guard goes back to. Tensors are immutable, so clones are snapshots.
-        let epoch_start = (model.clone(), stepper.weight_optimizer.clone(), stepper.gate_optimizer.clone(), state.step);
+        // Where the collapse guard goes back to. Tensors are immutable, so clones are snapshots;
+        // they keep the epoch's starting weights and optimiser states alive, so only with a guard.
+        let epoch_start = config
+            .collapse_guard
+            .is_some()
+            .then(|| (model.clone(), stepper.weight_optimizer.clone(), stepper.gate_optimizer.clone(), state.step));
         device.seed(config.seed.wrapping_add(epoch as u64));
         let started = std::time::Instant::now();
         let bar = progress_bar(steps_per_epoch, &format!("{name} {epoch}/{}", config.epochs));
@@ -245,7 +250,7 @@ pub fn fit(
         let (dev_eval, predicted) = evaluate_with_predictions(&model.valid(), tokenizer, dev, config.batch_size.max(64), &eval_device)?;
         if let Some(warning) = constant_prediction_warning(&predicted, dev) {
             eprintln!("warning: {name} epoch {epoch}: {warning}");
-            if let Some(guard) = config.collapse_guard.filter(|g| state.rollbacks.len() < g.retries) {
+            if let (Some(guard), Some(epoch_start)) = (config.collapse_guard.filter(|g| state.rollbacks.len() < g.retries), epoch_start) {
                 let gate_lr_scale = state.gate_lr_scale() * guard.gate_lr_factor;
                 let discarded_log = match (step_log.take(), run_dir) {
                     (Some(mut log), Some(dir)) => {
