@@ -4,7 +4,7 @@ mod polarity;
 mod split;
 
 pub use polarity::{Corpus, DatasetName, load_polarity_csv};
-pub use split::{SPLIT_SEED, Split, SplitSizes, balanced_subset, stratified_split};
+pub use split::{SPLIT_SEED, Split, SplitSizes, balanced_subset, label_counts, stratified_split};
 
 /// One labelled text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]

@@ -58,8 +58,7 @@ pub fn balanced_subset(examples: Vec<Example>, n: usize, seed: u64) -> Vec<Examp
     if n >= examples.len() {
         return examples;
     }
-    let num_labels = examples.iter().map(|e| e.label + 1).max().unwrap_or(0);
-    let mut classes: Vec<Vec<Example>> = vec![Vec::new(); num_labels];
+    let mut classes: Vec<Vec<Example>> = label_counts(&examples).into_iter().map(Vec::with_capacity).collect();
     for example in examples {
         classes[example.label].push(example);
     }
@@ -68,7 +67,7 @@ pub fn balanced_subset(examples: Vec<Example>, n: usize, seed: u64) -> Vec<Examp
         // Dealt from the back below, so reverse to deal the shuffled order from its front.
         class.reverse();
     }
-    // Deal one example per class in turn, so every class gets n / num_labels (or one more)
+    // Deal one example per class in turn, so every class gets an equal share (or one more)
     // until a class runs out.
     let mut chosen = Vec::with_capacity(n);
     while chosen.len() < n {
@@ -82,6 +81,15 @@ pub fn balanced_subset(examples: Vec<Example>, n: usize, seed: u64) -> Vec<Examp
     }
     chosen.sort_by_key(|e| e.id);
     chosen
+}
+
+/// How many of `examples` each label has, by label (up to the largest label present).
+pub fn label_counts(examples: &[Example]) -> Vec<usize> {
+    let mut counts = vec![0; examples.iter().map(|e| e.label + 1).max().unwrap_or(0)];
+    for example in examples {
+        counts[example.label] += 1;
+    }
+    counts
 }
 
 #[cfg(test)]

@@ -136,7 +136,12 @@ pub fn attack_file(method: &str, sparsity: f64, recipe: &str, examples: usize, w
     // A subset's name says how it was drawn: records of the old "first N" sets (one class
     // only) must never be taken for it.
     let subset = if whole_split { "" } else { "-balanced" };
-    format!("attacks/{method}-{}-{recipe}-{examples}{subset}.json", crate::stages::percent_label(sparsity))
+    format!("attacks/{}{recipe}-{examples}{subset}.json", attack_prefix(method, sparsity))
+}
+
+/// How the names of a model's attack records (and their per-example logs) start: `<method>-<percent>-`.
+pub fn attack_prefix(method: &str, sparsity: f64) -> String {
+    format!("{method}-{}-", crate::stages::percent_label(sparsity))
 }
 
 /// The folder of one dataset and seed under the records root.

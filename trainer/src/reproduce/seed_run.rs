@@ -13,8 +13,8 @@ use rticket_core::{SequenceClassifier, Weights};
 use serde::Serialize;
 
 use super::plan::{Method, Plan};
-use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, model_file, seed_dir, serde_name};
-use crate::data::{DatasetName, Example, SPLIT_SEED, balanced_subset};
+use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, attack_prefix, model_file, seed_dir, serde_name};
+use crate::data::{DatasetName, SPLIT_SEED, balanced_subset, label_counts};
 use crate::model_files::{ModelFiles, read, sha256_hex};
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
@@ -341,18 +341,9 @@ impl<'a> SeedRun<'a> {
     }
 }
 
-/// How a model's per-example attack logs start: `<method>-<pct>-` (then `<recipe>-<n>.jsonl`).
-/// How many of `examples` each label has, by label.
-fn label_counts(examples: &[Example]) -> Vec<usize> {
-    let mut counts = vec![0; examples.iter().map(|e| e.label + 1).max().unwrap_or(0)];
-    for example in examples {
-        counts[example.label] += 1;
-    }
-    counts
-}
-
+/// How a model's per-example attack logs start (they are named as its attack records).
 fn attack_log_prefix(model: &ModelRecord) -> String {
-    format!("{}-{}-", model.method, percent_label(model.sparsity))
+    attack_prefix(&model.method, model.sparsity)
 }
 
 /// Drops a finished stage's checkpoint (hundreds of MB each; the stage's outputs stay).
