@@ -170,7 +170,8 @@ fn verdict(r: &mut String, records: &Records) {
     let (Some((rt_aua, rt_clean)), Some((ft_aua, ft_clean)), Some((imp_aua, _))) =
         (mean(&tables[0], &seeds), mean(&tables[1], &seeds), mean(&tables[2], &seeds))
     else {
-        let _ = writeln!(r, "Not yet: the robust ticket, fine-tuning and IMP need TextFooler records on a common seed.\n");
+        let _ = writeln!(r, "No verdict: the robust ticket, fine-tuning and IMP have no TextFooler records on a common seed in this folder \
+             (a reproduction still running, or one run with `--methods` for part of the table).\n");
         return;
     };
     let (vs_ft, vs_imp, clean) = (100.0 * (rt_aua - ft_aua), 100.0 * (rt_aua - imp_aua), 100.0 * (rt_clean - ft_clean));
