@@ -182,8 +182,12 @@ fn a_killed_search_resumes_to_exactly_the_uninterrupted_scores() {
     assert!(ok && stderr.contains("resuming after epoch 1"), "{stderr}");
 
     assert_same_scores(&straight, &interrupted, "differs after resuming");
-    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
     assert_eq!(steps(&straight), steps(&interrupted), "the resumed search's step log differs");
+}
+
+/// A search's per-step log, as written.
+fn steps(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join("steps.jsonl")).unwrap()
 }
 
 /// Asserts that two searches' `scores.safetensors` hold the same tensors, bit for bit (the files'
@@ -249,7 +253,6 @@ fn the_collapse_guard_redoes_a_collapsed_epoch_from_exactly_where_it_began() {
     // guard restored the model, both optimisers' states, the step count and the random streams.
     let quarter = out.path().join("quarter");
     search(&quarter, &["--gate-lr", "0.025"]);
-    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
     assert_eq!(steps(&guarded), steps(&quarter), "the redone epochs differ from a run at the final rate");
     assert_same_scores(&guarded, &quarter, "differs between the guarded search and the run at the final rate");
 
@@ -282,7 +285,6 @@ fn a_collapse_guard_that_never_fires_changes_nothing() {
     let stderr = search(&guarded, &["--collapse-retries", "2"]);
     assert!(!stderr.contains("going back") && !stderr.contains("no longer reads its input"), "this search collapsed, so the test shows nothing: {stderr}");
     search(&plain, &[]);
-    let steps = |dir: &std::path::Path| std::fs::read_to_string(dir.join("steps.jsonl")).unwrap();
     assert_eq!(steps(&guarded), steps(&plain), "an idle guard changed the search's steps");
     assert_same_scores(&guarded, &plain, "was changed by an idle guard");
 }
