@@ -4,8 +4,11 @@
 //! checkpoints) or under a `bert.` prefix (`BertForSequenceClassification`). [`Weights`] finds
 //! which one a file uses, so the model code can always ask for the bare name.
 
+use std::collections::{BTreeMap, HashMap};
+
 use burn::tensor::{Device, Tensor, TensorData};
-use safetensors::{Dtype, SafeTensors};
+use safetensors::tensor::View;
+use safetensors::{Dtype, SafeTensorError, SafeTensors};
 
 use crate::{Error, Result};
 
@@ -96,10 +99,40 @@ impl<'a> Weights<'a> {
     }
 
     /// The string metadata of the file's header, if any.
-    pub fn metadata(bytes: &[u8]) -> Result<std::collections::HashMap<String, String>> {
+    pub fn metadata(bytes: &[u8]) -> Result<HashMap<String, String>> {
         let (_, meta) = SafeTensors::read_metadata(bytes)?;
         Ok(meta.metadata().clone().unwrap_or_default())
     }
+}
+
+/// [`safetensors::serialize`] with the metadata written in key order, so that the same tensors
+/// and metadata are always the same bytes (and the same sha256 in a report). safetensors keeps
+/// the metadata in a `HashMap` and writes it in that map's order, which is random per map.
+/// Only the header's JSON is rewritten; tensor entries and data are left as they are.
+pub fn serialize_with_metadata<S, V, I>(tensors: I, metadata: HashMap<String, String>) -> std::result::Result<Vec<u8>, SafeTensorError>
+where
+    S: AsRef<str> + Ord + std::fmt::Display,
+    V: View,
+    I: IntoIterator<Item = (S, V)>,
+{
+    let bytes = safetensors::serialize(tensors, Some(metadata))?;
+    let header_len = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize).ok_or(SafeTensorError::HeaderTooSmall)?;
+    let header = bytes.get(8..8 + header_len).ok_or(SafeTensorError::InvalidHeaderLength)?;
+    let mut entries: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(header)?;
+    if let Some(metadata) = entries.remove("__metadata__") {
+        // Explicitly ordered: serde_json's map keeps insertion order when a crate in the build
+        // turns on its `preserve_order` feature.
+        let sorted: BTreeMap<String, serde_json::Value> = serde_json::from_value(metadata)?;
+        entries.insert("__metadata__".into(), serde_json::to_value(sorted)?);
+    }
+    let mut text = serde_json::to_vec(&entries)?;
+    // safetensors pads the header with spaces so the data starts 8-byte aligned.
+    text.resize(text.len().next_multiple_of(8), b' ');
+    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
+    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + header_len..]);
+    Ok(out)
 }
 
 /// Transposes a row-major `[rows, cols]` matrix.
@@ -120,6 +153,26 @@ mod tests {
     #[test]
     fn transpose_swaps_rows_and_columns() {
         assert_eq!(transpose(&[1., 2., 3., 4., 5., 6.], 2, 3), vec![1., 4., 2., 5., 3., 6.]);
+    }
+
+    #[test]
+    fn the_same_tensors_and_metadata_are_the_same_bytes() {
+        let data: Vec<u8> = [1.0f32, 2.0, 3.0].iter().flat_map(|v| v.to_le_bytes()).collect();
+        // Each HashMap iterates in its own random order; twenty keys make two equal orders
+        // vanishingly unlikely, so the comparison fails without the sorting.
+        let write = || {
+            let metadata: HashMap<String, String> = (0..20).map(|i| (format!("key{i}"), format!("value {i}"))).collect();
+            let view = safetensors::tensor::TensorView::new(Dtype::F32, vec![3], &data).expect("view");
+            serialize_with_metadata([("t", view)], metadata).expect("serialize")
+        };
+        let first = write();
+        for _ in 0..3 {
+            assert!(write() == first, "two writes of the same tensors differ");
+        }
+        let parsed = Weights::from_bytes(&first).expect("readable");
+        assert_eq!(parsed.values("t", &[3]).expect("tensor"), vec![1.0, 2.0, 3.0]);
+        let metadata = Weights::metadata(&first).expect("metadata");
+        assert_eq!((metadata.len(), metadata["key7"].as_str()), (20, "value 7"));
     }
 
     #[test]

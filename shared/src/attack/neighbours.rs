@@ -83,7 +83,7 @@ impl NeighbourTable {
             ("source_sha256".to_string(), self.source_sha256.clone()),
             ("words".to_string(), serde_json::to_string(&self.words).expect("strings serialise")),
         ]);
-        safetensors::serialize(views, Some(metadata)).map_err(err)
+        crate::weights::serialize_with_metadata(views, metadata).map_err(err)
     }
 
     /// Reads and checks a table.

@@ -160,7 +160,7 @@ impl SequenceClassifier {
             .iter()
             .map(|(name, shape, data)| Ok((name.clone(), TensorView::new(Dtype::F32, shape.clone(), data)?)))
             .collect::<Result<Vec<_>>>()?;
-        Ok(safetensors::serialize(views, Some(metadata))?)
+        Ok(crate::weights::serialize_with_metadata(views, metadata)?)
     }
 
     /// Rebuilds a classifier saved by [`Self::to_safetensors`], with the config its header carries.

@@ -192,8 +192,7 @@ impl Ticket {
         .map(|(k, v)| (k.to_string(), v))
         .chain((self.mask_encoding == MaskEncoding::Ans).then(|| ("mask_keep_probability".to_string(), json(&keep_probabilities))))
         .collect();
-        let bytes = safetensors::serialize(views, Some(metadata)).map_err(|e| TicketError::Corrupt(e.to_string()))?;
-        with_sorted_metadata(bytes)
+        crate::weights::serialize_with_metadata(views, metadata).map_err(corrupt)
     }
 
     /// Parses and validates ticket bytes: format and version, metadata, every tensor's dtype,
@@ -400,29 +399,6 @@ impl Ticket {
             .collect::<Result<Vec<_>, _>>()?;
         safetensors::serialize(views, None).map_err(corrupt)
     }
-}
-
-/// safetensors writes its metadata map in `HashMap` order, which changes from one writer to the
-/// next, so the same ticket gave different bytes (and the reports, which cite tickets by sha256,
-/// could not be reproduced). This rewrites the header with the metadata sorted by key; tensor
-/// entries are already in a fixed order and their offsets are relative to the data, which is
-/// copied as it is.
-fn with_sorted_metadata(bytes: Vec<u8>) -> Result<Vec<u8>, TicketError> {
-    let header_len = bytes.get(..8).map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")) as usize).ok_or_else(|| corrupt("no header"))?;
-    let header = bytes.get(8..8 + header_len).ok_or_else(|| corrupt("header past the end"))?;
-    let mut entries: serde_json::Map<String, serde_json::Value> = serde_json::from_slice(header).map_err(corrupt)?;
-    if let Some(metadata) = entries.remove("__metadata__") {
-        let sorted: std::collections::BTreeMap<String, serde_json::Value> = serde_json::from_value(metadata).map_err(corrupt)?;
-        entries.insert("__metadata__".into(), serde_json::to_value(sorted).map_err(corrupt)?);
-    }
-    let mut text = serde_json::to_vec(&entries).map_err(corrupt)?;
-    // safetensors pads the header with spaces so the data starts 8-byte aligned.
-    text.resize(text.len().next_multiple_of(8), b' ');
-    let mut out = Vec::with_capacity(8 + text.len() + bytes.len() - 8 - header_len);
-    out.extend_from_slice(&(text.len() as u64).to_le_bytes());
-    out.extend_from_slice(&text);
-    out.extend_from_slice(&bytes[8 + header_len..]);
-    Ok(out)
 }
 
 fn corrupt(e: impl std::fmt::Display) -> TicketError {

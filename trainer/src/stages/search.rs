@@ -146,7 +146,7 @@ fn scores_bytes(model: &SequenceClassifier, ctx: &StageContext) -> Result<Vec<u8
         ("rticket.base_model_sha256".to_string(), ctx.files.weights_sha256()),
         ("rticket.classifier_config".to_string(), serde_json::to_string(&ctx.classifier_config())?),
     ]);
-    Ok(safetensors::serialize(views, Some(metadata))?)
+    Ok(rticket_core::weights::serialize_with_metadata(views, metadata)?)
 }
 
 /// Where a search's scores file lies in its run folder.
