@@ -6,7 +6,7 @@ use rticket::resources::load_wordnet;
 use rticket_core::attack::{
     AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, Words, angular, attack_blocking,
 };
-use rticket_core::{SequenceClassifierConfig, Weights};
+use rticket_core::{SequenceClassifierConfig, Weights, Window};
 
 use crate::common::*;
 
@@ -233,22 +233,28 @@ fn a_cut_attack_resumes_from_its_log() {
     assert_eq!(std::fs::read_to_string(&cut).unwrap().lines().count(), examples.len());
 }
 
-/// The attack skips words past the victim's token window (`words_read`); that is exact only if
-/// the model's input really ignores them and really reads the last word it counts.
+/// The attack skips words outside the victim's token window (`words_read`); that is exact only
+/// if the model's input really ignores them and really reads the first and last words it counts.
+/// For a window on the head of the text and one on its tail.
 #[test]
 fn words_read_is_where_the_real_tokenizer_stops() {
-    let tokenizer = minilm().tokenizer(16).unwrap();
     let words = Words::new("an unbelievably overlong , self-indulgent reflection on filmmaking that never finds its footing or its point");
-    let read = tokenizer.words_read(&words.0).unwrap();
-    assert!(read > 1 && read < words.len(), "16 tokens should cut this sentence: read {read} of {}", words.len());
-    let ids = |text: &str| tokenizer.encode_batch(&[text]).unwrap().input_ids;
-    let original = ids(&words.text());
-    for position in read..words.len() {
-        assert_eq!(ids(&words.with(position, "zebra")), original, "word {position} ({}) is past the window but changed the input", words.0[position]);
+    for window in [Window::Head, Window::Tail] {
+        let tokenizer = minilm().tokenizer(16).unwrap().with_window(window).unwrap();
+        let read = tokenizer.words_read(&words.0).unwrap();
+        assert!(read.len() > 1 && read.len() < words.len(), "16 tokens should cut this sentence: read {read:?} of {}", words.len());
+        assert!(if window == Window::Head { read.start == 0 } else { read.end == words.len() }, "{window:?} reads {read:?}");
+        let ids = |text: &str| tokenizer.encode_batch(&[text]).unwrap().input_ids;
+        let original = ids(&words.text());
+        for position in (0..words.len()).filter(|p| !read.contains(p)) {
+            assert_eq!(ids(&words.with(position, "zebra")), original, "{window:?}: word {position} ({}) is outside the window but changed the input", words.0[position]);
+        }
+        for position in [read.start, read.end - 1] {
+            assert_ne!(ids(&words.with(position, "zebra")), original, "{window:?}: word {position} ({}) is counted as read but the model does not see it", words.0[position]);
+        }
+        let short = Words::new("a short one");
+        assert_eq!(tokenizer.words_read(&short.0).unwrap(), 0..3);
     }
-    assert_ne!(ids(&words.with(read - 1, "zebra")), original, "word {} ({}) is counted as read but the model does not see it", read - 1, words.0[read - 1]);
-    let short = Words::new("a short one");
-    assert_eq!(tokenizer.words_read(&short.0).unwrap(), 3);
 }
 
 #[test]

@@ -288,3 +288,68 @@ fn a_collapse_guard_that_never_fires_changes_nothing() {
     assert_eq!(steps(&guarded), steps(&plain), "an idle guard changed the search's steps");
     assert_same_scores(&guarded, &plain, "was changed by an idle guard");
 }
+
+/// A model told to read the tail of long texts reads it at every stage: fine-tuning records the
+/// window, the search, the draw and the retraining take it from their inputs (and refuse another),
+/// and the classifier and the ticket answer a long text by its last tokens alone.
+#[test]
+fn reading_the_tail_carries_from_fine_tuning_to_the_retrained_ticket() {
+    let model = tiny_model_dir("tail");
+    let out = TempDir::new("tail-out");
+    let m = model.path().to_str().unwrap();
+    let dir = |name: &str| out.path().join(name).to_str().unwrap().to_string();
+    let run = |args: &[&str]| {
+        let mut all = vec!["--device", "cpu"];
+        all.extend(args);
+        let (ok, stdout, stderr) = rticket(&all);
+        assert!(ok, "{args:?} failed: {stderr}");
+        stdout
+    };
+    // Two texts that differ only in their first words, then run on past every window here (64 tokens).
+    let ending = "the acting is wooden and the plot is thin , the jokes fall flat and the songs are forgettable , \
+                  the middle drags on for far too long without a single surprise or a line worth quoting , \
+                  yet the final scene lands with real grace , warmth and a lovely sense of timing"
+        .repeat(2);
+    let texts = [format!("a bright , funny and clever film . {ending}"), format!("dull , lifeless and cheap . {ending}")];
+    let answers = |what: &[&str]| -> Vec<serde_json::Value> {
+        let mut args = vec!["classify", "--model", m];
+        args.extend(what);
+        args.extend(texts.iter().map(String::as_str));
+        run(&args).lines().map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["probabilities"].clone()).collect()
+    };
+
+    let common = ["--model", m, "--train-limit", "16", "--epochs", "1"];
+    let finetune = dir("finetune");
+    run(&[&["finetune", "--preset", "quick", "--max-len", "32", "--window", "tail", "--out", &finetune][..], &common].concat());
+    let classifier = format!("{finetune}/classifier.safetensors");
+    let metadata = rticket_core::Weights::metadata(&std::fs::read(&classifier).unwrap()).unwrap();
+    assert_eq!(metadata.get("rticket.window").map(String::as_str), Some("tail"));
+    let dense = answers(&["--classifier", &classifier]);
+    assert_eq!(dense[0], dense[1], "the classifier read past its last 32 tokens");
+
+    // A head-reading model tells the two texts apart, so the check above can fail.
+    let head = dir("finetune-head");
+    run(&[&["finetune", "--preset", "quick", "--max-len", "32", "--out", &head][..], &common].concat());
+    let head_answers = answers(&["--classifier", &format!("{head}/classifier.safetensors")]);
+    assert_ne!(head_answers[0], head_answers[1], "the texts' first words do not change a head-reading model's answer");
+
+    let search = dir("search");
+    let search_args = [&["search", "--mode", "paper", "--start", &classifier, "--out", &search][..], &common].concat();
+    let (ok, _, stderr) = rticket(&[&["--device", "cpu"][..], &search_args, &["--window", "head"]].concat());
+    assert!(!ok && stderr.contains("reading the tail of long texts, not the head"), "{stderr}");
+    run(&search_args);
+    let draw = dir("draw");
+    run(&["draw", "--model", m, "--search", &search, "--sparsity", "0.3", "--out", &draw]);
+    let drawn = format!("{draw}/ticket-30.safetensors");
+    assert_eq!(Ticket::from_bytes(&std::fs::read(&drawn).unwrap()).unwrap().meta.window, rticket_core::Window::Tail);
+
+    let retrain = dir("retrain");
+    let retrain_args = [&["retrain", "--ticket", &drawn, "--out", &retrain][..], &common].concat();
+    let (ok, _, stderr) = rticket(&[&["--device", "cpu"][..], &retrain_args, &["--window", "head"]].concat());
+    assert!(!ok && stderr.contains("drop --window head"), "{stderr}");
+    run(&retrain_args);
+    let ticket = format!("{retrain}/ticket.safetensors");
+    assert_eq!(Ticket::from_bytes(&std::fs::read(&ticket).unwrap()).unwrap().meta.window, rticket_core::Window::Tail);
+    let sparse = answers(&["--ticket", &ticket]);
+    assert_eq!(sparse[0], sparse[1], "the ticket read past its last tokens");
+}

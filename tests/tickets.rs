@@ -34,6 +34,8 @@ fn meta(f: &Fixture) -> TicketMeta {
         base_model_sha256: f.files.weights_sha256(),
         tokenizer_sha256: sha256_hex(&f.files.tokenizer),
         max_len: 32,
+        // Not the default, so that the round trips show it is kept.
+        window: rticket_core::Window::Tail,
         classifier: f.config.clone(),
         gated: Vec::new(),
         shapes: Vec::new(),
@@ -153,11 +155,23 @@ fn corrupt_truncated_or_foreign_files_are_errors_never_panics() {
     // A classifier file, not a ticket.
     let classifier = f.model.to_safetensors(&f.config, Default::default()).unwrap();
     assert!(matches!(Ticket::from_bytes(&classifier), Err(TicketError::NotATicket { .. })));
+    // The same data under an edited header.
+    let edited = |from: &str, to: &str| {
+        let text = String::from_utf8_lossy(&bytes[8..header_len]).to_string();
+        assert!(text.contains(from), "{from} is not in the header");
+        let text = text.replace(from, to);
+        let mut out = (text.len() as u64).to_le_bytes().to_vec();
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(&bytes[header_len..]);
+        out
+    };
     // An unknown version.
-    let text = String::from_utf8_lossy(&bytes[8..header_len]).replace("\"version\":\"1\"", "\"version\":\"9\"");
-    let mut future = (text.len() as u64).to_le_bytes().to_vec();
-    future.extend_from_slice(text.as_bytes());
-    future.extend_from_slice(&bytes[header_len..]);
-    let err = Ticket::from_bytes(&future).err().unwrap();
+    let err = Ticket::from_bytes(&edited("\"version\":\"1\"", "\"version\":\"9\"")).err().unwrap();
     assert!(matches!(err, TicketError::UnsupportedVersion { .. }), "{err}");
+    // An unknown window is named; a ticket from before windows existed read the head.
+    let err = Ticket::from_bytes(&edited("\"window\":\"tail\"", "\"window\":\"middle\"")).err().unwrap();
+    assert!(matches!(err, TicketError::BadMetadata { key: "window", .. }), "{err}");
+    assert!(err.to_string().contains("middle"), "{err}");
+    let older = Ticket::from_bytes(&edited(",\"window\":\"tail\"", "")).unwrap();
+    assert_eq!((older.meta.window, ticket.meta.window), (rticket_core::Window::Head, rticket_core::Window::Tail));
 }

@@ -2,17 +2,48 @@
 //!
 //! HF sentence-transformers ship `tokenizer.json` with fixed padding and truncation at 128 turned
 //! on; both are switched off here. Texts longer than `max_len` tokens are truncated (documented
-//! behaviour, reported per text in [`EncodedBatch::truncated`]), never an error.
+//! behaviour, reported per text in [`EncodedBatch::truncated`]), never an error: the model reads
+//! their first tokens, or their last ones ([`Window`]).
 
-use tokenizers::{Tokenizer, TruncationParams};
+use std::ops::Range;
+
+use serde::{Deserialize, Serialize};
+use tokenizers::{Tokenizer, TruncationDirection, TruncationParams};
 
 use crate::{Error, Result};
+
+/// Which tokens of a text longer than `max_len` the model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Window {
+    /// The first tokens (BERT's usual truncation).
+    #[default]
+    Head,
+    /// The last tokens: where a review usually gives its verdict.
+    Tail,
+}
+
+impl Window {
+    /// The name used in files and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Window::Head => "head",
+            Window::Tail => "tail",
+        }
+    }
+
+    /// Parses [`Self::name`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Window::Head, Window::Tail].into_iter().find(|w| w.name() == name)
+    }
+}
 
 /// A tokenizer bound to a maximum sequence length.
 #[derive(Clone)]
 pub struct TextTokenizer {
     inner: Tokenizer,
     max_len: usize,
+    window: Window,
     pad_id: u32,
 }
 
@@ -47,7 +78,7 @@ impl EncodedBatch {
 
 impl TextTokenizer {
     /// Reads `tokenizer.json`. `max_len` counts [CLS] and [SEP] and must not exceed the
-    /// model's `max_position_embeddings`.
+    /// model's `max_position_embeddings`. Long texts keep their head; see [`Self::with_window`].
     pub fn from_bytes(json: &[u8], max_len: usize) -> Result<Self> {
         if max_len < 3 {
             return Err(Error::Tokenizer(format!("max_len {max_len} leaves no room for a word")));
@@ -62,7 +93,25 @@ impl TextTokenizer {
             .map(|p| p.pad_id)
             .or_else(|| inner.token_to_id("[PAD]"))
             .unwrap_or(0);
-        Ok(Self { inner, max_len, pad_id })
+        Ok(Self { inner, max_len, window: Window::Head, pad_id })
+    }
+
+    /// The same tokenizer, keeping `window`'s end of long texts.
+    pub fn with_window(mut self, window: Window) -> Result<Self> {
+        let direction = match window {
+            Window::Head => TruncationDirection::Right,
+            Window::Tail => TruncationDirection::Left,
+        };
+        self.inner
+            .with_truncation(Some(TruncationParams { max_length: self.max_len, direction, ..Default::default() }))
+            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+        self.window = window;
+        Ok(self)
+    }
+
+    /// Which end of long texts is read.
+    pub fn window(&self) -> Window {
+        self.window
     }
 
     /// The maximum sequence length, [CLS] and [SEP] included.
@@ -96,33 +145,35 @@ impl TextTokenizer {
         Ok(encoding.get_tokens().to_vec())
     }
 
-    /// How many of `words`, joined by single spaces, have their first token inside `max_len`:
-    /// the words a model with this tokenizer reads (a word cut mid-way counts as read).
-    pub fn words_read(&self, words: &[String]) -> Result<usize> {
+    /// Which of `words`, joined by single spaces, have a token inside the window: the words a
+    /// model with this tokenizer reads (a word cut mid-way counts as read). Always one run of
+    /// words: the first ones for [`Window::Head`], the last ones for [`Window::Tail`].
+    pub fn words_read(&self, words: &[String]) -> Result<Range<usize>> {
         let text = words.join(" ");
         let encoding = self.inner.encode(text.as_str(), true).map_err(|e| Error::Tokenizer(e.to_string()))?;
         if encoding.get_overflowing().is_empty() {
-            return Ok(words.len());
+            return Ok(0..words.len());
         }
-        // Byte offset where the last kept (non-special) token ends.
-        let end = encoding
-            .get_offsets()
-            .iter()
-            .zip(encoding.get_special_tokens_mask())
-            .filter(|(_, special)| **special == 0)
-            .map(|((_, end), _)| *end)
-            .max()
-            .unwrap_or(0);
+        // Where the kept (non-special) tokens begin and end in the text's bytes. The window
+        // runs from the text's start (head) or to its end (tail).
+        let kept = || encoding.get_offsets().iter().zip(encoding.get_special_tokens_mask()).filter(|(_, special)| **special == 0);
+        let kept_start = kept().map(|((start, _), _)| *start).min().unwrap_or(usize::MAX);
+        let kept_end = kept().map(|((_, end), _)| *end).max().unwrap_or(0);
+        let reads = |start: usize, end: usize| match self.window {
+            Window::Head => start < kept_end,
+            Window::Tail => end > kept_start,
+        };
+        let mut read = words.len()..0;
         let mut start = 0;
-        let mut read = 0;
-        for word in words {
-            if start >= end {
-                break;
+        for (i, word) in words.iter().enumerate() {
+            let end = start + word.len();
+            if reads(start, end) {
+                read.start = read.start.min(i);
+                read.end = i + 1;
             }
-            read += 1;
-            start += word.len() + 1;
+            start = end + 1;
         }
-        Ok(read)
+        Ok(if read.start < read.end { read } else { 0..0 })
     }
 
     /// Tokenizes and pads a batch. Empty (or whitespace-only) texts are an error; texts past

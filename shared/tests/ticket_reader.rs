@@ -48,6 +48,7 @@ fn fixture() -> &'static Fixture {
             base_model_sha256: sha(&base),
             tokenizer_sha256: "0".repeat(64),
             max_len: 16,
+            window: rticket_core::Window::Head,
             classifier: config.clone(),
             gated: Vec::new(),
             shapes: Vec::new(),

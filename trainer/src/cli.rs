@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use rticket_core::Pooling;
+use rticket_core::{Pooling, Window};
+use serde::{Deserialize, Serialize};
 use rticket_core::mask::L0Form;
 
 use crate::data::DatasetName;
@@ -126,6 +127,9 @@ pub struct FinetuneArgs {
     pub batch_size: Option<usize>,
     #[arg(long)]
     pub max_len: Option<usize>,
+    /// Which end of a text longer than --max-len tokens the model reads [default: head].
+    #[arg(long, value_enum)]
+    pub window: Option<WindowArg>,
     /// Use only N training examples: a seeded random sample of the train split.
     #[arg(long)]
     pub train_limit: Option<usize>,
@@ -202,6 +206,9 @@ pub struct StageArgs {
     /// `pipeline`; the search keeps its own).
     #[arg(long)]
     pub epochs: Option<usize>,
+    /// Which end of a text longer than the preset's token window every stage reads [default: head].
+    #[arg(long, value_enum)]
+    pub window: Option<WindowArg>,
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,
@@ -531,6 +538,25 @@ pub enum PoolingArg {
     Mean,
     Cls,
     Pooler,
+}
+
+/// Which end of a text longer than the token window the model reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowArg {
+    /// The first tokens (BERT's usual truncation).
+    Head,
+    /// The last tokens: where a review usually gives its verdict.
+    Tail,
+}
+
+impl From<WindowArg> for Window {
+    fn from(w: WindowArg) -> Self {
+        match w {
+            WindowArg::Head => Window::Head,
+            WindowArg::Tail => Window::Tail,
+        }
+    }
 }
 
 impl From<PoolingArg> for Pooling {

@@ -8,7 +8,7 @@ use rticket_core::attack::{
 };
 use rticket_core::model::EncoderInput;
 use rticket_core::ticket::Ticket;
-use rticket_core::{BertConfig, BertModel, SequenceClassifier, TextTokenizer, Weights};
+use rticket_core::{BertConfig, BertModel, SequenceClassifier, TextTokenizer, Weights, Window};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
@@ -17,6 +17,7 @@ use crate::ticket_info::TicketInfo;
 
 /// Metadata key of a saved classifier's maximum length (written by the trainer).
 const MAX_LEN_KEY: &str = "rticket.max_len";
+const WINDOW_KEY: &str = "rticket.window";
 
 /// A classifier with the tokenizer bound to its maximum length. `model` lives on the CPU
 /// backend; `gpu_model`, when WebGPU is in use, is the same classifier on it, which both
@@ -149,8 +150,14 @@ impl Session {
             Some(gpu) => Some(SequenceClassifier::from_safetensors(bytes, gpu)?.0),
             None => None,
         };
-        let max_len = Weights::metadata(bytes)?.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
-        self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len)?, labels: config.labels });
+        let metadata = Weights::metadata(bytes)?;
+        let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
+        // Classifiers saved before the tail could be read carry no window: they read the head.
+        let window = match metadata.get(WINDOW_KEY) {
+            None => Window::Head,
+            Some(name) => Window::from_name(name).ok_or_else(|| JsError::new(&format!("the classifier's {WINDOW_KEY} is {name:?}, neither \"head\" nor \"tail\": the file is damaged")))?,
+        };
+        self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len, window)?, labels: config.labels });
         Ok(())
     }
 
@@ -167,7 +174,7 @@ impl Session {
         let info = TicketInfo::new(&ticket, bytes.len(), self.weights.len());
         let json = serde_json::to_string(&info).map_err(js_error)?;
         let labels = ticket.meta.classifier.labels.clone();
-        self.ticket = Some((Classifier { model, gpu_model, tokenizer: self.tokenizer(ticket.meta.max_len)?, labels }, info));
+        self.ticket = Some((Classifier { model, gpu_model, tokenizer: self.tokenizer(ticket.meta.max_len, ticket.meta.window)?, labels }, info));
         Ok(json)
     }
 
@@ -240,7 +247,7 @@ impl Session {
         }
     }
 
-    fn tokenizer(&self, max_len: usize) -> Result<TextTokenizer, JsError> {
-        Ok(TextTokenizer::from_bytes(&self.tokenizer_json, max_len.min(self.config.max_position_embeddings))?)
+    fn tokenizer(&self, max_len: usize, window: Window) -> Result<TextTokenizer, JsError> {
+        Ok(TextTokenizer::from_bytes(&self.tokenizer_json, max_len.min(self.config.max_position_embeddings))?.with_window(window)?)
     }
 }

@@ -29,6 +29,8 @@ pub struct TicketInfo {
     pub values: String,
     pub labels: Vec<String>,
     pub max_len: usize,
+    /// Which end of longer texts the ticket reads: "head" or "tail".
+    pub window: String,
     pub metrics: serde_json::Value,
 }
 
@@ -53,6 +55,7 @@ impl TicketInfo {
             values: ticket.values.as_ref().map(|(d, _)| format!("{d:?}").to_lowercase()).unwrap_or_else(|| "none (mask-only)".into()),
             labels: m.classifier.labels.clone(),
             max_len: m.max_len,
+            window: m.window.name().to_string(),
             metrics: m.metrics.clone(),
         }
     }

@@ -161,7 +161,7 @@ pub async fn attack<V: Victim>(
             result.note = Some("the modification budget is spent".into());
             break;
         }
-        if position >= read {
+        if !read.contains(&position) {
             // The victim does not read this word: no substitute can change its answer, so none
             // would be kept. (A kept change that shortens the text can bring it back in view.)
             continue;
@@ -306,14 +306,16 @@ async fn rank<V: Victim>(
     ledger: &mut QueryLedger<'_, V>,
     candidates_of: &dyn Fn(usize) -> Vec<String>,
 ) -> Result<Ranked, QueryError> {
-    // A position past what the victim reads leaves its input as it is: its drop is exactly 0,
-    // known without asking. `positions` ascend, so the readable ones are a prefix.
+    // A position outside what the victim reads leaves its input as it is: its drop is exactly 0,
+    // known without asking. `positions` ascend and the victim reads one run of words, so the
+    // readable positions are one run of `positions` too.
     let read = ledger.words_read(&words.0)?;
-    let readable = positions.iter().take_while(|&&i| i < read).count();
-    let replaced = |with: &str| -> Vec<String> { positions[..readable].iter().map(|&i| words.with(i, with)).collect() };
-    let padded = |mut drops: Vec<f32>| {
-        drops.resize(positions.len(), 0.0);
-        drops
+    let readable = positions.partition_point(|&i| i < read.start)..positions.partition_point(|&i| i < read.end);
+    let replaced = |with: &str| -> Vec<String> { positions[readable.clone()].iter().map(|&i| words.with(i, with)).collect() };
+    let padded = |drops: Vec<f32>| {
+        let mut all = vec![0.0; positions.len()];
+        all[readable.clone()].copy_from_slice(&drops);
+        all
     };
     let (scores, best) = match config.importance {
         Importance::Deletion => (padded(drops(ledger, &replaced(""), label, p_true).await?), None),
@@ -328,7 +330,7 @@ async fn rank<V: Victim>(
             for (j, &i) in positions.iter().enumerate() {
                 let options = candidates_of(i);
                 let mut gain = 0.0f32;
-                if j >= readable {
+                if !readable.contains(&j) {
                     // Every candidate drops 0: the first is the best, as asking would find.
                     best[i] = options.first().cloned();
                 } else if !options.is_empty() {

@@ -29,7 +29,7 @@ impl Victim for ClassifierVictim<'_> {
         Ok(out)
     }
 
-    fn words_read(&self, words: &[String]) -> Result<usize> {
+    fn words_read(&self, words: &[String]) -> Result<std::ops::Range<usize>> {
         self.tokenizer.words_read(words)
     }
 }

@@ -220,23 +220,37 @@ fn bert_attack_takes_in_context_candidates_from_a_masked_lm_when_there_is_one() 
     assert!(err.contains("masked-LM head"), "{err}");
 }
 
-/// The lexicon model reading only its first `reads` words, like a classifier truncating at a
-/// token limit; it says so through `words_read` only when `tells` is set.
+/// The lexicon model reading only its first (or last) `reads` words, like a classifier
+/// truncating at a token limit; it says so through `words_read` only when `tells` is set.
 struct Window {
     inner: Lexicon,
     reads: usize,
+    from_end: bool,
     tells: bool,
+}
+
+impl Window {
+    fn span(&self, words: usize) -> std::ops::Range<usize> {
+        let n = words.min(self.reads);
+        if self.from_end { words - n..words } else { 0..n }
+    }
 }
 
 impl Victim for Window {
     async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
-        let cut: Vec<String> = texts.iter().map(|t| t.split_whitespace().take(self.reads).collect::<Vec<_>>().join(" ")).collect();
+        let cut: Vec<String> = texts
+            .iter()
+            .map(|t| {
+                let words: Vec<&str> = t.split_whitespace().collect();
+                words[self.span(words.len())].join(" ")
+            })
+            .collect();
         let answers = self.inner.probabilities(&cut).await?;
         Ok(answers)
     }
 
-    fn words_read(&self, words: &[String]) -> Result<usize> {
-        Ok(if self.tells { words.len().min(self.reads) } else { words.len() })
+    fn words_read(&self, words: &[String]) -> Result<std::ops::Range<usize>> {
+        Ok(if self.tells { self.span(words.len()) } else { 0..words.len() })
     }
 }
 
@@ -244,27 +258,30 @@ impl Victim for Window {
 fn skipping_words_the_victim_cannot_read_changes_nothing_but_the_queries() {
     let (t, wn) = (table(), wordnet());
     let texts = [
-        // Flips inside the window; "good" past it would be tried in vain.
+        // Flips inside the window; "good" outside it would be tried in vain.
         ("the movie is good and the film is good too", 1),
         // Cannot flip: two positives in view; deleting one pulls a third into view.
         ("good good movie good film good great", 1),
         // Negative, the flip needs a word in view.
         ("awful movie film film good good", 0),
     ];
-    for recipe in [Recipe::TextFooler, Recipe::Pwws] {
+    // A victim reading the last words sees the texts reversed word by word as a victim reading
+    // the first words sees them as written.
+    for (from_end, recipe) in [(false, Recipe::TextFooler), (false, Recipe::Pwws), (true, Recipe::TextFooler), (true, Recipe::Pwws)] {
         for (text, label) in texts {
+            let text = if from_end { text.split(' ').rev().collect::<Vec<_>>().join(" ") } else { text.to_string() };
             let outcome = |tells: bool| {
-                let mut victim = Window { inner: Lexicon { seen: Rc::default() }, reads: 4, tells };
+                let mut victim = Window { inner: Lexicon { seen: Rc::default() }, reads: 4, from_end, tells };
                 let resources = Resources { neighbours: Some(&t), wordnet: Some(&wn), masked_lm: None };
-                attack(text, label, &plain(recipe), &mut victim, None, resources, 7, &mut |_| {}).unwrap()
+                attack(&text, label, &plain(recipe), &mut victim, None, resources, 7, &mut |_| {}).unwrap()
             };
             let (blind, told) = (outcome(false), outcome(true));
             assert_eq!(
                 (&told.outcome, &told.adversarial, &told.changes, told.final_true_probability),
                 (&blind.outcome, &blind.adversarial, &blind.changes, blind.final_true_probability),
-                "{recipe:?} on {text:?}: knowing the window changed the attack"
+                "{recipe:?} on {text:?} (from the end: {from_end}): knowing the window changed the attack"
             );
-            assert!(told.queries < blind.queries, "{recipe:?} on {text:?}: {} queries told, {} blind", told.queries, blind.queries);
+            assert!(told.queries < blind.queries, "{recipe:?} on {text:?} (from the end: {from_end}): {} queries told, {} blind", told.queries, blind.queries);
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The models an attack talks to, behind small batched interfaces, and the query ledger.
 
 use std::collections::HashMap;
+use std::ops::Range;
 
 use crate::Result;
 
@@ -12,12 +13,12 @@ use crate::Result;
 pub trait Victim {
     async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>>;
 
-    /// How many leading `words` reach the model. A classifier reads a fixed number of tokens:
-    /// a change past them cannot alter its answer, so the attack need not ask about it (the
-    /// outcome is the same; only the queries it would have wasted are saved). All of them,
-    /// unless the victim knows better.
-    fn words_read(&self, words: &[String]) -> Result<usize> {
-        Ok(words.len())
+    /// Which of `words` reach the model: one run of them. A classifier reads a fixed number of
+    /// tokens, the first or the last ones: a change outside them cannot alter its answer, so the
+    /// attack need not ask about it (the outcome is the same; only the queries it would have
+    /// wasted are saved). All of them, unless the victim knows better.
+    fn words_read(&self, words: &[String]) -> Result<Range<usize>> {
+        Ok(0..words.len())
     }
 }
 
@@ -56,8 +57,8 @@ impl<'a, V: Victim> QueryLedger<'a, V> {
         Self { victim, cache: HashMap::new(), budget, queries: 0 }
     }
 
-    /// How many leading `words` the victim reads (see [`Victim::words_read`]).
-    pub fn words_read(&self, words: &[String]) -> Result<usize> {
+    /// Which of `words` the victim reads (see [`Victim::words_read`]).
+    pub fn words_read(&self, words: &[String]) -> Result<Range<usize>> {
         self.victim.words_read(words)
     }
 

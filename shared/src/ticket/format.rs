@@ -12,7 +12,7 @@ use super::TicketError;
 use super::bits::{pack_bits, popcount, unpack_bits};
 use super::entropy;
 use crate::model::{Dense, HostTensor, host_tensors, mask_from_hf_order, to_hf_order};
-use crate::{SequenceClassifier, SequenceClassifierConfig, Weights};
+use crate::{SequenceClassifier, SequenceClassifierConfig, Weights, Window};
 
 /// Value of the `format` metadata key.
 pub const FORMAT_NAME: &str = "rticket.ticket";
@@ -51,6 +51,9 @@ pub struct TicketMeta {
     pub tokenizer_sha256: String,
     /// Longest input in tokens the ticket was trained with.
     pub max_len: usize,
+    /// Which end of longer texts it read (absent in tickets written before it could be the
+    /// tail: those read the head).
+    pub window: Window,
     /// Encoder config, labels and pooling of the classifier.
     pub classifier: SequenceClassifierConfig,
     /// Gated matrices (HF keys without `.weight`), in order.
@@ -177,6 +180,7 @@ impl Ticket {
             ("base_model_sha256", m.base_model_sha256.clone()),
             ("tokenizer_sha256", m.tokenizer_sha256.clone()),
             ("max_len", m.max_len.to_string()),
+            ("window", m.window.name().to_string()),
             ("classifier", json(&m.classifier)),
             ("gated", json(&m.gated)),
             ("shapes", json(&m.shapes)),
@@ -220,6 +224,11 @@ impl Ticket {
             base_model_sha256: text("base_model_sha256")?,
             tokenizer_sha256: text("tokenizer_sha256")?,
             max_len: parse("max_len", &text("max_len")?)?,
+            window: match md.get("window") {
+                None => Window::Head,
+                Some(name) => Window::from_name(name)
+                    .ok_or_else(|| TicketError::BadMetadata { key: "window", reason: format!("{name:?} is neither \"head\" nor \"tail\"") })?,
+            },
             classifier: parse("classifier", &text("classifier")?)?,
             gated: parse("gated", &text("gated")?)?,
             shapes: parse("shapes", &text("shapes")?)?,

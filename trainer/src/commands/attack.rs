@@ -18,21 +18,22 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let dev = &selected.device;
     let kit = AttackKit::load(&args.model.dir(), args.neighbours.as_deref(), dev)?;
     let files = &kit.files;
-    let (model, max_len, what) = match (&args.classifier, &args.ticket) {
+    let (model, max_len, window, what) = match (&args.classifier, &args.ticket) {
         (Some(path), None) => {
             let bytes = read(path, "classifier")?;
             let (model, _) = SequenceClassifier::from_safetensors(&bytes, dev).with_context(|| format!("loading {}", path.display()))?;
-            let max_len = Weights::metadata(&bytes)?.get(crate::commands::MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(128);
-            (model, max_len, path.display().to_string())
+            let metadata = Weights::metadata(&bytes)?;
+            let max_len = metadata.get(crate::commands::MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(128);
+            (model, max_len, crate::commands::saved_window(&metadata)?, path.display().to_string())
         }
         (None, Some(path)) => {
             let ticket = Ticket::from_bytes(&read(path, "ticket")?).with_context(|| format!("reading {}", path.display()))?;
             let model = ticket.classifier(&Weights::from_bytes(&files.weights)?, &files.weights_sha256(), dev)?;
-            (model, ticket.meta.max_len, path.display().to_string())
+            (model, ticket.meta.max_len, ticket.meta.window, path.display().to_string())
         }
         _ => bail!("give exactly one of --classifier or --ticket"),
     };
-    let tokenizer = files.tokenizer(max_len)?;
+    let tokenizer = files.tokenizer(max_len)?.with_window(window)?;
     let settings = StageSettings::preset(Preset::Paper, args.data, args.model.dir());
     let (_, split) = settings.split()?;
     let examples = match args.split {

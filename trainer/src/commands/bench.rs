@@ -214,7 +214,7 @@ impl<T: Victim> Victim for Recorder<T> {
         self.inner.probabilities(texts).await
     }
 
-    fn words_read(&self, words: &[String]) -> rticket_core::Result<usize> {
+    fn words_read(&self, words: &[String]) -> rticket_core::Result<std::ops::Range<usize>> {
         self.inner.words_read(words)
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use rticket_core::ticket::Ticket;
-use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer, Weights};
+use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer, Weights, Window};
 
 use crate::cli::ClassifyArgs;
 use crate::device::{self, DeviceChoice};
@@ -16,6 +16,7 @@ use crate::train::predict_probabilities;
 /// Metadata keys a saved classifier carries besides its config.
 pub const TOKENIZER_SHA_KEY: &str = "rticket.tokenizer_sha256";
 pub const MAX_LEN_KEY: &str = "rticket.max_len";
+pub const WINDOW_KEY: &str = "rticket.window";
 pub const BASE_SHA_KEY: &str = "rticket.base_model_sha256";
 
 pub fn run(args: ClassifyArgs, device: DeviceChoice) -> Result<()> {
@@ -60,7 +61,7 @@ fn classifier(path: &Path, tokenizer: Option<&Path>, device: &Device) -> Result<
         }
     }
     let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
-    let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?;
+    let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?.with_window(saved_window(&metadata)?)?;
     tokenizer.check_vocab(config.bert.vocab_size)?;
     Ok((model, config, tokenizer))
 }
@@ -73,6 +74,15 @@ fn ticket(path: &Path, base: &Path, device: &Device) -> Result<(SequenceClassifi
         bail!("{} was trained with another tokenizer than {}'s", path.display(), base.display());
     }
     let model = ticket.classifier(&Weights::from_bytes(&files.weights)?, &files.weights_sha256(), device)?;
-    let tokenizer = files.tokenizer(ticket.meta.max_len)?;
+    let tokenizer = files.tokenizer(ticket.meta.max_len)?.with_window(ticket.meta.window)?;
     Ok((model, ticket.meta.classifier, tokenizer))
+}
+
+/// The end of long texts a saved classifier read (classifiers saved before the tail could be
+/// read carry no key: they read the head).
+pub fn saved_window(metadata: &std::collections::HashMap<String, String>) -> Result<Window> {
+    match metadata.get(WINDOW_KEY) {
+        None => Ok(Window::Head),
+        Some(name) => Window::from_name(name).with_context(|| format!("the classifier's {WINDOW_KEY} is {name:?}, neither \"head\" nor \"tail\": the file is damaged; save it again")),
+    }
 }

@@ -12,10 +12,13 @@ pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
         bail!("--sparsity {bad} is outside [0, 1): it is the fraction of gated weights pruned");
     }
     let selected = device::select(device)?;
-    let settings = args.stage.settings();
+    let mut settings = args.stage.settings();
+    let scores_file = scores_path(&args.search);
+    let scores = read(&scores_file, "search scores (run `rticket search` first)")?;
+    // The tickets read what the search read (it measures their dev and test accuracy).
+    settings.window = args.stage.window_of(crate::commands::saved_window(&rticket_core::Weights::metadata(&scores)?)?, &scores_file)?;
     let extra = serde_json::json!({ "search": args.search, "sparsities": args.sparsity });
     let ctx = StageContext::open(&settings, "draw", &args.out, args.stage.resume, &selected.device, &selected.description, extra)?;
-    let scores = read(&scores_path(&args.search), "search scores (run `rticket search` first)")?;
     let search_run: serde_json::Value = serde_json::from_slice(&read(&args.search.join("run.json"), "the search's run.json")?)?;
     let training = serde_json::json!({ "search": search_run, "drawn_by": "global top-k on log_alpha" });
     let draws = export_draws(&ctx, &scores, &args.sparsity, args.mask_encoding.into(), training)?;

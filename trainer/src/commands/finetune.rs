@@ -20,6 +20,9 @@ pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
     if let Some(v) = args.max_len {
         settings.max_len = v;
     }
+    if let Some(v) = args.window {
+        settings.window = v.into();
+    }
     if let Some(v) = args.seed {
         settings.fit.seed = v;
     }

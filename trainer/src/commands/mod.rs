@@ -20,7 +20,7 @@ use crate::cli::{Cli, Command, ModelArg, TextInput};
 use crate::device;
 use crate::model_files::default_model_dir;
 
-pub use classify::{BASE_SHA_KEY, MAX_LEN_KEY, TOKENIZER_SHA_KEY};
+pub use classify::{BASE_SHA_KEY, MAX_LEN_KEY, TOKENIZER_SHA_KEY, WINDOW_KEY, saved_window};
 pub use neighbours::build as build_neighbours;
 
 /// Runs one parsed command line.
@@ -73,7 +73,26 @@ impl crate::cli::StageArgs {
         if let Some(epochs) = self.epochs {
             settings.fit.epochs = epochs;
         }
+        if let Some(window) = self.window {
+            settings.window = window.into();
+        }
         settings
+    }
+
+    /// The window a stage reads when it continues from `input` (a fine-tuned classifier, search
+    /// scores, a ticket) trained on `recorded`: that one; a different --window is refused, since
+    /// the input's weights or scores were fitted to what that window shows.
+    pub fn window_of(&self, recorded: rticket_core::Window, input: &std::path::Path) -> anyhow::Result<rticket_core::Window> {
+        match self.window.map(rticket_core::Window::from) {
+            Some(given) if given != recorded => anyhow::bail!(
+                "{} was trained reading the {} of long texts, not the {}: drop --window {} to continue from it",
+                input.display(),
+                recorded.name(),
+                given.name(),
+                given.name()
+            ),
+            _ => Ok(recorded),
+        }
     }
 }
 

@@ -23,6 +23,8 @@ pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
     // The retrained head reads what the ticket's head read (a mask-only ticket: mean pooling,
     // no pooler among its gated matrices).
     settings.pooling = drawn_from.meta.classifier.pooling;
+    // And it reads the end of long texts the drawn one read.
+    settings.window = args.stage.window_of(drawn_from.meta.window, &args.ticket)?;
     let drawn = DrawnTicket { sparsity: drawn_from.meta.sparsity, masks: drawn_from.keep_masks() };
     let (ctx, summary, best) =
         run_retrain(&settings, &drawn.masks, args.reinit, &args.out, args.stage.resume, &selected.device, &selected.description)?;

@@ -5,12 +5,18 @@ use rticket_core::gate::HardConcreteConfig;
 
 use crate::cli::SearchArgs;
 use crate::device::{self, DeviceChoice};
+use crate::model_files::read;
 use crate::stages::{run_search, scores_path, search_settings_on};
 
 pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     // The sample the user asked for: the quick preset's halving is the pipeline's choice.
     let mut settings = search_settings_on(&args.stage.settings(), args.mode, !args.no_adversary);
+    // A paper-mode search reads what its fine-tuned start read.
+    if let Some(start) = args.start.as_deref() {
+        let bytes = read(start, "fine-tuned classifier")?;
+        settings.window = args.stage.window_of(crate::commands::saved_window(&rticket_core::Weights::metadata(&bytes)?)?, start)?;
+    }
     if let Some(epochs) = args.stage.epochs {
         settings.fit.epochs = epochs;
     }

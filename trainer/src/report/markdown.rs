@@ -421,10 +421,14 @@ fn documents(r: &mut String, records: &Records, plan: &Plan) {
     }
     headline(r, records, DatasetName::MovieReviews, plan.document_sparsity, &[Method::FineTune, Method::RobustTicket]);
     let documents = plan.training_settings(DatasetName::MovieReviews, PathBuf::new());
+    let (end, outside) = match documents.window {
+        rticket_core::Window::Head => ("first", "past"),
+        rticket_core::Window::Tail => ("last", "before"),
+    };
     let _ = writeln!(
         r,
         "Documents train for {} epochs of fine-tuning and retraining (in the quick preset one epoch leaves \
-         the model at chance). A review runs to ~650 words; the models read the first {} tokens. TextFooler does not ask about words past that window \
+         the model at chance). A review runs to ~650 words; the models read the {end} {} tokens. TextFooler does not ask about words {outside} that window \
          (no substitute there can change the answer, so the outcome is the one asking would give): #Query counts the queries asked.\n",
         documents.fit.epochs,
         documents.max_len

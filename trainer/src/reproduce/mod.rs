@@ -170,7 +170,7 @@ mod tests {
         std::fs::create_dir_all(&data).unwrap();
         RunDir { path: data.clone() }.write_json("plan.json", &plan(vec![1], vec![Phase::Core])).unwrap();
         let mut longer = plan(vec![1], vec![Phase::Core]);
-        longer.training = TrainingOverrides { train_limit: Some(3200), train_epochs: Some(4) };
+        longer.training = TrainingOverrides { train_limit: Some(3200), train_epochs: Some(4), window: None };
         let err = merged_with_recorded(longer, &data).unwrap_err().to_string();
         assert!(err.contains(r#"training {"train_limit":null,"train_epochs":null}"#) && err.contains("another --results"), "{err}");
         // So is one whose searches would redo collapsed epochs.

@@ -160,6 +160,11 @@ pub struct TrainingOverrides {
     #[arg(long)]
     #[serde(default)]
     pub train_epochs: Option<usize>,
+    /// Which end of a text longer than the preset's token window every stage reads, the searches
+    /// included (the documents run past it; MR sentences hardly ever) [default: head].
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window: Option<crate::cli::WindowArg>,
 }
 
 impl TrainingOverrides {
@@ -170,6 +175,9 @@ impl TrainingOverrides {
         }
         if let Some(epochs) = self.train_epochs {
             settings.fit.epochs = epochs;
+        }
+        if let Some(window) = self.window {
+            settings.window = window.into();
         }
     }
 }

@@ -91,7 +91,7 @@ impl StageContext {
             }),
         )?;
         let files = ModelFiles::open(&settings.model_dir)?;
-        let tokenizer = files.tokenizer(settings.max_len)?;
+        let tokenizer = files.tokenizer(settings.max_len)?.with_window(settings.window)?;
         let (labels, split) = settings.split()?;
         run.write_json(
             "split.json",
@@ -170,6 +170,7 @@ impl StageContext {
             (crate::commands::BASE_SHA_KEY.to_string(), self.files.weights_sha256()),
             (crate::commands::TOKENIZER_SHA_KEY.to_string(), sha256_hex(&self.files.tokenizer)),
             (crate::commands::MAX_LEN_KEY.to_string(), self.settings.max_len.to_string()),
+            (crate::commands::WINDOW_KEY.to_string(), self.settings.window.name().to_string()),
         ]);
         let bytes = model.valid().to_safetensors(&self.classifier_config(), metadata)?;
         self.run.write(name, &bytes)
@@ -187,6 +188,7 @@ impl StageContext {
             base_model_sha256: self.files.weights_sha256(),
             tokenizer_sha256: sha256_hex(&self.files.tokenizer),
             max_len: self.settings.max_len,
+            window: self.settings.window,
             classifier: self.classifier_config(),
             gated: Vec::new(),
             shapes: Vec::new(),

@@ -107,6 +107,16 @@ pub fn run_search(
         SearchMode::Paper => {
             let path = start.context("paper-mode search starts from a fine-tuned classifier (--start)")?;
             let bytes = read(path, "fine-tuned classifier")?;
+            let trained_on = crate::commands::saved_window(&Weights::metadata(&bytes)?)?;
+            if trained_on != settings.window {
+                anyhow::bail!(
+                    "{} was fine-tuned reading the {} of long texts and this search reads their {}: pass --window {}",
+                    path.display(),
+                    trained_on.name(),
+                    settings.window.name(),
+                    trained_on.name()
+                );
+            }
             let weights = Weights::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
             SequenceClassifier::load(&ctx.classifier_config(), &weights, &ctx.train_device())?.no_grad()
         }
@@ -143,6 +153,7 @@ fn scores_bytes(model: &SequenceClassifier, ctx: &StageContext) -> Result<Vec<u8
         .collect::<Result<Vec<_>>>()?;
     let metadata = HashMap::from([
         ("rticket.scores".to_string(), "1".to_string()),
+        (crate::commands::WINDOW_KEY.to_string(), ctx.settings.window.name().to_string()),
         ("rticket.base_model_sha256".to_string(), ctx.files.weights_sha256()),
         ("rticket.classifier_config".to_string(), serde_json::to_string(&ctx.classifier_config())?),
     ]);

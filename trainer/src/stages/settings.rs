@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
-use rticket_core::Pooling;
+use rticket_core::{Pooling, Window};
 use serde::{Deserialize, Serialize};
 
 use crate::cli::Preset;
@@ -24,6 +24,10 @@ pub struct StageSettings {
     /// Keep only this many training examples (a seeded sample of the train split), if set.
     pub train_limit: Option<usize>,
     pub max_len: usize,
+    /// Which end of a longer text every stage reads (absent in runs made before the tail could
+    /// be read: those read the head).
+    #[serde(default)]
+    pub window: Window,
     pub pooling: Pooling,
     pub fit: FitConfig,
 }
@@ -74,6 +78,7 @@ impl StageSettings {
             test_fraction: SplitSizes::default().test,
             train_limit,
             max_len,
+            window: Window::Head,
             pooling: Pooling::Pooler,
             fit,
         }
