@@ -107,6 +107,9 @@ fn setup(r: &mut String, records: &Records) {
             search.search_train_limit.map_or("the preset's".to_string(), |l| l.to_string())
         );
     }
+    if plan.training.window == Some(crate::cli::WindowArg::Tail) {
+        let _ = writeln!(r, "- Every stage reads the last tokens of a longer text (`--window tail`), not the first: it matters for the documents (MR sentences hardly ever run past the window).");
+    }
     let _ = writeln!(
         r,
         "- Attacks: candidates are cosine neighbours in MiniLM's input embeddings with WordNet antonyms removed, the \
