@@ -128,6 +128,13 @@ fn the_report_is_computed_from_the_records() {
         "{report}"
     );
 
+    // A third seed's fine-tuned model, not attacked yet: the row says how many seeds each part has.
+    write(&data, "mr/seed-3/fine-tune-0.json", &model(3, "fine-tune", 0.0, 0.76));
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("| Fine-tune | 0% | 3 (2 attacked) | 75.0 ± 2.0 | 74.0 ± 2.0 | 20.0 ± 0.0 |"), "{report}");
+    std::fs::remove_file(data.join("mr/seed-3/fine-tune-0.json")).unwrap();
+
     // Change one number in one record: the committed report no longer matches.
     write(&data, "mr/seed-1/attacks/robust-ticket-30-text-fooler-400.json", &attack(1, "robust-ticket", 0.3, 0.71, 0.10));
     assert_eq!(rticket::report::drift(&tmp.0).unwrap(), vec!["README.md".to_string(), "sparsity.svg".to_string()]);

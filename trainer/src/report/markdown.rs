@@ -238,12 +238,19 @@ fn headline(r: &mut String, records: &Records, dataset: DatasetName, sparsity: f
         let s = if method.sparse() { sparsity } else { 0.0 };
         let models = records.models(dataset, method.key(), s);
         let attacks = tf.map(|n| records.attacks(dataset, method.key(), s, Recipe::TextFooler, n)).unwrap_or_default();
+        // While a reproduction runs, a model can be trained and not yet attacked: the attack
+        // columns then average fewer seeds than the clean ones, and the row says so.
+        let seeds = if attacks.is_empty() || attacks.len() == models.len() {
+            models.len().to_string()
+        } else {
+            format!("{} ({} attacked)", models.len(), attacks.len())
+        };
         let _ = writeln!(
             r,
             "| {} | {:.0}% | {} | {} | {} | {} | {} | {} |",
             method_name(method.key()),
             100.0 * s,
-            models.len(),
+            seeds,
             cell(&models.iter().map(|m| m.dev_accuracy).collect::<Vec<_>>(), 100.0, 1),
             cell(&models.iter().map(|m| m.test_accuracy).collect::<Vec<_>>(), 100.0, 1),
             cell(&aua(&attacks), 100.0, 1),
