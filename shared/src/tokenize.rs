@@ -36,6 +36,16 @@ impl Window {
     pub fn from_name(name: &str) -> Option<Self> {
         [Window::Head, Window::Tail].into_iter().find(|w| w.name() == name)
     }
+
+    /// The window a file records (a ticket's or a classifier's metadata value): absent means
+    /// head, since files written before the tail could be read carry none; an unknown name is
+    /// an error that quotes it.
+    pub fn from_record(value: Option<&str>) -> std::result::Result<Self, String> {
+        match value {
+            None => Ok(Window::Head),
+            Some(name) => Self::from_name(name).ok_or_else(|| format!("{name:?} is neither \"head\" nor \"tail\"")),
+        }
+    }
 }
 
 /// A tokenizer bound to a maximum sequence length.

@@ -152,11 +152,8 @@ impl Session {
         };
         let metadata = Weights::metadata(bytes)?;
         let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
-        // Classifiers saved before the tail could be read carry no window: they read the head.
-        let window = match metadata.get(WINDOW_KEY) {
-            None => Window::Head,
-            Some(name) => Window::from_name(name).ok_or_else(|| JsError::new(&format!("the classifier's {WINDOW_KEY} is {name:?}, neither \"head\" nor \"tail\": the file is damaged")))?,
-        };
+        let window = Window::from_record(metadata.get(WINDOW_KEY).map(String::as_str))
+            .map_err(|reason| JsError::new(&format!("the classifier's {WINDOW_KEY} is {reason}: the file is damaged")))?;
         self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len, window)?, labels: config.labels });
         Ok(())
     }

@@ -224,11 +224,7 @@ impl Ticket {
             base_model_sha256: text("base_model_sha256")?,
             tokenizer_sha256: text("tokenizer_sha256")?,
             max_len: parse("max_len", &text("max_len")?)?,
-            window: match md.get("window") {
-                None => Window::Head,
-                Some(name) => Window::from_name(name)
-                    .ok_or_else(|| TicketError::BadMetadata { key: "window", reason: format!("{name:?} is neither \"head\" nor \"tail\"") })?,
-            },
+            window: Window::from_record(md.get("window").map(String::as_str)).map_err(|reason| TicketError::BadMetadata { key: "window", reason })?,
             classifier: parse("classifier", &text("classifier")?)?,
             gated: parse("gated", &text("gated")?)?,
             shapes: parse("shapes", &text("shapes")?)?,

@@ -78,11 +78,8 @@ fn ticket(path: &Path, base: &Path, device: &Device) -> Result<(SequenceClassifi
     Ok((model, ticket.meta.classifier, tokenizer))
 }
 
-/// The end of long texts a saved classifier read (classifiers saved before the tail could be
-/// read carry no key: they read the head).
+/// The end of long texts a saved classifier (or search scores file) read.
 pub fn saved_window(metadata: &std::collections::HashMap<String, String>) -> Result<Window> {
-    match metadata.get(WINDOW_KEY) {
-        None => Ok(Window::Head),
-        Some(name) => Window::from_name(name).with_context(|| format!("the classifier's {WINDOW_KEY} is {name:?}, neither \"head\" nor \"tail\": the file is damaged; save it again")),
-    }
+    Window::from_record(metadata.get(WINDOW_KEY).map(String::as_str))
+        .map_err(|reason| anyhow::anyhow!("the file's {WINDOW_KEY} is {reason}: the file is damaged; save it again"))
 }
