@@ -146,3 +146,23 @@ fn an_attack_with_a_missing_neighbour_table_says_how_to_build_one() {
     assert!(!ok, "an attack without its neighbour table must fail");
     assert!(stderr.contains("no-such-table.safetensors") && stderr.contains("rticket neighbours"), "{stderr}");
 }
+
+#[test]
+fn a_classifier_whose_recorded_length_is_damaged_is_refused_not_guessed() {
+    let dir = TempDir::new("damaged-max-len");
+    let config = SequenceClassifierConfig::new(BertConfig::tiny(30522), vec!["negative".into(), "positive".into()]);
+    let model = SequenceClassifier::random(&config, &cpu()).unwrap();
+    let tokenizer = minilm_dir().join("tokenizer.json");
+    let write = |name: &str, max_len: &str| {
+        let metadata = HashMap::from([(rticket_core::model::MAX_LEN_KEY.to_string(), max_len.to_string())]);
+        let path = dir.path().join(name);
+        std::fs::write(&path, model.to_safetensors(&config, metadata).unwrap()).unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let classify = |path: &str| rticket(&["--device", "cpu", "classify", "--classifier", path, "--tokenizer", tokenizer.to_str().unwrap(), "a fine film"]);
+    // The same file with a readable length classifies, so the refusal below is the length's.
+    let (ok, stdout, stderr) = classify(&write("good.safetensors", "32"));
+    assert!(ok && stdout.contains("\"label\""), "{stderr}");
+    let (ok, _, stderr) = classify(&write("damaged.safetensors", "thirty-two"));
+    assert!(!ok && stderr.contains("rticket.max_len") && stderr.contains("thirty-two") && stderr.contains("damaged"), "{stderr}");
+}

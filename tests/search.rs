@@ -5,8 +5,8 @@ use burn::module::Module;
 use burn::tensor::{Int, Tensor, TensorData};
 use rticket::train::{AdversarialConfig, ObjectiveConfig, ParamIds, task_gradients};
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::model::EncoderInput;
-use rticket_core::{Pooling, SequenceClassifierConfig};
+use rticket_core::model::{EncoderInput, SavedMeta};
+use rticket_core::{Pooling, SequenceClassifierConfig, Window};
 use rticket_core::ticket::{MaskEncoding, Ticket, ValueDtype};
 
 use crate::common::*;
@@ -293,7 +293,7 @@ fn a_collapse_guard_that_never_fires_changes_nothing() {
 /// window, the search, the draw and the retraining take it from their inputs (and refuse another),
 /// and the classifier and the ticket answer a long text by its last tokens alone.
 #[test]
-fn reading_the_tail_carries_from_fine_tuning_to_the_retrained_ticket() {
+fn the_window_and_length_carry_from_fine_tuning_to_the_retrained_ticket() {
     let model = tiny_model_dir("tail");
     let out = TempDir::new("tail-out");
     let m = model.path().to_str().unwrap();
@@ -322,8 +322,8 @@ fn reading_the_tail_carries_from_fine_tuning_to_the_retrained_ticket() {
     let finetune = dir("finetune");
     run(&[&["finetune", "--preset", "quick", "--max-len", "32", "--window", "tail", "--out", &finetune][..], &common].concat());
     let classifier = format!("{finetune}/classifier.safetensors");
-    let metadata = rticket_core::Weights::metadata(&std::fs::read(&classifier).unwrap()).unwrap();
-    assert_eq!(metadata.get("rticket.window").map(String::as_str), Some("tail"));
+    let saved = SavedMeta::read(&std::fs::read(&classifier).unwrap()).unwrap();
+    assert_eq!((saved.window, saved.max_len), (Window::Tail, Some(32)));
     let dense = answers(&["--classifier", &classifier]);
     assert_eq!(dense[0], dense[1], "the classifier read past its last 32 tokens");
 
@@ -341,7 +341,12 @@ fn reading_the_tail_carries_from_fine_tuning_to_the_retrained_ticket() {
     let draw = dir("draw");
     run(&["draw", "--model", m, "--search", &search, "--sparsity", "0.3", "--out", &draw]);
     let drawn = format!("{draw}/ticket-30.safetensors");
-    assert_eq!(Ticket::from_bytes(&std::fs::read(&drawn).unwrap()).unwrap().meta.window, rticket_core::Window::Tail);
+    // The search, its draws and the retrained ticket read the fine-tuned model's 32 tokens,
+    // not the quick preset's 64.
+    let scores = SavedMeta::read(&std::fs::read(format!("{search}/scores.safetensors")).unwrap()).unwrap();
+    assert_eq!((scores.window, scores.max_len), (Window::Tail, Some(32)));
+    let meta = Ticket::from_bytes(&std::fs::read(&drawn).unwrap()).unwrap().meta;
+    assert_eq!((meta.window, meta.max_len), (Window::Tail, 32));
 
     let retrain = dir("retrain");
     let retrain_args = [&["retrain", "--ticket", &drawn, "--out", &retrain][..], &common].concat();
@@ -349,7 +354,8 @@ fn reading_the_tail_carries_from_fine_tuning_to_the_retrained_ticket() {
     assert!(!ok && stderr.contains("drop --window head"), "{stderr}");
     run(&retrain_args);
     let ticket = format!("{retrain}/ticket.safetensors");
-    assert_eq!(Ticket::from_bytes(&std::fs::read(&ticket).unwrap()).unwrap().meta.window, rticket_core::Window::Tail);
+    let meta = Ticket::from_bytes(&std::fs::read(&ticket).unwrap()).unwrap().meta;
+    assert_eq!((meta.window, meta.max_len), (Window::Tail, 32));
     let sparse = answers(&["--ticket", &ticket]);
     assert_eq!(sparse[0], sparse[1], "the ticket read past its last tokens");
 }

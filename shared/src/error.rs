@@ -70,6 +70,10 @@ pub enum Error {
     #[error("cannot attack this text: {0}")]
     Attack(String),
 
+    /// A saved file's metadata holds a value that cannot be read.
+    #[error("the file's metadata `{key}` cannot be read ({reason}): the file is damaged; save it again")]
+    FileMetadata { key: &'static str, reason: String },
+
     /// Reading tensor values back from the device failed.
     #[error("could not read a tensor back from the device: {0}")]
     Readback(String),

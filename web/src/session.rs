@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor, activation::softmax};
 use rticket_core::attack::{
     AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Pos, Recipe, Resources, WordNet, attack,
 };
-use rticket_core::model::EncoderInput;
+use rticket_core::model::{EncoderInput, SavedMeta};
 use rticket_core::ticket::Ticket;
 use rticket_core::{BertConfig, BertModel, SequenceClassifier, TextTokenizer, Weights, Window};
 use sha2::{Digest, Sha256};
@@ -14,10 +14,6 @@ use wasm_bindgen::prelude::*;
 
 use crate::js_error;
 use crate::ticket_info::TicketInfo;
-
-/// Metadata key of a saved classifier's maximum length (written by the trainer).
-const MAX_LEN_KEY: &str = "rticket.max_len";
-const WINDOW_KEY: &str = "rticket.window";
 
 /// A classifier with the tokenizer bound to its maximum length. `model` lives on the CPU
 /// backend; `gpu_model`, when WebGPU is in use, is the same classifier on it, which both
@@ -150,11 +146,9 @@ impl Session {
             Some(gpu) => Some(SequenceClassifier::from_safetensors(bytes, gpu)?.0),
             None => None,
         };
-        let metadata = Weights::metadata(bytes)?;
-        let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
-        let window = Window::from_record(metadata.get(WINDOW_KEY).map(String::as_str))
-            .map_err(|reason| JsError::new(&format!("the classifier's {WINDOW_KEY} is {reason}: the file is damaged")))?;
-        self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len, window)?, labels: config.labels });
+        let saved = SavedMeta::read(bytes)?;
+        let max_len = saved.max_len.unwrap_or(config.bert.max_position_embeddings);
+        self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len, saved.window)?, labels: config.labels });
         Ok(())
     }
 

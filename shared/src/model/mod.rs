@@ -13,6 +13,7 @@ mod input;
 mod layer;
 mod layer_norm;
 mod masked_lm;
+mod saved_meta;
 
 pub use bert::{BertModel, attention_bias, cls, mean_pool};
 pub use classifier::{
@@ -23,6 +24,7 @@ pub use embeddings::BertEmbeddings;
 pub use input::EncoderInput;
 pub use layer::BertLayer;
 pub use masked_lm::MaskedLmHead;
+pub use saved_meta::{BASE_MODEL_SHA_KEY, MAX_LEN_KEY, SavedMeta, TOKENIZER_SHA_KEY, WINDOW_KEY};
 
 /// Initial standard deviation of fresh weights (HF `initializer_range`).
 pub const INIT_STD: f64 = 0.02;

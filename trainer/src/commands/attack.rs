@@ -3,6 +3,7 @@
 
 use anyhow::{Context, Result, bail};
 use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, Resources};
+use rticket_core::model::SavedMeta;
 use rticket_core::ticket::Ticket;
 use rticket_core::{SequenceClassifier, Weights};
 
@@ -21,10 +22,10 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let (model, max_len, window, what) = match (&args.classifier, &args.ticket) {
         (Some(path), None) => {
             let bytes = read(path, "classifier")?;
-            let (model, _) = SequenceClassifier::from_safetensors(&bytes, dev).with_context(|| format!("loading {}", path.display()))?;
-            let metadata = Weights::metadata(&bytes)?;
-            let max_len = metadata.get(crate::commands::MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(128);
-            (model, max_len, crate::commands::saved_window(&metadata)?, path.display().to_string())
+            let context = || format!("loading {}", path.display());
+            let (model, config) = SequenceClassifier::from_safetensors(&bytes, dev).with_context(context)?;
+            let saved = SavedMeta::read(&bytes).with_context(context)?;
+            (model, saved.max_len.unwrap_or(config.bert.max_position_embeddings), saved.window, path.display().to_string())
         }
         (None, Some(path)) => {
             let ticket = Ticket::from_bytes(&read(path, "ticket")?).with_context(|| format!("reading {}", path.display()))?;

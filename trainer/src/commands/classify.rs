@@ -6,18 +6,13 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
 use rticket_core::ticket::Ticket;
-use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer, Weights, Window};
+use rticket_core::model::SavedMeta;
+use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer, Weights};
 
 use crate::cli::ClassifyArgs;
 use crate::device::{self, DeviceChoice};
 use crate::model_files::{ModelFiles, default_model_dir, read, sha256_hex};
 use crate::train::predict_probabilities;
-
-/// Metadata keys a saved classifier carries besides its config.
-pub const TOKENIZER_SHA_KEY: &str = "rticket.tokenizer_sha256";
-pub const MAX_LEN_KEY: &str = "rticket.max_len";
-pub const WINDOW_KEY: &str = "rticket.window";
-pub const BASE_SHA_KEY: &str = "rticket.base_model_sha256";
 
 pub fn run(args: ClassifyArgs, device: DeviceChoice) -> Result<()> {
     let texts = args.input.texts()?;
@@ -47,10 +42,10 @@ fn classifier(path: &Path, tokenizer: Option<&Path>, device: &Device) -> Result<
     let bytes = read(path, "classifier")?;
     let context = || format!("loading classifier {}", path.display());
     let (model, config) = SequenceClassifier::from_safetensors(&bytes, device).with_context(context)?;
-    let metadata = Weights::metadata(&bytes).with_context(context)?;
+    let saved = SavedMeta::read(&bytes).with_context(context)?;
     let tokenizer_path = tokenizer.map(Path::to_path_buf).unwrap_or_else(|| default_model_dir().join("tokenizer.json"));
     let tokenizer_bytes = read(&tokenizer_path, "tokenizer")?;
-    if let Some(expected) = metadata.get(TOKENIZER_SHA_KEY) {
+    if let Some(expected) = &saved.tokenizer_sha256 {
         let found = sha256_hex(&tokenizer_bytes);
         if &found != expected {
             bail!(
@@ -60,8 +55,8 @@ fn classifier(path: &Path, tokenizer: Option<&Path>, device: &Device) -> Result<
             );
         }
     }
-    let max_len = metadata.get(MAX_LEN_KEY).and_then(|v| v.parse().ok()).unwrap_or(config.bert.max_position_embeddings);
-    let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?.with_window(saved_window(&metadata)?)?;
+    let max_len = saved.max_len.unwrap_or(config.bert.max_position_embeddings);
+    let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?.with_window(saved.window)?;
     tokenizer.check_vocab(config.bert.vocab_size)?;
     Ok((model, config, tokenizer))
 }
@@ -76,10 +71,4 @@ fn ticket(path: &Path, base: &Path, device: &Device) -> Result<(SequenceClassifi
     let model = ticket.classifier(&Weights::from_bytes(&files.weights)?, &files.weights_sha256(), device)?;
     let tokenizer = files.tokenizer(ticket.meta.max_len)?.with_window(ticket.meta.window)?;
     Ok((model, ticket.meta.classifier, tokenizer))
-}
-
-/// The end of long texts a saved classifier (or search scores file) read.
-pub fn saved_window(metadata: &std::collections::HashMap<String, String>) -> Result<Window> {
-    Window::from_record(metadata.get(WINDOW_KEY).map(String::as_str))
-        .map_err(|reason| anyhow::anyhow!("the file's {WINDOW_KEY} is {reason}: the file is damaged; save it again"))
 }

@@ -1,6 +1,7 @@
 //! `rticket draw`: tickets at one or several sparsities from one search.
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
+use rticket_core::model::SavedMeta;
 
 use crate::cli::DrawArgs;
 use crate::device::{self, DeviceChoice};
@@ -15,8 +16,11 @@ pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
     let mut settings = args.stage.settings();
     let scores_file = scores_path(&args.search);
     let scores = read(&scores_file, "search scores (run `rticket search` first)")?;
-    // The tickets read what the search read (it measures their dev and test accuracy).
-    settings.window = args.stage.window_of(crate::commands::saved_window(&rticket_core::Weights::metadata(&scores)?)?, &scores_file)?;
+    // The tickets read what the search read, at its length (it measures their dev and test
+    // accuracy; scores files from before max_len was recorded take the preset's).
+    let searched = SavedMeta::read(&scores).with_context(|| format!("reading {}", scores_file.display()))?;
+    settings.window = args.stage.window_of(searched.window, &scores_file)?;
+    settings.max_len = searched.max_len.unwrap_or(settings.max_len);
     let extra = serde_json::json!({ "search": args.search, "sparsities": args.sparsity });
     let ctx = StageContext::open(&settings, "draw", &args.out, args.stage.resume, &selected.device, &selected.description, extra)?;
     let search_run: serde_json::Value = serde_json::from_slice(&read(&args.search.join("run.json"), "the search's run.json")?)?;

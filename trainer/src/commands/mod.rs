@@ -20,7 +20,6 @@ use crate::cli::{Cli, Command, ModelArg, TextInput};
 use crate::device;
 use crate::model_files::default_model_dir;
 
-pub use classify::{BASE_SHA_KEY, MAX_LEN_KEY, TOKENIZER_SHA_KEY, WINDOW_KEY, saved_window};
 pub use neighbours::build as build_neighbours;
 
 /// Runs one parsed command line.

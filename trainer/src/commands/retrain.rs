@@ -23,8 +23,9 @@ pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
     // The retrained head reads what the ticket's head read (a mask-only ticket: mean pooling,
     // no pooler among its gated matrices).
     settings.pooling = drawn_from.meta.classifier.pooling;
-    // And it reads the end of long texts the drawn one read.
+    // And it reads the end of long texts the drawn one read, at its length.
     settings.window = args.stage.window_of(drawn_from.meta.window, &args.ticket)?;
+    settings.max_len = drawn_from.meta.max_len;
     let drawn = DrawnTicket { sparsity: drawn_from.meta.sparsity, masks: drawn_from.keep_masks() };
     let (ctx, summary, best) =
         run_retrain(&settings, &drawn.masks, args.reinit, &args.out, args.stage.resume, &selected.device, &selected.description)?;

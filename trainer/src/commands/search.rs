@@ -1,7 +1,8 @@
 //! `rticket search`: stage 2 from the command line.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rticket_core::gate::HardConcreteConfig;
+use rticket_core::model::SavedMeta;
 
 use crate::cli::SearchArgs;
 use crate::device::{self, DeviceChoice};
@@ -12,10 +13,12 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     // The sample the user asked for: the quick preset's halving is the pipeline's choice.
     let mut settings = search_settings_on(&args.stage.settings(), args.mode, !args.no_adversary);
-    // A paper-mode search reads what its fine-tuned start read.
+    // A paper-mode search reads what its fine-tuned start read: the same end of long texts,
+    // at the same length (the preset's when the file does not record one).
     if let Some(start) = args.start.as_deref() {
-        let bytes = read(start, "fine-tuned classifier")?;
-        settings.window = args.stage.window_of(crate::commands::saved_window(&rticket_core::Weights::metadata(&bytes)?)?, start)?;
+        let saved = SavedMeta::read(&read(start, "fine-tuned classifier")?).with_context(|| format!("reading {}", start.display()))?;
+        settings.window = args.stage.window_of(saved.window, start)?;
+        settings.max_len = saved.max_len.unwrap_or(settings.max_len);
     }
     if let Some(epochs) = args.stage.epochs {
         settings.fit.epochs = epochs;

@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::tensor::Device;
+use rticket_core::model::SavedMeta;
 use rticket_core::ticket::TicketMeta;
 use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer};
 use serde::{Deserialize, Serialize};
@@ -166,14 +167,18 @@ impl StageContext {
 
     /// Saves a classifier (dense weights and head) under `name`, with the metadata `classify` checks.
     pub fn save_classifier(&self, model: &SequenceClassifier, name: &str) -> Result<PathBuf> {
-        let metadata = std::collections::HashMap::from([
-            (crate::commands::BASE_SHA_KEY.to_string(), self.files.weights_sha256()),
-            (crate::commands::TOKENIZER_SHA_KEY.to_string(), sha256_hex(&self.files.tokenizer)),
-            (crate::commands::MAX_LEN_KEY.to_string(), self.settings.max_len.to_string()),
-            (crate::commands::WINDOW_KEY.to_string(), self.settings.window.name().to_string()),
-        ]);
-        let bytes = model.valid().to_safetensors(&self.classifier_config(), metadata)?;
+        let bytes = model.valid().to_safetensors(&self.classifier_config(), self.saved_meta().to_metadata())?;
         self.run.write(name, &bytes)
+    }
+
+    /// What a file this run saves records of how it reads text and what it was trained from.
+    pub fn saved_meta(&self) -> SavedMeta {
+        SavedMeta {
+            base_model_sha256: Some(self.files.weights_sha256()),
+            tokenizer_sha256: Some(sha256_hex(&self.files.tokenizer)),
+            max_len: Some(self.settings.max_len),
+            window: self.settings.window,
+        }
     }
 
     /// Ticket metadata for this run, before masks and metrics are filled in.

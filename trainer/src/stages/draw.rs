@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use rticket_core::mask::draw_global;
-use rticket_core::model::Dense;
+use rticket_core::model::{CONFIG_METADATA_KEY, Dense, SavedMeta};
 use rticket_core::ticket::MaskEncoding;
 use rticket_core::{Pooling, SequenceClassifier, SequenceClassifierConfig, Weights};
 use safetensors::SafeTensors;
@@ -45,7 +45,7 @@ pub fn scores_pooling(bytes: &[u8]) -> Result<Pooling> {
     let recorded: SequenceClassifierConfig = header
         .metadata()
         .as_ref()
-        .and_then(|m| m.get("rticket.classifier_config"))
+        .and_then(|m| m.get(CONFIG_METADATA_KEY))
         .map(|text| serde_json::from_str(text))
         .transpose()
         .context("the scores file's rticket.classifier_config is not a classifier config")?
@@ -71,8 +71,7 @@ pub fn export_draws(
     mask_encoding: MaskEncoding,
     training: serde_json::Value,
 ) -> Result<Vec<(DrawnTicket, TicketReport)>> {
-    let (_, header) = SafeTensors::read_metadata(scores_bytes).context("the scores file is corrupt or truncated")?;
-    let recorded = header.metadata().as_ref().and_then(|m| m.get("rticket.base_model_sha256").cloned());
+    let recorded = SavedMeta::read(scores_bytes).context("the scores file is corrupt or truncated")?.base_model_sha256;
     if recorded.as_deref() != Some(ctx.files.weights_sha256().as_str()) {
         bail!(
             "these scores were searched on base weights with sha256 {recorded:?}, not the loaded {}: pass that search's --model",

@@ -2,7 +2,6 @@
 //! frozen too); `mask-only` searches on the frozen pre-trained weights with a trainable head,
 //! so the ticket is a bitmask plus a head.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -10,7 +9,7 @@ use burn::module::Module;
 use burn::tensor::Device;
 use clap::ValueEnum;
 use rticket_core::gate::HardConcreteConfig;
-use rticket_core::model::to_hf_order;
+use rticket_core::model::{CONFIG_METADATA_KEY, SavedMeta, to_hf_order};
 use rticket_core::{Pooling, SequenceClassifier, Weights};
 use safetensors::Dtype;
 use safetensors::tensor::TensorView;
@@ -107,14 +106,23 @@ pub fn run_search(
         SearchMode::Paper => {
             let path = start.context("paper-mode search starts from a fine-tuned classifier (--start)")?;
             let bytes = read(path, "fine-tuned classifier")?;
-            let trained_on = crate::commands::saved_window(&Weights::metadata(&bytes)?)?;
-            if trained_on != settings.window {
+            // A safety net for library callers: the `search` command takes both from the start.
+            let trained_on = SavedMeta::read(&bytes).with_context(|| format!("reading {}", path.display()))?;
+            if trained_on.window != settings.window {
                 anyhow::bail!(
                     "{} was fine-tuned reading the {} of long texts and this search reads their {}: pass --window {}",
                     path.display(),
-                    trained_on.name(),
+                    trained_on.window.name(),
                     settings.window.name(),
-                    trained_on.name()
+                    trained_on.window.name()
+                );
+            }
+            if trained_on.max_len.is_some_and(|n| n != settings.max_len) {
+                anyhow::bail!(
+                    "{} was fine-tuned on inputs of at most {} tokens and this search reads {}: search with its max_len",
+                    path.display(),
+                    trained_on.max_len.unwrap_or_default(),
+                    settings.max_len
                 );
             }
             let weights = Weights::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
@@ -151,11 +159,10 @@ fn scores_bytes(model: &SequenceClassifier, ctx: &StageContext) -> Result<Vec<u8
         .iter()
         .map(|(n, s, d)| Ok((n.clone(), TensorView::new(Dtype::F32, s.clone(), d)?)))
         .collect::<Result<Vec<_>>>()?;
-    let metadata = HashMap::from([
+    let mut metadata = ctx.saved_meta().to_metadata();
+    metadata.extend([
         ("rticket.scores".to_string(), "1".to_string()),
-        (crate::commands::WINDOW_KEY.to_string(), ctx.settings.window.name().to_string()),
-        ("rticket.base_model_sha256".to_string(), ctx.files.weights_sha256()),
-        ("rticket.classifier_config".to_string(), serde_json::to_string(&ctx.classifier_config())?),
+        (CONFIG_METADATA_KEY.to_string(), serde_json::to_string(&ctx.classifier_config())?),
     ]);
     Ok(rticket_core::weights::serialize_with_metadata(views, metadata)?)
 }
