@@ -143,6 +143,45 @@ fn the_report_is_computed_from_the_records() {
     assert!(report.contains("**not met**"), "{report}");
 }
 
+#[test]
+fn the_documents_get_their_own_verdict_seed_by_seed() {
+    let tmp = TempDir::new("report-documents");
+    let data = tmp.0.join("data");
+    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Documents], search: Default::default(), training: Default::default() };
+    write(&data, "plan.json", &plan);
+    let on_documents = |mut m: ModelRecord| {
+        m.dataset = DatasetName::MovieReviews;
+        m
+    };
+    let attacked = |mut a: AttackRecord| {
+        a.dataset = DatasetName::MovieReviews;
+        a.summary.examples = 150;
+        a
+    };
+    // (seed, fine-tune clean, under attack, robust ticket clean, under attack)
+    for (seed, ft, ft_under, rt, rt_under) in [(1, 0.75, 0.25, 0.78, 0.29), (2, 0.80, 0.35, 0.79, 0.34)] {
+        let dir = format!("movie-reviews/seed-{seed}");
+        write(&data, &format!("{dir}/fine-tune-0.json"), &on_documents(model(seed, "fine-tune", 0.0, ft)));
+        write(&data, &format!("{dir}/robust-ticket-20.json"), &on_documents(model(seed, "robust-ticket", 0.2, rt)));
+        write(&data, &format!("{dir}/attacks/fine-tune-0-text-fooler-150.json"), &attacked(attack(seed, "fine-tune", 0.0, ft, ft_under)));
+        write(&data, &format!("{dir}/attacks/robust-ticket-20-text-fooler-150.json"), &attacked(attack(seed, "robust-ticket", 0.2, rt, rt_under)));
+    }
+    let render = || {
+        rticket::report::write(&tmp.0).unwrap();
+        std::fs::read_to_string(tmp.0.join("README.md")).unwrap()
+    };
+    let report = render();
+    // +4 / +3 on seed 1, -1 / -1 on seed 2: a mean of +1.5 under attack is not several points.
+    assert!(report.contains("seed 1 +4.0 / +3.0, seed 2 -1.0 / -1.0; mean +1.5 under attack, +1.0 clean over 2 seed(s). The same bar: **not met**"), "{report}");
+    // A folder of documents only has no MR verdict to miss.
+    assert!(!report.contains("No TextFooler records yet") && !report.contains("MR sentences: no TextFooler"), "{report}");
+
+    // Seed 2's ticket not attacked yet: the verdict rests on seed 1 alone, and says so.
+    std::fs::remove_file(data.join("movie-reviews/seed-2/attacks/robust-ticket-20-text-fooler-150.json")).unwrap();
+    let report = render();
+    assert!(report.contains("seed 1 +4.0 / +3.0; mean +4.0 under attack, +3.0 clean over 1 seed(s). The same bar: **met**"), "{report}");
+}
+
 /// A PWWS record on `labels` (per-label counts; empty as in records older than them).
 fn pwws(seed: u64, method: &str, sparsity: f64, labels: Vec<usize>) -> AttackRecord {
     let mut record = attack(seed, method, sparsity, 0.7, 0.2);

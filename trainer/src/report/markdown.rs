@@ -9,7 +9,7 @@ use rticket_core::attack::Recipe;
 use super::records::Records;
 use super::stats::{cell, mean_sd};
 use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, Method, Plan, serde_name};
+use crate::reproduce::{AttackRecord, Method, Phase, Plan, serde_name};
 
 /// Names of the report's rows.
 pub fn method_name(method: &str) -> &str {
@@ -143,26 +143,77 @@ fn aua(attacks: &[&AttackRecord]) -> Vec<f64> {
     attacks.iter().map(|a| a.summary.accuracy_under_attack).collect()
 }
 
+/// The issue's bar: several points (3) above the baseline under TextFooler, clean accuracy
+/// within 1.5 points.
+fn bar_met(points_under_attack: f64, points_clean: f64) -> bool {
+    points_under_attack >= 3.0 && points_clean >= -1.5
+}
+
+/// (accuracy under TextFooler, clean test accuracy) of one method by seed, for the seeds
+/// where it has both a model and its TextFooler record on `examples` test examples.
+fn by_seed(records: &Records, dataset: DatasetName, method: Method, sparsity: f64, examples: usize) -> BTreeMap<u64, (f64, f64)> {
+    let attacks = records.attacks(dataset, method.key(), sparsity, Recipe::TextFooler, examples);
+    records
+        .models(dataset, method.key(), sparsity)
+        .into_iter()
+        .filter_map(|m| attacks.iter().find(|a| a.seed == m.seed).map(|a| (m.seed, (a.summary.accuracy_under_attack, m.test_accuracy))))
+        .collect()
+}
+
 fn verdict(r: &mut String, records: &Records) {
+    let _ = writeln!(r, "## Does the robust ticket show the paper's effect?\n");
+    let documents = records.attack_set(DatasetName::MovieReviews, Recipe::TextFooler);
+    match records.attack_set(DatasetName::Mr, Recipe::TextFooler) {
+        Some(n) => mr_verdict(r, records, n),
+        None if documents.is_none() => {
+            let _ = writeln!(r, "No TextFooler records yet.\n");
+        }
+        None if records.plan.phases.contains(&Phase::Core) => {
+            let _ = writeln!(r, "MR sentences: no TextFooler records yet.\n");
+        }
+        None => {}
+    }
+    if let Some(n) = documents {
+        documents_verdict(r, records, n);
+    }
+}
+
+/// The documents' row: fine-tuning against the robust ticket, seed by seed (few seeds, and
+/// their differences disagree more than on MR, so each is shown).
+fn documents_verdict(r: &mut String, records: &Records, examples: usize) {
+    let docs = DatasetName::MovieReviews;
+    let s = records.plan.document_sparsity;
+    let ticket = by_seed(records, docs, Method::RobustTicket, s, examples);
+    let tuned = by_seed(records, docs, Method::FineTune, 0.0, examples);
+    let seeds: Vec<u64> = ticket.keys().copied().filter(|seed| tuned.contains_key(seed)).collect();
+    if seeds.is_empty() {
+        let _ = writeln!(r, "Movie-review documents: no seed has both the robust ticket's and fine-tuning's TextFooler records yet.\n");
+        return;
+    }
+    // Points the ticket gains (under attack, clean) on each seed.
+    let gains: Vec<(u64, f64, f64)> =
+        seeds.iter().map(|seed| (*seed, 100.0 * (ticket[seed].0 - tuned[seed].0), 100.0 * (ticket[seed].1 - tuned[seed].1))).collect();
+    let each = gains.iter().map(|(seed, attack, clean)| format!("seed {seed} {attack:+.1} / {clean:+.1}")).collect::<Vec<_>>().join(", ");
+    let mean = |pick: fn(&(u64, f64, f64)) -> f64| gains.iter().map(pick).sum::<f64>() / gains.len() as f64;
+    let (attack, clean) = (mean(|g| g.1), mean(|g| g.2));
+    let _ = writeln!(
+        r,
+        "Movie-review documents: robust ticket (paper pipeline, {:.0}%) against fine-tuning, points under TextFooler / clean on each \
+         seed both have: {each}; mean {attack:+.1} under attack, {clean:+.1} clean over {} seed(s). The same bar: **{}**.\n",
+        100.0 * s,
+        seeds.len(),
+        if bar_met(attack, clean) { "met" } else { "not met" }
+    );
+}
+
+fn mr_verdict(r: &mut String, records: &Records, n: usize) {
     let plan = &records.plan;
     let mr = DatasetName::Mr;
-    let _ = writeln!(r, "## Does the robust ticket show the paper's effect?\n");
-    let Some(n) = records.attack_set(mr, Recipe::TextFooler) else {
-        let _ = writeln!(r, "No TextFooler records yet.\n");
-        return;
-    };
     let s = plan.sparsity;
     let methods = [(Method::RobustTicket, s), (Method::FineTune, 0.0), (Method::Imp, s)];
     // Only seeds where all three have a model and its TextFooler record: a mean over other
     // seeds for one method than for another would compare different draws.
-    let per_seed = |method: Method, sparsity: f64| -> BTreeMap<u64, (f64, f64)> {
-        let attacks = records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n);
-        records
-            .models(mr, method.key(), sparsity)
-            .into_iter()
-            .filter_map(|m| attacks.iter().find(|a| a.seed == m.seed).map(|a| (m.seed, (a.summary.accuracy_under_attack, m.test_accuracy))))
-            .collect()
-    };
+    let per_seed = |method: Method, sparsity: f64| by_seed(records, mr, method, sparsity, n);
     let tables: Vec<BTreeMap<u64, (f64, f64)>> = methods.iter().map(|&(m, sp)| per_seed(m, sp)).collect();
     let seeds: Vec<u64> = tables[0].keys().copied().filter(|seed| tables.iter().all(|t| t.contains_key(seed))).collect();
     // (accuracy under attack, clean accuracy) of one method, averaged over `on` (all in `table`).
@@ -178,7 +229,7 @@ fn verdict(r: &mut String, records: &Records) {
         return;
     };
     let (vs_ft, vs_imp, clean) = (100.0 * (rt_aua - ft_aua), 100.0 * (rt_aua - imp_aua), 100.0 * (rt_clean - ft_clean));
-    let met = vs_ft >= 3.0 && vs_imp >= 3.0 && clean >= -1.5;
+    let met = bar_met(vs_ft, clean) && vs_imp >= 3.0;
     let _ = writeln!(
         r,
         "Robust ticket (paper pipeline, {:.0}%) against fine-tuning, means over the {} seed(s) all three have: TextFooler accuracy under attack \
