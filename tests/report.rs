@@ -12,6 +12,11 @@ use rticket_core::attack::Recipe;
 
 use crate::common::TempDir;
 
+/// The quick preset's plan at MR 30% / documents 20%, for `seeds` and one phase.
+fn quick_plan(seeds: Vec<u64>, phase: Phase) -> Plan {
+    Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![phase], search: Default::default(), training: Default::default() }
+}
+
 #[test]
 fn the_committed_report_matches_its_records() {
     let results = Path::new(env!("CARGO_MANIFEST_DIR")).join("../results");
@@ -94,7 +99,7 @@ fn write(dir: &Path, name: &str, value: &impl serde::Serialize) {
 fn the_report_is_computed_from_the_records() {
     let tmp = TempDir::new("report");
     let data = tmp.0.join("data");
-    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default(), training: Default::default() };
+    let plan = quick_plan(vec![1, 2], Phase::Core);
     write(&data, "plan.json", &plan);
     for (seed, ft, rt, imp) in [(1, 0.72, 0.71, 0.70), (2, 0.74, 0.73, 0.72)] {
         let seed_dir = format!("mr/seed-{seed}");
@@ -147,7 +152,7 @@ fn the_report_is_computed_from_the_records() {
 fn the_documents_get_their_own_verdict_seed_by_seed() {
     let tmp = TempDir::new("report-documents");
     let data = tmp.0.join("data");
-    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Documents], search: Default::default(), training: Default::default() };
+    let plan = quick_plan(vec![1, 2], Phase::Documents);
     write(&data, "plan.json", &plan);
     let on_documents = |mut m: ModelRecord| {
         m.dataset = DatasetName::MovieReviews;
@@ -195,7 +200,7 @@ fn pwws(seed: u64, method: &str, sparsity: f64, labels: Vec<usize>) -> AttackRec
 fn the_other_recipes_say_which_sentences_they_attacked() {
     let tmp = TempDir::new("report-recipes");
     let data = tmp.0.join("data");
-    let plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Recipes], search: Default::default(), training: Default::default() };
+    let plan = quick_plan(vec![1, 2], Phase::Recipes);
     write(&data, "plan.json", &plan);
     for seed in [1, 2] {
         write(&data, &format!("mr/seed-{seed}/fine-tune-0.json"), &model(seed, "fine-tune", 0.0, 0.7));
@@ -223,7 +228,7 @@ fn the_other_recipes_say_which_sentences_they_attacked() {
 fn the_report_names_the_searches_the_collapse_guard_redid() {
     let tmp = TempDir::new("report-guard");
     let data = tmp.0.join("data");
-    let mut plan = Plan { preset: Preset::Quick, seeds: vec![1, 2], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default(), training: Default::default() };
+    let mut plan = quick_plan(vec![1, 2], Phase::Core);
     plan.search.search_collapse_retries = Some(2);
     write(&data, "plan.json", &plan);
     for seed in [1, 2] {
@@ -247,7 +252,7 @@ fn a_reproduction_with_a_bad_plan_or_no_records_says_what_to_do() {
     let (ok, _, err) = crate::common::rticket(&["report", "--results", results]);
     assert!(!ok && err.contains("run `rticket reproduce` first"), "{err}");
     // A damaged record is named, with the fix.
-    let plan = Plan { preset: Preset::Quick, seeds: vec![1], sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![Phase::Core], search: Default::default(), training: Default::default() };
+    let plan = quick_plan(vec![1], Phase::Core);
     write(&tmp.0.join("data"), "plan.json", &plan);
     std::fs::create_dir_all(tmp.0.join("data/mr/seed-1")).unwrap();
     std::fs::write(tmp.0.join("data/mr/seed-1/imp-30.json"), b"{\"dataset\": \"mr\", \"se").unwrap();
