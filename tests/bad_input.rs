@@ -165,4 +165,7 @@ fn a_classifier_whose_recorded_length_is_damaged_is_refused_not_guessed() {
     assert!(ok && stdout.contains("\"label\""), "{stderr}");
     let (ok, _, stderr) = classify(&write("damaged.safetensors", "thirty-two"));
     assert!(!ok && stderr.contains("rticket.max_len") && stderr.contains("thirty-two") && stderr.contains("damaged"), "{stderr}");
+    // A length the model has no positions for would index past its position table.
+    let (ok, _, stderr) = classify(&write("too-long.safetensors", "100000"));
+    assert!(!ok && stderr.contains("100000 tokens, beyond the model's"), "{stderr}");
 }

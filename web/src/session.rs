@@ -147,7 +147,7 @@ impl Session {
             None => None,
         };
         let saved = SavedMeta::read(bytes)?;
-        let max_len = saved.max_len.unwrap_or(config.bert.max_position_embeddings);
+        let max_len = saved.max_len_within(&config.bert)?;
         self.dense = Some(Classifier { model, gpu_model, tokenizer: self.tokenizer(max_len, saved.window)?, labels: config.labels });
         Ok(())
     }

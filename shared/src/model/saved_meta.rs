@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::{Error, Result, Weights, Window};
+use crate::{BertConfig, Error, Result, Weights, Window};
 
 /// sha256 of the base model's weights the file was trained from.
 pub const BASE_MODEL_SHA_KEY: &str = "rticket.base_model_sha256";
@@ -59,6 +59,17 @@ impl SavedMeta {
         })
     }
 
+    /// The length to read with a model of `config`: the recorded one, else all its positions. A
+    /// recorded length beyond the positions is an error: the model could not embed such inputs.
+    pub fn max_len_within(&self, config: &BertConfig) -> Result<usize> {
+        let positions = config.max_position_embeddings;
+        match self.max_len {
+            None => Ok(positions),
+            Some(n) if n <= positions => Ok(n),
+            Some(n) => Err(Error::FileMetadata { key: MAX_LEN_KEY, reason: format!("{n} tokens, beyond the model's {positions} positions") }),
+        }
+    }
+
     /// Reads the fields from a saved file's bytes (its header only).
     pub fn read(bytes: &[u8]) -> Result<Self> {
         Self::from_metadata(&Weights::metadata(bytes)?)
@@ -92,5 +103,16 @@ mod tests {
             let err = SavedMeta::from_metadata(&metadata).unwrap_err().to_string();
             assert!(err.contains(key) && err.contains(value), "{key}={value}: {err}");
         }
+    }
+
+    #[test]
+    fn the_length_read_fits_the_model() {
+        let config = BertConfig::tiny(100);
+        let positions = config.max_position_embeddings;
+        let with = |max_len| SavedMeta { base_model_sha256: None, tokenizer_sha256: None, max_len, window: Window::Head };
+        assert_eq!(with(None).max_len_within(&config).unwrap(), positions);
+        assert_eq!(with(Some(positions)).max_len_within(&config).unwrap(), positions);
+        let err = with(Some(positions + 1)).max_len_within(&config).unwrap_err().to_string();
+        assert!(err.contains(MAX_LEN_KEY) && err.contains("beyond the model's"), "{err}");
     }
 }

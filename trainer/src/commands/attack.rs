@@ -25,7 +25,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
             let context = || format!("loading {}", path.display());
             let (model, config) = SequenceClassifier::from_safetensors(&bytes, dev).with_context(context)?;
             let saved = SavedMeta::read(&bytes).with_context(context)?;
-            (model, saved.max_len.unwrap_or(config.bert.max_position_embeddings), saved.window, path.display().to_string())
+            (model, saved.max_len_within(&config.bert).with_context(context)?, saved.window, path.display().to_string())
         }
         (None, Some(path)) => {
             let ticket = Ticket::from_bytes(&read(path, "ticket")?).with_context(|| format!("reading {}", path.display()))?;

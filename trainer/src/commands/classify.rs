@@ -55,7 +55,7 @@ fn classifier(path: &Path, tokenizer: Option<&Path>, device: &Device) -> Result<
             );
         }
     }
-    let max_len = saved.max_len.unwrap_or(config.bert.max_position_embeddings);
+    let max_len = saved.max_len_within(&config.bert).with_context(context)?;
     let tokenizer = TextTokenizer::from_bytes(&tokenizer_bytes, max_len)?.with_window(saved.window)?;
     tokenizer.check_vocab(config.bert.vocab_size)?;
     Ok((model, config, tokenizer))
