@@ -2,9 +2,9 @@
 
 use anyhow::{Context, Result, bail};
 use rticket_core::mask::draw_global;
-use rticket_core::model::{CONFIG_METADATA_KEY, Dense, SavedMeta};
+use rticket_core::model::{Dense, SavedMeta};
 use rticket_core::ticket::MaskEncoding;
-use rticket_core::{Pooling, SequenceClassifier, SequenceClassifierConfig, Weights};
+use rticket_core::{Pooling, SequenceClassifier, Weights};
 use safetensors::SafeTensors;
 
 use super::{StageContext, TicketReport, export_ticket};
@@ -39,17 +39,11 @@ pub fn scores_from_file(bytes: &[u8], model: &SequenceClassifier) -> Result<Sear
     Ok(SearchScores { names, scores })
 }
 
-/// The pooling the searched head read, as the scores file records it.
+/// The pooling the searched head read, as the scores file records it (in the header a saved
+/// classifier carries its config under, read the same way).
 pub fn scores_pooling(bytes: &[u8]) -> Result<Pooling> {
-    let (_, header) = SafeTensors::read_metadata(bytes).context("the scores file is corrupt or truncated")?;
-    let recorded: SequenceClassifierConfig = header
-        .metadata()
-        .as_ref()
-        .and_then(|m| m.get(CONFIG_METADATA_KEY))
-        .map(|text| serde_json::from_str(text))
-        .transpose()
-        .context("the scores file's rticket.classifier_config is not a classifier config")?
-        .context("the scores file does not record its classifier (rticket.classifier_config): rerun the search")?;
+    let recorded = SequenceClassifier::config_from_safetensors(bytes)
+        .context("the scores file does not record a readable classifier config (rticket.classifier_config): rerun the search")?;
     Ok(recorded.pooling)
 }
 
