@@ -80,6 +80,14 @@ fn search_then_draw_at_several_sparsities_then_retrain_from_the_command_line() {
     // Garbage sparsities are refused before any work.
     let (ok, _, stderr) = rticket(&["--device", "cpu", "draw", "--model", m, "--search", search.to_str().unwrap(), "--sparsity", "1.5", "--out", out.path().join("bad").to_str().unwrap()]);
     assert!(!ok && stderr.contains("outside [0, 1)"), "{stderr}");
+    // A scores file cut in its data (header intact) is called truncated, not drawn from.
+    let cut = out.path().join("cut-search");
+    std::fs::create_dir_all(&cut).unwrap();
+    std::fs::copy(search.join("run.json"), cut.join("run.json")).unwrap();
+    let scores = std::fs::read(search.join("scores.safetensors")).unwrap();
+    std::fs::write(cut.join("scores.safetensors"), &scores[..scores.len() - 100]).unwrap();
+    let (ok, _, stderr) = rticket(&["--device", "cpu", "draw", "--model", m, "--search", cut.to_str().unwrap(), "--sparsity", "0.3", "--out", out.path().join("cut-draw").to_str().unwrap()]);
+    assert!(!ok && stderr.contains("corrupt or truncated"), "{stderr}");
 
     let drawn = draw.join("ticket-80.safetensors");
     let (ok, _, stderr) = rticket(&[

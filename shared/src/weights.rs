@@ -44,6 +44,11 @@ impl<'a> Weights<'a> {
         format!("{}{name}", self.prefix)
     }
 
+    /// How many tensors the file holds.
+    pub fn tensor_count(&self) -> usize {
+        self.tensors.len()
+    }
+
     /// Whether a tensor with this exact key exists.
     pub fn has(&self, key: &str) -> bool {
         self.tensors.tensor(key).is_ok()

@@ -5,7 +5,6 @@ use rticket_core::mask::draw_global;
 use rticket_core::model::{Dense, SavedMeta};
 use rticket_core::ticket::MaskEncoding;
 use rticket_core::{Pooling, SequenceClassifier, Weights};
-use safetensors::SafeTensors;
 
 use super::{StageContext, TicketReport, export_ticket};
 
@@ -24,17 +23,17 @@ pub struct DrawnTicket {
 
 /// Reads `scores.safetensors`, in the gated order of `model`.
 pub fn scores_from_file(bytes: &[u8], model: &SequenceClassifier) -> Result<SearchScores> {
-    let tensors = SafeTensors::deserialize(bytes).context("the scores file is corrupt or truncated")?;
+    let file = Weights::from_bytes(bytes).context("the scores file is corrupt or truncated")?;
     let mut names = Vec::new();
     let mut scores = Vec::new();
     for (name, dense) in model.bert.dense_layers() {
         let [d_in, d_out] = dense.shape();
-        let values = Weights::from_bytes(bytes)?.values(&format!("scores.{name}"), &[d_out, d_in])?;
+        let values = file.values(&format!("scores.{name}"), &[d_out, d_in])?;
         names.push(name);
         scores.push(values);
     }
-    if tensors.len() != names.len() + 2 {
-        bail!("the scores file has {} tensors; expected {} scores and a head", tensors.len(), names.len());
+    if file.tensor_count() != names.len() + 2 {
+        bail!("the scores file has {} tensors; expected {} scores and a head", file.tensor_count(), names.len());
     }
     Ok(SearchScores { names, scores })
 }
