@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rticket::cli::Preset;
 use rticket::data::DatasetName;
-use rticket::reproduce::{AttackRecord, ModelRecord, Phase, Plan, StageTime, TicketRecord};
+use rticket::reproduce::{AttackRecord, ModelRecord, Phase, Plan, StageTime, TicketRecord, attack_file, model_file, seed_dir, serde_name};
 use rticket::stages::AttackSummary;
 use rticket_core::attack::Recipe;
 
@@ -95,6 +95,14 @@ fn write(dir: &Path, name: &str, value: &impl serde::Serialize) {
     std::fs::write(path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
 }
 
+/// Writes a model's record and its attack's (on the whole test split) where `reproduce` puts them.
+fn write_attacked(data: &Path, model: &ModelRecord, attack: &AttackRecord) {
+    let dir = seed_dir(data, model.dataset, model.seed);
+    write(&dir, &model_file(&model.method, model.sparsity), model);
+    let recipe = serde_name(&attack.summary.recipe);
+    write(&dir, &attack_file(&attack.method, attack.sparsity, &recipe, attack.summary.examples, true), attack);
+}
+
 #[test]
 fn the_report_is_computed_from_the_records() {
     let tmp = TempDir::new("report");
@@ -102,13 +110,9 @@ fn the_report_is_computed_from_the_records() {
     let plan = quick_plan(vec![1, 2], Phase::Core);
     write(&data, "plan.json", &plan);
     for (seed, ft, rt, imp) in [(1, 0.72, 0.71, 0.70), (2, 0.74, 0.73, 0.72)] {
-        let seed_dir = format!("mr/seed-{seed}");
-        write(&data, &format!("{seed_dir}/fine-tune-0.json"), &model(seed, "fine-tune", 0.0, ft));
-        write(&data, &format!("{seed_dir}/robust-ticket-30.json"), &model(seed, "robust-ticket", 0.3, rt));
-        write(&data, &format!("{seed_dir}/imp-30.json"), &model(seed, "imp", 0.3, imp));
-        write(&data, &format!("{seed_dir}/attacks/fine-tune-0-text-fooler-400.json"), &attack(seed, "fine-tune", 0.0, ft, 0.20));
-        write(&data, &format!("{seed_dir}/attacks/robust-ticket-30-text-fooler-400.json"), &attack(seed, "robust-ticket", 0.3, rt, 0.30));
-        write(&data, &format!("{seed_dir}/attacks/imp-30-text-fooler-400.json"), &attack(seed, "imp", 0.3, imp, 0.10));
+        write_attacked(&data, &model(seed, "fine-tune", 0.0, ft), &attack(seed, "fine-tune", 0.0, ft, 0.20));
+        write_attacked(&data, &model(seed, "robust-ticket", 0.3, rt), &attack(seed, "robust-ticket", 0.3, rt, 0.30));
+        write_attacked(&data, &model(seed, "imp", 0.3, imp), &attack(seed, "imp", 0.3, imp, 0.10));
     }
     rticket::report::write(&tmp.0).expect("the report renders");
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
@@ -165,11 +169,8 @@ fn the_documents_get_their_own_verdict_seed_by_seed() {
     };
     // (seed, fine-tune clean, under attack, robust ticket clean, under attack)
     for (seed, ft, ft_under, rt, rt_under) in [(1, 0.75, 0.25, 0.78, 0.29), (2, 0.80, 0.35, 0.79, 0.34)] {
-        let dir = format!("movie-reviews/seed-{seed}");
-        write(&data, &format!("{dir}/fine-tune-0.json"), &on_documents(model(seed, "fine-tune", 0.0, ft)));
-        write(&data, &format!("{dir}/robust-ticket-20.json"), &on_documents(model(seed, "robust-ticket", 0.2, rt)));
-        write(&data, &format!("{dir}/attacks/fine-tune-0-text-fooler-150.json"), &attacked(attack(seed, "fine-tune", 0.0, ft, ft_under)));
-        write(&data, &format!("{dir}/attacks/robust-ticket-20-text-fooler-150.json"), &attacked(attack(seed, "robust-ticket", 0.2, rt, rt_under)));
+        write_attacked(&data, &on_documents(model(seed, "fine-tune", 0.0, ft)), &attacked(attack(seed, "fine-tune", 0.0, ft, ft_under)));
+        write_attacked(&data, &on_documents(model(seed, "robust-ticket", 0.2, rt)), &attacked(attack(seed, "robust-ticket", 0.2, rt, rt_under)));
     }
     let render = || {
         rticket::report::write(&tmp.0).unwrap();
