@@ -123,6 +123,10 @@ fn the_report_is_computed_from_the_records() {
     assert!(report.contains("+10.0 points (against IMP +20.0), clean test accuracy -1.0 points"), "{report}");
     assert!(report.contains("**met**"), "{report}");
     assert!(report.contains("Is it the adversarial loss? Not known yet"), "{report}");
+    // Phases the plan does not run have no section (only `core` here; the sparsity plot of the table's
+    // sparsity keeps its table); a planned one without records would say "Not run yet".
+    assert!(report.contains("phase(s) `recipes` (the other attacks), `documents` (the movie-review documents)."), "{report}");
+    assert!(!report.contains("## Movie-review documents") && !report.contains("Not run yet"), "{report}");
     assert!(tmp.0.join("sparsity.svg").is_file() && tmp.0.join("layer-density.svg").is_file());
     assert!(std::fs::read_to_string(tmp.0.join("layer-density.svg")).unwrap().contains("<svg"));
     assert!(rticket::report::drift(&tmp.0).unwrap().is_empty());
@@ -179,8 +183,10 @@ fn the_documents_get_their_own_verdict_seed_by_seed() {
     let report = render();
     // +4 / +3 on seed 1, -1 / -1 on seed 2: a mean of +1.5 under attack is not several points.
     assert!(report.contains("seed 1 +4.0 / +3.0, seed 2 -1.0 / -1.0; mean +1.5 under attack, +1.0 clean over 2 seed(s). The same bar: **not met**"), "{report}");
-    // A folder of documents only has no MR verdict to miss.
+    // A folder of documents only has no MR verdict to miss, nor empty MR tables: it says which phases it left out.
     assert!(!report.contains("No TextFooler records yet") && !report.contains("MR sentences: no TextFooler"), "{report}");
+    assert!(!report.contains("## MR sentences") && !report.contains("## Ablations") && !report.contains("## Accuracy against sparsity"), "{report}");
+    assert!(report.contains("Not in this plan, and no records: phase(s) `core` (the MR table and the ablations), `recipes` (the other attacks), `sweep` (accuracy against sparsity)."), "{report}");
 
     // Seed 2's ticket not attacked yet: the verdict rests on seed 1 alone, and says so.
     std::fs::remove_file(data.join("movie-reviews/seed-2/attacks/robust-ticket-20-text-fooler-150.json")).unwrap();

@@ -43,16 +43,69 @@ pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
     );
     setup(&mut r, records);
     verdict(&mut r, records);
-    headline(&mut r, records, mr, plan.sparsity, &HEADLINE);
-    other_recipes(&mut r, records, plan);
-    ablations(&mut r, records, plan);
-    gate_movement(&mut r, records, plan);
-    sweep(&mut r, records, plots);
+    let shown = Sections::of(records, plots);
+    if shown.core {
+        headline(&mut r, records, mr, plan.sparsity, &HEADLINE);
+    }
+    if shown.recipes {
+        other_recipes(&mut r, records, plan);
+    }
+    if shown.core {
+        ablations(&mut r, records, plan);
+        gate_movement(&mut r, records, plan);
+    }
+    if shown.sweep {
+        sweep(&mut r, records, plots);
+    }
     density(&mut r, plots);
-    documents(&mut r, records, plan);
+    if shown.documents {
+        documents(&mut r, records, plan);
+    }
+    shown.left_out(&mut r);
     tickets(&mut r, records);
     wall_time(&mut r, records);
     r
+}
+
+/// Which phases' sections the report has: those the plan runs, and any other with records. A
+/// side experiment runs a phase or two; the others' tables would be empty.
+struct Sections {
+    core: bool,
+    sweep: bool,
+    recipes: bool,
+    documents: bool,
+}
+
+impl Sections {
+    fn of(records: &Records, plots: &[(&str, &str)]) -> Self {
+        let plan = &records.plan;
+        let mr = DatasetName::Mr;
+        let planned = |phase| plan.phases.contains(&phase);
+        let swept = plan.sweep.iter().any(|&s| SWEEP.iter().any(|m| !records.models(mr, m.key(), s).is_empty()));
+        Self {
+            core: planned(Phase::Core) || !records.seeds(mr).is_empty(),
+            // A sparsity plot drawn from the table's sparsity alone is shown with its table.
+            sweep: planned(Phase::Sweep) || swept || plots.iter().any(|(f, _)| f.starts_with("sparsity")),
+            recipes: planned(Phase::Recipes) || Plan::EXTRA_RECIPES.iter().any(|&recipe| records.attack_set(mr, recipe).is_some()),
+            documents: planned(Phase::Documents) || !records.seeds(DatasetName::MovieReviews).is_empty(),
+        }
+    }
+
+    /// One line naming the phases left out, so that their absence reads as a choice.
+    fn left_out(&self, r: &mut String) {
+        let omitted: Vec<&str> = [
+            (self.core, "`core` (the MR table and the ablations)"),
+            (self.recipes, "`recipes` (the other attacks)"),
+            (self.sweep, "`sweep` (accuracy against sparsity)"),
+            (self.documents, "`documents` (the movie-review documents)"),
+        ]
+        .into_iter()
+        .filter_map(|(shown, name)| (!shown).then_some(name))
+        .collect();
+        if !omitted.is_empty() {
+            let _ = writeln!(r, "Not in this plan, and no records: phase(s) {}.\n", omitted.join(", "));
+        }
+    }
 }
 
 fn setup(r: &mut String, records: &Records) {
