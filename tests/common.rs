@@ -66,6 +66,19 @@ pub fn tiny_model_dir(tag: &str) -> TempDir {
     dir
 }
 
+/// [`tiny_model_dir`] without the classifier head, like a real pre-trained encoder's file
+/// (MiniLM's has none): loading it draws a fresh head.
+pub fn tiny_encoder_dir(tag: &str) -> TempDir {
+    let dir = tiny_model_dir(tag);
+    let path = dir.path().join("model.safetensors");
+    let bytes = std::fs::read(&path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let encoder: Vec<_> = file.tensors().into_iter().filter(|(name, _)| !name.starts_with("classifier.")).collect();
+    assert_eq!(encoder.len() + 2, file.len(), "the tiny model's head is not classifier.weight and classifier.bias");
+    std::fs::write(&path, safetensors::serialize(encoder, None).unwrap()).unwrap();
+    dir
+}
+
 /// Runs the built `rticket` binary; returns (success, stdout, stderr).
 pub fn rticket(args: &[&str]) -> (bool, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_rticket")).args(args).output().expect("rticket runs");

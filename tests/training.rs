@@ -2,7 +2,7 @@
 
 use rticket::cli::Preset;
 use rticket::data::DatasetName;
-use rticket::stages::{StageSettings, run_finetune};
+use rticket::stages::{RetrainHead, StageContext, StageSettings, run_finetune};
 
 use crate::common::*;
 
@@ -64,6 +64,27 @@ fn finetune_writes_a_classifier_that_classify_reads() {
         "--device", "cpu", "classify", "--classifier", classifier.to_str().unwrap(), "--tokenizer", wrong.to_str().unwrap(), "x",
     ]);
     assert!(!ok && stderr.contains("not the tokenizer this classifier was trained with"), "{stderr}");
+}
+
+/// Retraining draws its own head, not the one fine-tuning started from (fine-tuning moves it
+/// little and the search fits its mask to it, so reusing it hands the ticket a trained start),
+/// unless a folder made before the choice asks for the old behaviour.
+#[test]
+fn retraining_draws_a_head_of_its_own_unless_told_to_reuse_fine_tunings() {
+    let model = tiny_encoder_dir("retrain-head");
+    let out = TempDir::new("retrain-head-out");
+    let settings = tiny_settings(&model);
+    assert_eq!(settings.retrain_head, RetrainHead::Fresh, "the presets retrain from a fresh head");
+    let ctx = StageContext::open(&settings, "probe", &out.path().join("probe"), false, &cpu(), "cpu", serde_json::json!({})).unwrap();
+    let head = |model: rticket_core::SequenceClassifier| model.classifier.weight.val().into_data().try_into_vec::<f32>().unwrap();
+    let fine_tuning = head(ctx.pretrained().unwrap());
+    let seed = settings.fit.seed;
+    assert_eq!(head(ctx.pretrained_with_head(RetrainHead::FineTuneInit.seed(seed)).unwrap()), fine_tuning);
+    let fresh = head(ctx.pretrained_with_head(RetrainHead::Fresh.seed(seed)).unwrap());
+    let same = fresh.iter().zip(&fine_tuning).filter(|(a, b)| a == b).count();
+    assert_eq!(same, 0, "{same} of {} head weights equal fine-tuning's initial ones", fresh.len());
+    // The same seed draws the same fresh head (a resumed or repeated run is exact).
+    assert_eq!(head(ctx.pretrained_with_head(RetrainHead::Fresh.seed(seed)).unwrap()), fresh);
 }
 
 fn finetune_cli(model: &TempDir, out: &std::path::Path, extra: &[&str], stop_after: Option<&str>) -> (bool, String) {

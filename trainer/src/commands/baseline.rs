@@ -21,7 +21,7 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
     RunDir::create(out, args.stage.resume)?;
     let files = ModelFiles::open(&settings.model_dir)?;
     let shapes = gated_shapes(&files, dev)?;
-    let training = serde_json::json!({ "baseline": args.kind, "preset": args.stage.preset, "fit": settings.fit });
+    let training = serde_json::json!({ "baseline": args.kind, "preset": args.stage.preset, "fit": settings.fit, "head": settings.retrain_head });
 
     let masks = match args.kind {
         BaselineKind::Freelb => {

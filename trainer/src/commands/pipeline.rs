@@ -48,7 +48,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
         let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
         let drawn = draw_tickets(&scores, &[args.sparsity]).remove(0);
         let (ctx, summary, best) = run_retrain(&base, &drawn.masks, false, &out.join("retrain"), args.stage.resume, dev, name)?;
-        let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": paper_settings.fit, "retrain": base.fit });
+        let training = serde_json::json!({ "pipeline": "paper", "preset": preset_name, "search": paper_settings.fit, "retrain": base.fit, "head": base.retrain_head });
         let report = export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
         (ctx, summary, report)
     };

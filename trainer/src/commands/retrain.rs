@@ -29,7 +29,7 @@ pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
     let drawn = DrawnTicket { sparsity: drawn_from.meta.sparsity, masks: drawn_from.keep_masks() };
     let (ctx, summary, best) =
         run_retrain(&settings, &drawn.masks, args.reinit, &args.out, args.stage.resume, &selected.device, &selected.description)?;
-    let training = serde_json::json!({ "retrain": settings.fit, "reinit": args.reinit, "masks_from": args.ticket, "drawn": drawn_from.meta.training });
+    let training = serde_json::json!({ "retrain": settings.fit, "reinit": args.reinit, "head": settings.retrain_head, "masks_from": args.ticket, "drawn": drawn_from.meta.training });
     let ticket = export_ticket(&ctx, &best, &drawn, Some(args.values.into()), args.mask_encoding.into(), training, "ticket.safetensors")?;
     println!("{}", serde_json::to_string_pretty(&serde_json::json!({ "retrain": summary, "ticket": ticket }))?);
     Ok(())

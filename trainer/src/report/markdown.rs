@@ -10,6 +10,7 @@ use super::records::Records;
 use super::stats::{cell, mean_sd};
 use crate::data::DatasetName;
 use crate::reproduce::{AttackRecord, Method, Phase, Plan, serde_name};
+use crate::stages::RetrainHead;
 
 /// Names of the report's rows.
 pub fn method_name(method: &str) -> &str {
@@ -163,6 +164,14 @@ fn setup(r: &mut String, records: &Records) {
     if plan.training.window == Some(crate::cli::WindowArg::Tail) {
         let _ = writeln!(r, "- Every stage reads the last tokens of a longer text (`--window tail`), not the first: it matters for the documents (MR sentences hardly ever run past the window).");
     }
+    let _ = match plan.training.retrain_head.unwrap_or_else(RetrainHead::before_the_choice) {
+        RetrainHead::Fresh => writeln!(r, "- Retraining (robust tickets, IMP's rounds, random pruning) starts from a freshly drawn head (`--retrain-head fresh`)."),
+        RetrainHead::FineTuneInit => writeln!(
+            r,
+            "- Retraining (robust tickets, IMP's rounds, random pruning) starts from the head fine-tuning started from (both drawn \
+             from the training seed; `--retrain-head fine-tune-init`, every run before 2026-11-28), not from a fresh one as PAPER.md's."
+        ),
+    };
     let _ = writeln!(
         r,
         "- Attacks: candidates are cosine neighbours in MiniLM's input embeddings with WordNet antonyms removed, the \

@@ -22,6 +22,7 @@ use crate::data::DatasetName;
 use crate::device::{self, DeviceChoice};
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
+use crate::stages::RetrainHead;
 
 pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
@@ -115,9 +116,23 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
 /// plan whose models would differ from the recorded ones (another preset or search length):
 /// records and stage folders are reused by name, so the two must not share folders.
 fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
+    // Explicit in every plan.json written from now on: one without it was made before the choice existed.
+    plan.training.retrain_head.get_or_insert_default();
     let path = data.join("plan.json");
     let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
-    let recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
+    let mut recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
+    recorded.training.retrain_head.get_or_insert_with(RetrainHead::before_the_choice);
+    let without_head = |training: TrainingOverrides| TrainingOverrides { retrain_head: None, ..training };
+    if recorded.training.retrain_head != plan.training.retrain_head
+        && (recorded.preset, recorded.search, without_head(recorded.training)) == (plan.preset, plan.search, without_head(plan.training))
+    {
+        let recorded_head = recorded.training.retrain_head.unwrap_or_default().name();
+        bail!(
+            "{} records retrainings from the {recorded_head} head and this run would retrain from another: pass \
+             --retrain-head {recorded_head} to continue it, or another --results and --work",
+            path.display(),
+        );
+    }
     if (recorded.preset, recorded.search, recorded.training) != (plan.preset, plan.search, plan.training) {
         bail!(
             "{} records a reproduction with preset {:?}, search {} and training {}; this one would train other models \
@@ -150,7 +165,8 @@ mod tests {
     use crate::cli::Preset;
 
     fn plan(seeds: Vec<u64>, phases: Vec<Phase>) -> Plan {
-        Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default(), training: Default::default() }
+        let training = TrainingOverrides { retrain_head: Some(RetrainHead::Fresh), ..Default::default() };
+        Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default(), training }
     }
 
     #[test]
@@ -170,14 +186,34 @@ mod tests {
         std::fs::create_dir_all(&data).unwrap();
         RunDir { path: data.clone() }.write_json("plan.json", &plan(vec![1], vec![Phase::Core])).unwrap();
         let mut longer = plan(vec![1], vec![Phase::Core]);
-        longer.training = TrainingOverrides { train_limit: Some(3200), train_epochs: Some(4), window: None };
+        longer.training = TrainingOverrides { train_limit: Some(3200), train_epochs: Some(4), ..longer.training };
         let err = merged_with_recorded(longer, &data).unwrap_err().to_string();
-        assert!(err.contains(r#"training {"train_limit":null,"train_epochs":null}"#) && err.contains("another --results"), "{err}");
+        assert!(err.contains(r#"training {"train_limit":null,"train_epochs":null,"retrain_head":"fresh"}"#) && err.contains("another --results"), "{err}");
         // So is one whose searches would redo collapsed epochs.
         let mut guarded = plan(vec![1], vec![Phase::Core]);
         guarded.search.search_collapse_retries = Some(2);
         let err = merged_with_recorded(guarded, &data).unwrap_err().to_string();
         assert!(err.contains("another --results"), "{err}");
+        std::fs::remove_dir_all(&data).unwrap();
+    }
+
+    #[test]
+    fn a_folder_made_before_the_retrain_head_choice_continues_only_with_fine_tunings_head() {
+        let data = std::env::temp_dir().join(format!("rticket-plan-head-{}", std::process::id()));
+        std::fs::create_dir_all(&data).unwrap();
+        let mut old = plan(vec![1], vec![Phase::Core]);
+        old.training.retrain_head = None;
+        RunDir { path: data.clone() }.write_json("plan.json", &old).unwrap();
+        assert!(!std::fs::read_to_string(data.join("plan.json")).unwrap().contains("retrain_head"));
+        // The default (a fresh head) would retrain other models under the old records' names.
+        let mut default = plan(vec![2], vec![Phase::Core]);
+        default.training.retrain_head = None;
+        let err = merged_with_recorded(default, &data).unwrap_err().to_string();
+        assert!(err.contains("--retrain-head fine-tune-init"), "{err}");
+        let mut continued = plan(vec![2], vec![Phase::Core]);
+        continued.training.retrain_head = Some(RetrainHead::FineTuneInit);
+        let merged = merged_with_recorded(continued, &data).unwrap();
+        assert_eq!((merged.seeds, merged.training.retrain_head), (vec![1, 2], Some(RetrainHead::FineTuneInit)));
         std::fs::remove_dir_all(&data).unwrap();
     }
 }

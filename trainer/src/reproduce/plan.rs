@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use crate::cli::Preset;
 use crate::data::DatasetName;
-use crate::stages::StageSettings;
+use crate::stages::{RetrainHead, StageSettings};
 
 /// The methods of the paper's tables and ablations, each a way to get a classifier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ValueEnum)]
@@ -165,6 +165,12 @@ pub struct TrainingOverrides {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<crate::cli::WindowArg>,
+    /// The head retraining starts from (the robust tickets', IMP's rounds', random pruning's):
+    /// `fine-tune-init` continues a results folder made before 2026-11-28 [default: fresh].
+    /// Always written to a new plan.json; one without it was made with `fine-tune-init`.
+    #[arg(long, value_enum)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrain_head: Option<RetrainHead>,
 }
 
 impl TrainingOverrides {
@@ -178,6 +184,9 @@ impl TrainingOverrides {
         }
         if let Some(window) = self.window {
             settings.window = window.into();
+        }
+        if let Some(head) = self.retrain_head {
+            settings.retrain_head = head;
         }
     }
 }

@@ -196,7 +196,7 @@ impl<'a> SeedRun<'a> {
                 StageSummary::reopen(&dir)?;
             }
             let (ctx, _, best) = run_retrain(&self.base, &masks, reinit, &dir, true, self.device, self.device_name)?;
-            let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": self.base.fit, "reinit": reinit });
+            let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": self.base.fit, "reinit": reinit, "head": self.base.retrain_head });
             let drawn = DrawnTicket { sparsity, masks };
             export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
             remove_checkpoint(&dir);

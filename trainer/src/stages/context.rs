@@ -137,10 +137,15 @@ impl StageContext {
         self.device.clone().autodiff()
     }
 
-    /// The pre-trained encoder with a fresh head (seeded), on the training device.
+    /// The pre-trained encoder with a fresh head drawn from the training seed, on the training device.
     pub fn pretrained(&self) -> Result<SequenceClassifier> {
+        self.pretrained_with_head(self.settings.fit.seed)
+    }
+
+    /// The pre-trained encoder with a fresh head drawn from `head_seed`, on the training device.
+    pub fn pretrained_with_head(&self, head_seed: u64) -> Result<SequenceClassifier> {
         let device = self.train_device();
-        device.seed(self.settings.fit.seed);
+        device.seed(head_seed);
         self.files.classifier(&self.classifier_config(), &device)
     }
 

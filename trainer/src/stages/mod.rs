@@ -17,7 +17,7 @@ pub use context::{StageContext, StageSummary};
 pub use draw::{DrawnTicket, SearchScores, draw_tickets, export_draws, percent_label, scores_from_file, scores_pooling};
 pub use export::{TicketReport, binary_entropy, export_ticket};
 pub use finetune::run_finetune;
-pub use retrain::run_retrain;
+pub use retrain::{RetrainHead, run_retrain};
 pub use robustness::{AttackSetup, AttackSummary, attack_examples, summarise, summary_table};
 pub use search::{SearchMode, run_search, scores_path, search_fit, search_settings, search_settings_on};
 pub use settings::{StageSettings, base_fit};

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::cli::Preset;
 use crate::data::{DatasetName, SPLIT_SEED, Split, SplitSizes, load_polarity_csv, stratified_split};
 use crate::model_files::assets_dir;
+use super::RetrainHead;
 use crate::train::{FitConfig, ObjectiveConfig, shuffled_batches};
 
 /// Settings common to every stage.
@@ -30,6 +31,10 @@ pub struct StageSettings {
     pub window: Window,
     pub pooling: Pooling,
     pub fit: FitConfig,
+    /// The head a retraining starts from (absent in runs made before the choice: those
+    /// started from fine-tuning's initial head).
+    #[serde(default = "RetrainHead::before_the_choice")]
+    pub retrain_head: RetrainHead,
 }
 
 /// Weight training with plain cross-entropy at the preset's scale: PAPER.md's fine-tuning
@@ -81,6 +86,7 @@ impl StageSettings {
             window: Window::Head,
             pooling: Pooling::Pooler,
             fit,
+            retrain_head: RetrainHead::Fresh,
         }
     }
 
