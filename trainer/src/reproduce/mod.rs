@@ -114,23 +114,35 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
 
 /// The plan to record: `plan` with the seeds and phases of an earlier plan in `data` added. Refuses a
 /// plan whose models would differ from the recorded ones (another preset or search length):
-/// records and stage folders are reused by name, so the two must not share folders.
+/// records and stage folders are reused by name, so the two must not share folders. A plan that
+/// does not name the retraining's head takes the recorded plan's (a fresh one in a new folder).
 fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
-    // Explicit in every plan.json written from now on: one without it was made before the choice existed.
-    plan.training.retrain_head.get_or_insert_default();
     let path = data.join("plan.json");
-    let Ok(text) = std::fs::read_to_string(&path) else { return Ok(plan) };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        // Explicit in every plan.json written from now on: one without it was made before the choice existed.
+        plan.training.retrain_head.get_or_insert_default();
+        return Ok(plan);
+    };
     let mut recorded: Plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", path.display()))?;
-    recorded.training.retrain_head.get_or_insert_with(RetrainHead::before_the_choice);
+    let recorded_head = *recorded.training.retrain_head.get_or_insert_with(RetrainHead::before_the_choice);
+    if plan.training.retrain_head.is_none() && recorded_head != RetrainHead::default() {
+        eprintln!(
+            "{}: retraining from the {} head, as this folder's records did (PAPER.md's is a fresh one: --retrain-head fresh, in another --results)",
+            path.display(),
+            recorded_head.name()
+        );
+    }
+    let head = *plan.training.retrain_head.get_or_insert(recorded_head);
     let without_head = |training: TrainingOverrides| TrainingOverrides { retrain_head: None, ..training };
-    if recorded.training.retrain_head != plan.training.retrain_head
+    if head != recorded_head
         && (recorded.preset, recorded.search, without_head(recorded.training)) == (plan.preset, plan.search, without_head(plan.training))
     {
-        let recorded_head = recorded.training.retrain_head.unwrap_or_default().name();
         bail!(
-            "{} records retrainings from the {recorded_head} head and this run would retrain from another: pass \
-             --retrain-head {recorded_head} to continue it, or another --results and --work",
+            "{} records retrainings from the {} head and this run would retrain from the {} one: leave out --retrain-head \
+             to continue the folder, or pass another --results and --work",
             path.display(),
+            recorded_head.name(),
+            head.name(),
         );
     }
     if (recorded.preset, recorded.search, recorded.training) != (plan.preset, plan.search, plan.training) {
@@ -198,22 +210,25 @@ mod tests {
     }
 
     #[test]
-    fn a_folder_made_before_the_retrain_head_choice_continues_only_with_fine_tunings_head() {
+    fn a_folder_made_before_the_retrain_head_choice_continues_with_fine_tunings_head() {
         let data = std::env::temp_dir().join(format!("rticket-plan-head-{}", std::process::id()));
         std::fs::create_dir_all(&data).unwrap();
         let mut old = plan(vec![1], vec![Phase::Core]);
         old.training.retrain_head = None;
         RunDir { path: data.clone() }.write_json("plan.json", &old).unwrap();
         assert!(!std::fs::read_to_string(data.join("plan.json")).unwrap().contains("retrain_head"));
-        // The default (a fresh head) would retrain other models under the old records' names.
-        let mut default = plan(vec![2], vec![Phase::Core]);
-        default.training.retrain_head = None;
-        let err = merged_with_recorded(default, &data).unwrap_err().to_string();
-        assert!(err.contains("--retrain-head fine-tune-init"), "{err}");
+        // Asking for a fresh head would retrain other models under the old records' names.
+        let err = merged_with_recorded(plan(vec![2], vec![Phase::Core]), &data).unwrap_err().to_string();
+        assert!(err.contains("from the fine-tune-init head") && err.contains("leave out --retrain-head"), "{err}");
+        // Naming no head continues the folder as it was made, and says so in the plan.
         let mut continued = plan(vec![2], vec![Phase::Core]);
-        continued.training.retrain_head = Some(RetrainHead::FineTuneInit);
+        continued.training.retrain_head = None;
         let merged = merged_with_recorded(continued, &data).unwrap();
         assert_eq!((merged.seeds, merged.training.retrain_head), (vec![1, 2], Some(RetrainHead::FineTuneInit)));
+        // In a new folder, naming no head means a fresh one.
         std::fs::remove_dir_all(&data).unwrap();
+        let mut new = plan(vec![1], vec![Phase::Core]);
+        new.training.retrain_head = None;
+        assert_eq!(merged_with_recorded(new, &data).unwrap().training.retrain_head, Some(RetrainHead::Fresh));
     }
 }

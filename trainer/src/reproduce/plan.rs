@@ -165,9 +165,9 @@ pub struct TrainingOverrides {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<crate::cli::WindowArg>,
-    /// The head retraining starts from (the robust tickets', IMP's rounds', random pruning's):
-    /// `fine-tune-init` continues a results folder made before 2026-11-28 [default: fresh].
-    /// Always written to a new plan.json; one without it was made with `fine-tune-init`.
+    /// The head retraining starts from (the robust tickets', IMP's rounds', random pruning's)
+    /// [default: the results folder's, fresh in a new one]. Always written to plan.json; a
+    /// plan.json without it was made before 2026-11-28, with `fine-tune-init`.
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retrain_head: Option<RetrainHead>,
