@@ -134,6 +134,9 @@ fn setup(r: &mut String, records: &Records) {
     if let Some(eta) = search.search_eta {
         let _ = writeln!(r, "- The search's adversary takes ascent steps of eta = {eta} instead of 0.03.");
     }
+    if let Some(lambda) = search.search_lambda {
+        let _ = writeln!(r, "- The search's sparsity penalty ends at lambda = {lambda} instead of 0.5.");
+    }
     if let Some(lr) = search.search_gate_lr {
         let _ = writeln!(r, "- The search's gate scores learn at a peak rate of {lr} instead of 0.1.");
     }
@@ -189,10 +192,11 @@ fn scale(plan: &Plan) -> String {
             "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): {train} training sentences \
             [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining {epochs}, {}, {epochs} [3, 20, 3], batch 16 \
             [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP (each round) and random retrained for the same {epochs} epoch(s). \
-            Mask lr {}, lambda 0.5, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
+            Mask lr {}, lambda {}, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
             plan.search.search_train_limit.unwrap_or(512),
             plan.search.search_epochs.unwrap_or(1),
             plan.search.search_gate_lr.unwrap_or(0.1),
+            plan.search.search_lambda.unwrap_or(0.5),
             plan.search.search_eta.unwrap_or(0.03),
             train = mr.train_limit.map_or("all".to_string(), |l| l.to_string()),
             epochs = mr.fit.epochs,
