@@ -133,22 +133,15 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
         );
     }
     let head = *plan.training.retrain_head.get_or_insert(recorded_head);
-    let without_head = |training: TrainingOverrides| TrainingOverrides { retrain_head: None, ..training };
-    if head != recorded_head
-        && (recorded.preset, recorded.search, without_head(recorded.training)) == (plan.preset, plan.search, without_head(plan.training))
-    {
-        bail!(
-            "{} records retrainings from the {} head and this run would retrain from the {} one: leave out --retrain-head \
-             to continue the folder, or pass another --results and --work",
-            path.display(),
-            recorded_head.name(),
-            head.name(),
-        );
-    }
     if (recorded.preset, recorded.search, recorded.training) != (plan.preset, plan.search, plan.training) {
+        let head_hint = if head == recorded_head {
+            String::new()
+        } else {
+            format!(" (its records retrained from the {} head: leave out --retrain-head to continue it)", recorded_head.name())
+        };
         bail!(
-            "{} records a reproduction with preset {:?}, search {} and training {}; this one would train other models \
-             under the same names: pass another --results and --work",
+            "{} records a reproduction with preset {:?}, search {} and training {}{head_hint}; this one would train other \
+             models under the same names: pass another --results and --work",
             path.display(),
             recorded.preset,
             serde_json::to_string(&recorded.search)?,

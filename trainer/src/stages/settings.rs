@@ -7,10 +7,10 @@ use anyhow::Result;
 use rticket_core::{Pooling, Window};
 use serde::{Deserialize, Serialize};
 
+use super::RetrainHead;
 use crate::cli::Preset;
 use crate::data::{DatasetName, SPLIT_SEED, Split, SplitSizes, load_polarity_csv, stratified_split};
 use crate::model_files::assets_dir;
-use super::RetrainHead;
 use crate::train::{FitConfig, ObjectiveConfig, shuffled_batches};
 
 /// Settings common to every stage.
