@@ -32,12 +32,9 @@ impl RetrainHead {
         RetrainHead::FineTuneInit
     }
 
-    /// The name on the command line and in plan.json.
-    pub fn name(self) -> &'static str {
-        match self {
-            RetrainHead::Fresh => "fresh",
-            RetrainHead::FineTuneInit => "fine-tune-init",
-        }
+    /// The name on the command line (clap's kebab-case, which serde's matches in plan.json).
+    pub fn name(self) -> String {
+        self.to_possible_value().expect("no head is hidden from the command line").get_name().to_owned()
     }
 
     /// The seed the head is drawn from, for a retraining with training seed `seed`.
