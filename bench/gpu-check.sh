@@ -70,7 +70,7 @@ bench="$step --model minilm"
   run 60 python3 "$repo/bench/search_step.py" --model minilm --device cuda --batch 128 --iters 10 --warmup 2
   run 60 python3 "$repo/bench/search_step.py" --model minilm --iters 3 --warmup 1
   run 60 ./rticket-rel --device cpu $bench --batch-size 32 --warmup 1 --repeats 3
-  run 120 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
+  run 90 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
 } 2>&1 | grep --line-buffered -v XDG_RUNTIME | tee "$OUT/gpu-check.log"
 # The training stages' records (config, metrics, timings); the attack stage needs WordNet, which
 # does not fit the carry limit beside the model, so the pipeline stops before it there.
