@@ -38,6 +38,30 @@ fn padding_does_not_change_an_embedding() {
 }
 
 #[test]
+fn a_pad_multiple_pads_past_the_longest_text_and_leaves_the_logits_alone() {
+    let files = minilm();
+    let device = cpu();
+    device.seed(3);
+    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let model = files.classifier(&config, &device).unwrap();
+    let texts = ["a quiet film", "an uneven but often very funny comedy"];
+    let exact = files.tokenizer(64).unwrap().encode_batch(&texts).unwrap();
+    let padded = files.tokenizer(64).unwrap().with_pad_multiple(16).encode_batch(&texts).unwrap();
+    assert!(exact.seq_len < 16, "the texts should be shorter than one multiple, got {}", exact.seq_len);
+    assert_eq!(padded.seq_len, 16);
+    assert_eq!(padded.lengths, exact.lengths);
+    let logits = |batch| model.forward(&EncoderInput::new(batch, &device));
+    let diff: f32 = (logits(&exact) - logits(&padded)).abs().max().into_scalar();
+    assert!(diff < 1e-5, "padding to 16 tokens changed the logits by {diff}");
+
+    // Never past max_len: 12 tokens with a multiple of 16 and max_len 12 stay at 12.
+    let capped = files.tokenizer(12).unwrap().with_pad_multiple(16).encode_batch(&[texts[1].repeat(3)]).unwrap();
+    assert_eq!((capped.seq_len, capped.lengths[0]), (12, 12));
+    // The trainer pads on the CPU backend as it always did (the recorded runs depend on it).
+    assert_eq!(rticket::device::pad_multiple(&device), 1);
+}
+
+#[test]
 fn embed_command_prints_json_the_user_can_check() {
     let (ok, stdout, stderr) = rticket(&["--device", "cpu", "embed", "--normalize", "the movie was great", "the film was excellent"]);
     assert!(ok, "{stderr}");

@@ -86,6 +86,13 @@ fn wgpu_gives_the_cpu_backends_logits_and_gate_gradients() {
     assert_close("pooler's score gradient", &gpu_last, &cpu_last, 2e-3);
 }
 
+#[test]
+fn batches_on_wgpu_are_padded_to_a_few_shapes() {
+    assert_eq!(rticket::device::pad_multiple(&wgpu()), 16);
+    assert_eq!(rticket::device::pad_multiple(&wgpu().autodiff()), 16);
+    assert_eq!(rticket::device::pad_multiple(&cpu().autodiff()), 1);
+}
+
 /// Two paper-mode search steps (K = 2 adversarial passes from a zero perturbation, clipping, L0,
 /// AdamW on the scores): the losses, the expected density and the first matrix's scores after.
 fn two_search_steps(device: &Device) -> (Vec<f64>, f64, Vec<f32>) {

@@ -55,12 +55,15 @@ pub struct TextTokenizer {
     max_len: usize,
     window: Window,
     pad_id: u32,
+    pad_multiple: usize,
 }
 
-/// Token ids of a batch of texts, right-padded to the longest text.
+/// Token ids of a batch of texts, right-padded to the longest text (or past it to a multiple,
+/// see [`TextTokenizer::with_pad_multiple`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct EncodedBatch {
-    /// Longest sequence in the batch (with [CLS] and [SEP]).
+    /// Padded length of every row: the longest sequence in the batch (with [CLS] and [SEP]),
+    /// rounded up to the tokenizer's pad multiple.
     pub seq_len: usize,
     /// `[batch * seq_len]` row-major token ids.
     pub input_ids: Vec<i64>,
@@ -103,7 +106,7 @@ impl TextTokenizer {
             .map(|p| p.pad_id)
             .or_else(|| inner.token_to_id("[PAD]"))
             .unwrap_or(0);
-        Ok(Self { inner, max_len, window: Window::Head, pad_id })
+        Ok(Self { inner, max_len, window: Window::Head, pad_id, pad_multiple: 1 })
     }
 
     /// The same tokenizer, keeping `window`'s end of long texts.
@@ -117,6 +120,16 @@ impl TextTokenizer {
             .map_err(|e| Error::Tokenizer(e.to_string()))?;
         self.window = window;
         Ok(self)
+    }
+
+    /// The same tokenizer, padding every batch to a multiple of `multiple` tokens (never past
+    /// `max_len`). A GPU backend compiles and autotunes kernels per input shape, so padding to
+    /// the longest text gives it a new shape almost every batch; a multiple bounds the shapes
+    /// at `max_len / multiple`. Padded positions are masked, so outputs do not change, but the
+    /// shapes of random draws (dropout) do: 1, the default, keeps the longest-text padding.
+    pub fn with_pad_multiple(mut self, multiple: usize) -> Self {
+        self.pad_multiple = multiple.max(1);
+        self
     }
 
     /// Which end of long texts is read.
@@ -200,7 +213,8 @@ impl TextTokenizer {
             }
             encodings.push(self.inner.encode(text, true).map_err(|e| Error::Tokenizer(e.to_string()))?);
         }
-        let seq_len = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+        let longest = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0);
+        let seq_len = longest.next_multiple_of(self.pad_multiple).min(self.max_len).max(longest);
         let size = texts.len() * seq_len;
         let mut batch = EncodedBatch {
             seq_len,

@@ -83,3 +83,13 @@ pub fn adapters() -> Vec<(String, bool)> {
 fn hardware_adapter() -> Option<String> {
     adapters().into_iter().find(|(_, hardware)| *hardware).map(|(name, _)| name)
 }
+
+/// Tokens a batch is padded to a multiple of on `device` (see
+/// [`rticket_core::TextTokenizer::with_pad_multiple`]). The CPU backend pays nothing for a new
+/// shape, and its recorded runs pad to the longest text, so it keeps 1. A GPU compiles
+/// and autotunes kernels per shape: padding to the longest text there made a quick-preset
+/// fine-tuning epoch on an H200 take 82 s for 64 steps of 16 sentences, 1.3 s a step, while
+/// the search step (one fixed shape, six passes) takes 0.16 s.
+pub fn pad_multiple(device: &Device) -> usize {
+    if device.clone().without_autodiff() == Device::flex() { 1 } else { 16 }
+}

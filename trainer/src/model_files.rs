@@ -69,6 +69,11 @@ impl ModelFiles {
         Ok(tokenizer)
     }
 
+    /// [`Self::tokenizer`], padding batches as suits `device` ([`crate::device::pad_multiple`]).
+    pub fn tokenizer_on(&self, max_len: usize, device: &burn::tensor::Device) -> Result<TextTokenizer> {
+        Ok(self.tokenizer(max_len)?.with_pad_multiple(crate::device::pad_multiple(device)))
+    }
+
     pub fn encoder(&self, device: &Device) -> Result<BertModel> {
         let weights = Weights::from_bytes(&self.weights).with_context(|| self.weights_context())?;
         BertModel::load(&self.config, &weights, device).with_context(|| self.weights_context())

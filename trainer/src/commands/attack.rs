@@ -34,7 +34,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         }
         _ => bail!("give exactly one of --classifier or --ticket"),
     };
-    let tokenizer = files.tokenizer(max_len)?.with_window(window)?;
+    let tokenizer = files.tokenizer_on(max_len, dev)?.with_window(window)?;
     let settings = StageSettings::preset(Preset::Paper, args.data, args.model.dir());
     let (_, split) = settings.split()?;
     let examples = match args.split {

@@ -32,7 +32,7 @@ pub fn run(args: BenchArgs, device: DeviceChoice) -> Result<()> {
 /// Encode throughput: MR sentences through the encoder with mean pooling, after a warm-up.
 fn encode(args: &BenchArgs, selected: &Selected) -> Result<serde_json::Value> {
     let files = ModelFiles::open(&args.model.dir())?;
-    let tokenizer = files.tokenizer(args.max_len)?;
+    let tokenizer = files.tokenizer_on(args.max_len, &selected.device)?;
     let encoder = files.encoder(&selected.device)?;
     let corpus = load_polarity_csv(&DatasetName::Mr.path(&assets_dir()))?;
     let texts: Vec<&str> = corpus.examples.iter().take(args.sentences).map(|e| e.text.as_str()).collect();
@@ -140,7 +140,7 @@ fn attack_overhead(args: &BenchArgs, selected: &Selected) -> Result<serde_json::
     let kit = AttackKit::load(&args.model.dir(), None, device)?;
     let files = &kit.files;
     let settings = StageSettings::preset(Preset::Quick, DatasetName::Mr, args.model.dir());
-    let tokenizer = files.tokenizer(args.max_len)?;
+    let tokenizer = files.tokenizer_on(args.max_len, device)?;
     let victim_model = match &args.classifier {
         Some(path) => SequenceClassifier::from_safetensors(&read(path, "classifier")?, device)?.0,
         None => {

@@ -69,6 +69,6 @@ fn ticket(path: &Path, base: &Path, device: &Device) -> Result<(SequenceClassifi
         bail!("{} was trained with another tokenizer than {}'s", path.display(), base.display());
     }
     let model = ticket.classifier(&Weights::from_bytes(&files.weights)?, &files.weights_sha256(), device)?;
-    let tokenizer = files.tokenizer(ticket.meta.max_len)?.with_window(ticket.meta.window)?;
+    let tokenizer = files.tokenizer_on(ticket.meta.max_len, device)?.with_window(ticket.meta.window)?;
     Ok((model, ticket.meta.classifier, tokenizer))
 }

@@ -14,7 +14,7 @@ pub fn run(args: EmbedArgs, device: DeviceChoice) -> Result<()> {
     let texts = args.input.texts()?;
     let selected = device::select(device)?;
     let files = ModelFiles::open(&args.model.dir())?;
-    let tokenizer = files.tokenizer(args.max_len.min(files.config.max_position_embeddings))?;
+    let tokenizer = files.tokenizer_on(args.max_len.min(files.config.max_position_embeddings), &selected.device)?;
     let encoder = files.encoder(&selected.device)?;
     let pooling = args.pooling.into();
     if pooling == rticket_core::Pooling::Pooler && encoder.pooler.is_none() {

@@ -143,7 +143,7 @@ fn robustness(
 
     let kit = crate::resources::AttackKit::load(&base.model_dir, None, device)?;
     let files = &kit.files;
-    let tokenizer = files.tokenizer(base.max_len)?.with_window(base.window)?;
+    let tokenizer = files.tokenizer_on(base.max_len, device)?.with_window(base.window)?;
     let (_, split) = base.split()?;
     let (examples, recipes): (Vec<_>, Vec<Recipe>) = match args.stage.preset {
         crate::cli::Preset::Quick => (crate::data::balanced_subset(split.test, 50, crate::data::SPLIT_SEED), vec![Recipe::TextFooler]),

@@ -287,7 +287,7 @@ impl<'a> SeedRun<'a> {
         }
         eprintln!("== {:?} seed {}: {} on {} at {:.0}%, {} examples", self.dataset, self.seed, recipe.name(), model.method, 100.0 * model.sparsity, chosen.len());
         let victim = self.victim(kit, model)?;
-        let tokenizer = kit.files.tokenizer(self.base.max_len)?.with_window(self.base.window)?;
+        let tokenizer = kit.files.tokenizer_on(self.base.max_len, self.device)?.with_window(self.base.window)?;
         let setup = AttackSetup {
             victim: &victim,
             tokenizer: &tokenizer,

@@ -87,12 +87,13 @@ impl StageContext {
                 "command": std::env::args().collect::<Vec<_>>(),
                 "stage": stage,
                 "device": device_name,
+                "pad_multiple": crate::device::pad_multiple(device),
                 "settings": settings,
                 "stage_settings": extra,
             }),
         )?;
         let files = ModelFiles::open(&settings.model_dir)?;
-        let tokenizer = files.tokenizer(settings.max_len)?.with_window(settings.window)?;
+        let tokenizer = files.tokenizer_on(settings.max_len, device)?.with_window(settings.window)?;
         let (labels, split) = settings.split()?;
         run.write_json(
             "split.json",
