@@ -20,7 +20,7 @@
 #                              mkdir -p .gl /tmp/amd64/partial; apt-get $o update; (cd .gl &&
 #                              apt-get $o download libvulkan1 libegl1 libglvnd0 libopengl0 libgl1
 #                              libglx0 libgles2)
-# Run with: run(command="bash bench/gpu-check.sh", carry=["gpu-carry", ".gl"], timeout_s=480).
+# Run with: run(command="bash bench/gpu-check.sh", carry=["gpu-carry", ".gl"], timeout_s=450).
 # Everything lands in $OUT: gpu-check.log, kernel-profile.log.xz and pipeline-gpu.tar.gz (the
 # stages' JSON records).
 set -uo pipefail
@@ -69,10 +69,10 @@ bench="$step --model minilm"
   run 120 ./rticket-rel --device gpu $bench --batch-size 128 --repeats 10
   run 60 python3 "$repo/bench/search_step.py" --model minilm --device cuda --batch 128 --iters 10 --warmup 2
   run 60 python3 "$repo/bench/search_step.py" --model minilm --iters 3 --warmup 1
-  run 60 ./rticket-rel --device cpu $bench --batch-size 32 --warmup 1 --repeats 3
-  run 90 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
+  run 60 ./rticket-rel --device cpu $bench --batch-size 32 --warmup 1 --repeats 1
+  run 150 ./rticket-rel --device gpu pipeline --model minilm --preset quick --out /tmp/pipeline-gpu
 } 2>&1 | grep --line-buffered -v XDG_RUNTIME | tee "$OUT/gpu-check.log"
 # The training stages' records (config, metrics, timings); the attack stage needs WordNet, which
 # does not fit the carry limit beside the model, so the pipeline stops before it there.
-(cd /tmp && find pipeline-gpu -name '*.json' | tar -czf "$OUT/pipeline-gpu.tar.gz" -T -) 2>/dev/null
+(cd /tmp && find pipeline-gpu -name '*.json' -o -name '*.jsonl' | tar -czf "$OUT/pipeline-gpu.tar.gz" -T -) 2>/dev/null
 xz -9c /tmp/kernel-profile.log >"$OUT/kernel-profile.log.xz" 2>/dev/null
