@@ -88,8 +88,8 @@ fn wgpu_gives_the_cpu_backends_logits_and_gate_gradients() {
 
 #[test]
 fn batches_on_wgpu_are_padded_to_a_few_shapes() {
-    assert_eq!(rticket::device::pad_multiple(&wgpu()), 16);
-    assert_eq!(rticket::device::pad_multiple(&wgpu().autodiff()), 16);
+    assert_eq!(rticket::device::pad_multiple(&wgpu()), rticket_core::GPU_PAD_MULTIPLE);
+    assert_eq!(rticket::device::pad_multiple(&wgpu().autodiff()), rticket_core::GPU_PAD_MULTIPLE);
     assert_eq!(rticket::device::pad_multiple(&cpu().autodiff()), 1);
 }
 

@@ -18,5 +18,5 @@ pub mod weights;
 pub use config::{BertConfig, HiddenAct};
 pub use error::{Error, Result};
 pub use model::{BertModel, Pooling, SequenceClassifier, SequenceClassifierConfig};
-pub use tokenize::{EncodedBatch, TextTokenizer, Window};
+pub use tokenize::{EncodedBatch, GPU_PAD_MULTIPLE, TextTokenizer, Window};
 pub use weights::Weights;

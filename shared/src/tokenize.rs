@@ -12,6 +12,11 @@ use tokenizers::{Tokenizer, TruncationDirection, TruncationParams};
 
 use crate::{Error, Result};
 
+/// The pad multiple for a GPU backend ([`TextTokenizer::with_pad_multiple`]): at most
+/// `max_len / 16` shapes (4 for sentences at 64 tokens), at the cost of a few masked tokens
+/// per row.
+pub const GPU_PAD_MULTIPLE: usize = 16;
+
 /// Which tokens of a text longer than `max_len` the model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

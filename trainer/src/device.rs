@@ -91,5 +91,5 @@ fn hardware_adapter() -> Option<String> {
 /// fine-tuning epoch on an H200 take 82 s for 64 steps of 16 sentences, 1.3 s a step, while
 /// the search step (one fixed shape, six passes) takes 0.16 s.
 pub fn pad_multiple(device: &Device) -> usize {
-    if device.clone().without_autodiff() == Device::flex() { 1 } else { 16 }
+    if device.clone().without_autodiff() == Device::flex() { 1 } else { rticket_core::GPU_PAD_MULTIPLE }
 }

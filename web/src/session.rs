@@ -8,7 +8,7 @@ use rticket_core::attack::{
 };
 use rticket_core::model::{EncoderInput, SavedMeta};
 use rticket_core::ticket::Ticket;
-use rticket_core::{BertConfig, BertModel, SequenceClassifier, TextTokenizer, Weights, Window};
+use rticket_core::{BertConfig, BertModel, GPU_PAD_MULTIPLE, SequenceClassifier, TextTokenizer, Weights, Window};
 use sha2::{Digest, Sha256};
 use wasm_bindgen::prelude::*;
 
@@ -238,7 +238,12 @@ impl Session {
         }
     }
 
+    /// The tokenizer for a classifier loaded now: on WebGPU, batches padded to a few shapes,
+    /// since each new shape costs a shader compilation there.
     fn tokenizer(&self, max_len: usize, window: Window) -> Result<TextTokenizer, JsError> {
-        Ok(TextTokenizer::from_bytes(&self.tokenizer_json, max_len.min(self.config.max_position_embeddings))?.with_window(window)?)
+        let pad_multiple = if self.gpu.is_some() { GPU_PAD_MULTIPLE } else { 1 };
+        Ok(TextTokenizer::from_bytes(&self.tokenizer_json, max_len.min(self.config.max_position_embeddings))?
+            .with_window(window)?
+            .with_pad_multiple(pad_multiple))
     }
 }
