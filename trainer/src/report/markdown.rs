@@ -164,6 +164,14 @@ fn setup(r: &mut String, records: &Records) {
             search.search_train_limit.map_or("the preset's".to_string(), |l| l.to_string())
         );
     }
+    if let Some(epochs) = plan.training.retrain_epochs {
+        let _ = writeln!(
+            r,
+            "- Retraining that makes a ticket (robust tickets and their ablations, random pruning, IMP after its last round) \
+             runs {epochs} epoch(s), not the {} of fine-tuning and IMP's rounds (`--retrain-epochs`).",
+            plan.training_settings(DatasetName::Mr, PathBuf::new()).fit.epochs
+        );
+    }
     if plan.training.window == Some(crate::cli::WindowArg::Tail) {
         let _ = writeln!(r, "- Every stage reads the last tokens of a longer text (`--window tail`), not the first: it matters for the documents (MR sentences hardly ever run past the window).");
     }
@@ -187,11 +195,17 @@ fn setup(r: &mut String, records: &Records) {
 /// What the preset reduces, in words.
 fn scale(plan: &Plan) -> String {
     let mr = plan.training_settings(DatasetName::Mr, PathBuf::new());
+    let (epochs, retrain) = (mr.fit.epochs, plan.retraining_settings(&mr).fit.epochs);
+    let baselines = if retrain == epochs {
+        format!("IMP (each round) and random retrained for the same {epochs} epoch(s)")
+    } else {
+        format!("IMP's rounds trained for {epochs} epoch(s), every ticket (IMP's and random's too) retrained for {retrain}")
+    };
     match plan.preset {
         crate::cli::Preset::Quick => format!(
             "Scale (preset `quick`, reduced to fit a 2-core CPU; PAPER.md's values in brackets): {train} training sentences \
-            [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining {epochs}, {}, {epochs} [3, 20, 3], batch 16 \
-            [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], IMP (each round) and random retrained for the same {epochs} epoch(s). \
+            [3200], searches on {} [3200], max length 64 [128], epochs of fine-tuning, search and retraining {epochs}, {}, {retrain} [3, 20, 3], batch 16 \
+            [32], fine-tuning lr 5e-5 [2e-5], K = 2 adversarial steps [5], {baselines}. \
             Mask lr {}, lambda {}, eta {}, eps0 0.05, hard-concrete constants and the L0 form as in PAPER.md.",
             plan.search.search_train_limit.unwrap_or(512),
             plan.search.search_epochs.unwrap_or(1),
@@ -199,7 +213,6 @@ fn scale(plan: &Plan) -> String {
             plan.search.search_lambda.unwrap_or(0.5),
             plan.search.search_eta.unwrap_or(0.03),
             train = mr.train_limit.map_or("all".to_string(), |l| l.to_string()),
-            epochs = mr.fit.epochs,
         ),
         crate::cli::Preset::Paper => "Scale: preset `paper`, PAPER.md's hyper-parameters (SST-2/IMDB row).".to_string(),
     }

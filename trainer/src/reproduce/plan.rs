@@ -168,6 +168,13 @@ pub struct TrainingOverrides {
     #[arg(long)]
     #[serde(default)]
     pub train_epochs: Option<usize>,
+    /// Epochs of the retraining that makes a ticket (robust tickets and their ablations after the
+    /// draw, random pruning, IMP after its last round) instead of --train-epochs' (IMP's pruning
+    /// rounds keep those). The searched mask carries the ticket's robustness, and long plain
+    /// cross-entropy retraining can wash it out.
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrain_epochs: Option<usize>,
     /// Which end of a text longer than the preset's token window every stage reads, the searches
     /// included (the documents run past it; MR sentences hardly ever) [default: head].
     #[arg(long, value_enum)]
@@ -208,6 +215,15 @@ impl Plan {
         settings
     }
 
+    /// `training`'s settings for the retraining that makes a ticket ([`TrainingOverrides::retrain_epochs`]).
+    pub fn retraining_settings(&self, training: &StageSettings) -> StageSettings {
+        let mut settings = training.clone();
+        if let Some(epochs) = self.training.retrain_epochs {
+            settings.fit.epochs = epochs;
+        }
+        settings
+    }
+
     /// The recipes of the `recipes` phase (TextFooler runs in `core` on the whole split).
     pub const EXTRA_RECIPES: [Recipe; 3] = [Recipe::Pwws, Recipe::TextBugger, Recipe::BertAttack];
 }
@@ -234,5 +250,26 @@ mod tests {
         let mut plain = search_settings(&base, SearchMode::Paper, false);
         SearchOverrides { search_eta: Some(0.12), ..Default::default() }.apply(&mut plain);
         assert!(plain.fit.objective.adversarial.is_none());
+    }
+
+    #[test]
+    fn retrain_epochs_change_the_tickets_retraining_and_nothing_else() {
+        let recorded = r#"{"preset":"quick","seeds":[1],"sparsity":0.3,"document_sparsity":0.2,"sweep":[0.5],"recipe_examples":100,
+            "phases":["core"],"train_limit":3200,"train_epochs":4,"retrain_head":"fresh"}"#;
+        let mut plan: Plan = serde_json::from_str(recorded).unwrap();
+        // A plan.json from before the option reads as "as --train-epochs" and writes back unchanged.
+        assert_eq!(plan.training.retrain_epochs, None);
+        assert!(!serde_json::to_string(&plan).unwrap().contains("retrain_epochs"));
+        let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        let json = |settings: &StageSettings| serde_json::to_value(settings).unwrap();
+        assert_eq!(json(&plan.retraining_settings(&training)), json(&training));
+
+        plan.training.retrain_epochs = Some(1);
+        let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        assert_eq!(training.fit.epochs, 4, "fine-tuning and IMP's rounds keep --train-epochs");
+        let mut retraining = plan.retraining_settings(&training);
+        assert_eq!(retraining.fit.epochs, 1);
+        retraining.fit.epochs = 4;
+        assert_eq!(json(&retraining), json(&training), "only the epochs differ");
     }
 }

@@ -195,8 +195,9 @@ impl<'a> SeedRun<'a> {
             if dir.join("metrics.json").exists() {
                 StageSummary::reopen(&dir)?;
             }
-            let (ctx, _, best) = run_retrain(&self.base, &masks, reinit, &dir, true, self.device, self.device_name)?;
-            let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": self.base.fit, "reinit": reinit, "head": self.base.retrain_head });
+            let settings = self.plan.retraining_settings(&self.base);
+            let (ctx, _, best) = run_retrain(&settings, &masks, reinit, &dir, true, self.device, self.device_name)?;
+            let training = serde_json::json!({ "method": method, "preset": self.plan.preset, "retrain": settings.fit, "reinit": reinit, "head": settings.retrain_head });
             let drawn = DrawnTicket { sparsity, masks };
             export_ticket(&ctx, &best, &drawn, Some(ValueDtype::F16), MaskEncoding::Ans, training, "ticket.safetensors")?;
             remove_checkpoint(&dir);
