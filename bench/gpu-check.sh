@@ -10,9 +10,8 @@
 # It needs, in ignored folders beside the work tree:
 #   gpu-carry/rticket-rel.xz   a stripped release build of this commit's trainer, xz-compressed
 #   gpu-carry/minilm/          config.json, tokenizer.json and model.safetensors converted to F16
-#                              (the 64 MiB carry limit; both loaders widen F16 to F32), e.g.
-#                              save_file({k: v.half() for k, v in load_file(src).items()}, dst)
-#                              with safetensors.torch
+#                              (the 64 MiB carry limit; both loaders widen F16 to F32):
+#                              python3 bench/to_f16.py assets/minilm/model.safetensors DST
 #   gpu-carry/assets/data/     mr-sentences.csv
 #   .gl/*.deb                  Debian's Vulkan loader and glvnd (the device image has NVIDIA's
 #                              Vulkan ICD but no loader): o='-oAPT::Architecture=amd64
