@@ -6,7 +6,7 @@ use rticket::resources::load_wordnet;
 use rticket_core::attack::{
     AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, Words, angular, attack_blocking,
 };
-use rticket_core::{SequenceClassifierConfig, Weights, Window};
+use rticket_core::{Weights, Window};
 
 use crate::common::*;
 
@@ -46,7 +46,7 @@ fn textfooler_on_minilm_keeps_every_constraint() {
     let files = minilm();
     let device = cpu();
     device.seed(3);
-    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(files.config.clone());
     let model = rticket_core::SequenceClassifier::load(&config, &Weights::from_bytes(&files.weights).unwrap(), &device).unwrap();
     let tokenizer = files.tokenizer(64).unwrap();
     let encoder_model = files.encoder(&device).unwrap();
@@ -179,7 +179,7 @@ fn a_cut_attack_resumes_from_its_log() {
     let files = minilm();
     let device = cpu();
     device.seed(5);
-    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(files.config.clone());
     let model = rticket_core::SequenceClassifier::load(&config, &Weights::from_bytes(&files.weights).unwrap(), &device).unwrap();
     let tokenizer = files.tokenizer(64).unwrap();
     let encoder = files.encoder(&device).unwrap();

@@ -150,7 +150,7 @@ fn an_attack_with_a_missing_neighbour_table_says_how_to_build_one() {
 #[test]
 fn a_classifier_whose_recorded_length_is_damaged_is_refused_not_guessed() {
     let dir = TempDir::new("damaged-max-len");
-    let config = SequenceClassifierConfig::new(BertConfig::tiny(30522), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(BertConfig::tiny(30522));
     let model = SequenceClassifier::random(&config, &cpu()).unwrap();
     let tokenizer = minilm_dir().join("tokenizer.json");
     let write = |name: &str, max_len: &str| {

@@ -50,13 +50,18 @@ impl Drop for TempDir {
     }
 }
 
+/// The two-label (negative, positive) classifier config the MR and documents data use, on `bert`.
+pub fn polarity_config(bert: BertConfig) -> SequenceClassifierConfig {
+    SequenceClassifierConfig::new(bert, vec!["negative".into(), "positive".into()])
+}
+
 /// A model folder holding a tiny random BERT (2 layers, hidden 32) that uses MiniLM's real
 /// tokenizer, so every code path runs in seconds.
 pub fn tiny_model_dir(tag: &str) -> TempDir {
     let dir = TempDir::new(tag);
     let tokenizer = std::fs::read(minilm_dir().join("tokenizer.json")).unwrap();
     let bert = BertConfig::tiny(30522);
-    let config = SequenceClassifierConfig::new(bert.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(bert.clone());
     let device = cpu();
     device.seed(7);
     let model = SequenceClassifier::random(&config, &device).unwrap();

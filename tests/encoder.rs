@@ -42,7 +42,7 @@ fn a_pad_multiple_pads_past_the_longest_text_and_leaves_the_logits_alone() {
     let files = minilm();
     let device = cpu();
     device.seed(3);
-    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(files.config.clone());
     let model = files.classifier(&config, &device).unwrap();
     let texts = ["a quiet film", "an uneven but often very funny comedy"];
     let exact = files.tokenizer(64).unwrap().encode_batch(&texts).unwrap();

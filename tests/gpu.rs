@@ -10,7 +10,7 @@ use rticket::stages::{SearchMode, search_fit};
 use rticket::train::{AdversarialConfig, Stepper};
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::{EncoderInput, read_values};
-use rticket_core::{SequenceClassifier, SequenceClassifierConfig};
+use rticket_core::SequenceClassifier;
 
 use crate::common::*;
 
@@ -37,7 +37,7 @@ fn gated_minilm(device: &Device) -> (SequenceClassifier, EncoderInput, Tensor<1,
     let mut bert = files.config.clone();
     bert.hidden_dropout_prob = 0.0;
     bert.attention_probs_dropout_prob = 0.0;
-    let config = SequenceClassifierConfig::new(bert, vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(bert);
     let mut model = files.classifier(&config, &device).unwrap().no_grad();
     // MiniLM has no head: a fresh one comes from the device's random stream; give both the same.
     let [hidden, labels] = model.classifier.shape();

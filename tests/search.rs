@@ -6,7 +6,7 @@ use burn::tensor::{Int, Tensor, TensorData};
 use rticket::train::{AdversarialConfig, ObjectiveConfig, ParamIds, task_gradients};
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::{EncoderInput, SavedMeta};
-use rticket_core::{Pooling, SequenceClassifierConfig, Window};
+use rticket_core::{Pooling, Window};
 use rticket_core::ticket::{MaskEncoding, Ticket, ValueDtype};
 
 use crate::common::*;
@@ -16,7 +16,7 @@ fn the_adversarial_steps_increase_the_loss_on_a_fixed_batch() {
     let files = minilm();
     let device = cpu().autodiff();
     device.seed(11);
-    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(files.config.clone());
     let mut model = files.classifier(&config, &device).unwrap().no_grad();
     model.bert = model.bert.with_gates(&HardConcreteConfig::new());
     let tokenizer = files.tokenizer(64).unwrap();
@@ -123,7 +123,7 @@ fn the_adversary_also_trains_every_weight_for_freelb() {
     let files = rticket::model_files::ModelFiles::open(model_dir.path()).unwrap();
     let device = cpu().autodiff();
     device.seed(3);
-    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(files.config.clone());
     let model = files.classifier(&config, &device).unwrap();
     let tokenizer = files.tokenizer(32).unwrap();
     let input = EncoderInput::new(&tokenizer.encode_batch(&["a gripping film", "tedious and long"]).unwrap(), &device);

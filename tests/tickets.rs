@@ -19,7 +19,7 @@ struct Fixture {
 fn fixture() -> Fixture {
     let dir = tiny_model_dir("ticket");
     let files = ModelFiles::open(dir.path()).unwrap();
-    let config = SequenceClassifierConfig::new(files.config.clone(), vec!["negative".into(), "positive".into()]);
+    let config = polarity_config(files.config.clone());
     let device = cpu();
     device.seed(4);
     let model = files.classifier(&config, &device).unwrap();
