@@ -169,3 +169,12 @@ fn a_classifier_whose_recorded_length_is_damaged_is_refused_not_guessed() {
     let (ok, _, stderr) = classify(&write("too-long.safetensors", "100000"));
     assert!(!ok && stderr.contains("100000 tokens, beyond the model's"), "{stderr}");
 }
+
+#[test]
+fn selecting_under_attack_is_refused_where_no_epoch_is_chosen() {
+    let dir = TempDir::new("select-refused");
+    let out = dir.path().join("out");
+    let (ok, _, stderr) = rticket(&["--device", "cpu", "search", "--select-under-attack", "100", "--out", out.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("--select-under-attack has nothing to choose") && stderr.contains("last epoch"), "{stderr}");
+    assert!(!out.exists(), "a refused search must not create its folder");
+}

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use rticket::cli::Preset;
 use rticket::data::DatasetName;
-use rticket::reproduce::{AttackRecord, ModelRecord, Phase, Plan, StageTime, TicketRecord, attack_file, model_file, seed_dir, serde_name};
+use rticket::reproduce::{AttackRecord, DevSelection, ModelRecord, Phase, Plan, StageTime, TicketRecord, attack_file, model_file, seed_dir, serde_name};
 use rticket::stages::AttackSummary;
 use rticket_core::attack::Recipe;
 
@@ -57,7 +57,7 @@ fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
             density: vec![("encoder.layer.0.attention.self.query".into(), 0.6), ("encoder.layer.1.attention.self.query".into(), 0.8)],
         }),
         search: None,
-        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0, redone_epochs: 0 }],
+        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0, redone_epochs: 0, selection: None }],
         preset: "quick".into(),
         device: "test".into(),
         base_model_sha256: "cd".repeat(32),
@@ -241,13 +241,36 @@ fn the_report_names_the_searches_the_collapse_guard_redid() {
     for seed in [1, 2] {
         let mut ticket = model(seed, "no-adversary", 0.3, 0.7);
         let redone_epochs = usize::from(seed == 2);
-        ticket.stages.push(StageTime { stage: "search".into(), dir: PathBuf::from(format!("w/{seed}/search-no-adversary")), seconds: 600.0, redone_epochs });
+        ticket.stages.push(StageTime { stage: "search".into(), dir: PathBuf::from(format!("w/{seed}/search-no-adversary")), seconds: 600.0, redone_epochs, selection: None });
         write(&data, &format!("mr/seed-{seed}/no-adversary-30.json"), &ticket);
     }
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(report.contains("redoes it at half the gate learning rate, at most 2 time(s)"), "{report}");
     assert!(report.contains("Redone: mr seed 2 search (1 time(s))."), "{report}");
+}
+
+#[test]
+fn the_report_names_the_epochs_kept_under_attack_on_dev() {
+    let tmp = TempDir::new("report-selection");
+    let data = tmp.0.join("data");
+    let mut plan = quick_plan(vec![1], Phase::Core);
+    plan.training.select_under_attack = Some(200);
+    write(&data, "plan.json", &plan);
+    let selection = |kept_epoch: usize| Some(DevSelection { kept_epoch, dev_accuracy: vec![0.79, 0.81, 0.82], dev_under_attack: vec![0.6, 0.64, 0.62] });
+    let mut fine_tune = model(1, "fine-tune", 0.0, 0.8);
+    fine_tune.stages[0].selection = selection(2);
+    let mut ticket = model(1, "robust-ticket", 0.3, 0.8);
+    // The ticket's record repeats the fine-tuning it started from: named once.
+    ticket.stages[0].selection = selection(2);
+    ticket.stages.push(StageTime { stage: "retrain".into(), dir: PathBuf::from("w/1/retrain-robust-ticket-30"), seconds: 60.0, redone_epochs: 0, selection: selection(1) });
+    for record in [&fine_tune, &ticket] {
+        write(&data, &format!("mr/seed-1/{}", model_file(&record.method, record.sparsity)), record);
+    }
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("TextFooler on 200 class-balanced dev sentences"), "{report}");
+    assert!(report.contains("Epochs kept: mr seed 1 finetune: 2 of 3, mr seed 1 retrain: 1 of 3."), "{report}");
 }
 
 #[test]

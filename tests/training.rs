@@ -3,6 +3,7 @@
 use rticket::cli::Preset;
 use rticket::data::DatasetName;
 use rticket::stages::{RetrainHead, StageContext, StageSettings, run_finetune};
+use rticket::train::Selection;
 
 use crate::common::*;
 
@@ -85,6 +86,38 @@ fn retraining_draws_a_head_of_its_own_unless_told_to_reuse_fine_tunings() {
     assert_eq!(same, 0, "{same} of {} head weights equal fine-tuning's initial ones", fresh.len());
     // The same seed draws the same fresh head (a resumed or repeated run is exact).
     assert_eq!(head(ctx.pretrained_with_head(RetrainHead::Fresh.seed(seed)).unwrap()), fresh);
+}
+
+/// `--select-under-attack`: every epoch is attacked on the same dev sentences, and the model
+/// kept is the epoch with the highest accuracy under attack (clean dev accuracy breaks ties).
+#[test]
+fn selecting_on_dev_under_attack_keeps_the_most_robust_epoch() {
+    let out = TempDir::new("select-under-attack");
+    let mut settings = StageSettings::preset(Preset::Quick, DatasetName::Mr, minilm_dir());
+    settings.train_limit = Some(32);
+    settings.max_len = 32;
+    settings.fit.epochs = 3;
+    settings.fit.selection = Selection::under_text_fooler(6);
+    let run = out.path().join("run");
+    let summary = run_finetune(&settings, &run, false, &cpu(), "cpu").unwrap();
+
+    let under_attack: Vec<f64> = summary.history.iter().map(|m| m.dev_under_attack.expect("every epoch attacked on dev")).collect();
+    assert_eq!(under_attack.len(), 3);
+    for (epoch, accuracy) in under_attack.iter().enumerate() {
+        let log = std::fs::read_to_string(run.join(format!("dev-attacks/epoch-{}.jsonl", epoch + 1))).unwrap();
+        assert_eq!(log.lines().count(), 6, "epoch {}: {log}", epoch + 1);
+        let outcome = |line: &str| serde_json::from_str::<serde_json::Value>(line).unwrap()["result"]["outcome"].as_str().unwrap().to_owned();
+        let survived = log.lines().filter(|&l| outcome(l) == "failed").count();
+        assert_eq!(*accuracy, survived as f64 / 6.0, "epoch {}: {log}", epoch + 1);
+    }
+    let kept = summary.best_epoch;
+    assert_eq!(kept, settings.fit.selection.best_epoch(&summary.history), "{:?}", summary.history);
+    let best = under_attack.iter().cloned().fold(f64::MIN, f64::max);
+    assert_eq!(under_attack[kept - 1], best, "kept epoch {kept} of {under_attack:?}");
+    // The stage's final dev figure is the kept model's, evaluated again.
+    assert_eq!(summary.dev.accuracy, summary.history[kept - 1].dev.accuracy);
+    let recorded: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(recorded["settings"]["fit"]["selection"], serde_json::json!({ "by": "dev-under-attack", "recipe": "text-fooler", "examples": 6 }));
 }
 
 fn finetune_cli(model: &TempDir, out: &std::path::Path, extra: &[&str], stop_after: Option<&str>) -> (bool, String) {

@@ -135,6 +135,11 @@ pub struct FinetuneArgs {
     pub train_limit: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Keep the epoch with the highest accuracy under TextFooler on N class-balanced dev
+    /// sentences, attacked after every epoch, instead of the highest clean dev accuracy
+    /// (one dev attack per epoch; its logs go to the run's dev-attacks/).
+    #[arg(long, value_name = "N")]
+    pub select_under_attack: Option<usize>,
     /// What the head reads [default: pooler, as PAPER.md's BERT classifier].
     #[arg(long, value_enum)]
     pub pooling: Option<PoolingArg>,
@@ -209,6 +214,12 @@ pub struct StageArgs {
     /// Which end of a text longer than the preset's token window every stage reads [default: head].
     #[arg(long, value_enum)]
     pub window: Option<WindowArg>,
+    /// Keep the epoch with the highest accuracy under TextFooler on N class-balanced dev
+    /// sentences, attacked after every epoch, instead of the highest clean dev accuracy
+    /// (one dev attack per epoch; its logs go to the run's dev-attacks/).
+    /// The searches keep their own rule (their scores are the last epoch's).
+    #[arg(long, value_name = "N")]
+    pub select_under_attack: Option<usize>,
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,

@@ -9,6 +9,7 @@ use crate::model_files::read;
 use crate::stages::{StageContext, export_draws, scores_path};
 
 pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
+    args.stage.refuse_selection("draw", "trains nothing")?;
     if let Some(bad) = args.sparsity.iter().find(|s| !(0.0..1.0).contains(*s)) {
         bail!("--sparsity {bad} is outside [0, 1): it is the fraction of gated weights pruned");
     }

@@ -26,6 +26,9 @@ pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
     if let Some(v) = args.seed {
         settings.fit.seed = v;
     }
+    if let Some(n) = args.select_under_attack {
+        settings.fit.selection = crate::train::Selection::under_text_fooler(n);
+    }
     if let Some(v) = args.pooling {
         settings.pooling = v.into();
     }

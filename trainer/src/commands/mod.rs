@@ -75,7 +75,22 @@ impl crate::cli::StageArgs {
         if let Some(window) = self.window {
             settings.window = window.into();
         }
+        if let Some(n) = self.select_under_attack {
+            settings.fit.selection = crate::train::Selection::under_text_fooler(n);
+        }
         settings
+    }
+
+    /// Refuses `--select-under-attack` for a command whose stage keeps no epoch by dev (`what`
+    /// says what it keeps instead), rather than ignoring it.
+    pub fn refuse_selection(&self, command: &str, what: &str) -> anyhow::Result<()> {
+        match self.select_under_attack {
+            Some(_) => anyhow::bail!(
+                "`{command}` {what}, so --select-under-attack has nothing to choose; it applies to fine-tuning and retraining \
+                 (`finetune`, `retrain`, `pipeline`, `baseline`, `reproduce`)"
+            ),
+            None => Ok(()),
+        }
     }
 
     /// The window a stage reads when it continues from `input` (a fine-tuned classifier, search

@@ -10,6 +10,7 @@ use crate::model_files::read;
 use crate::stages::{run_search, scores_path, search_settings_on};
 
 pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
+    args.stage.refuse_selection("search", "keeps the gate scores of its last epoch")?;
     let selected = device::select(device)?;
     // The sample the user asked for: the quick preset's halving is the pipeline's choice.
     let mut settings = search_settings_on(&args.stage.settings(), args.mode, !args.no_adversary);

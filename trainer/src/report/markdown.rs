@@ -172,6 +172,23 @@ fn setup(r: &mut String, records: &Records) {
             plan.training_settings(DatasetName::Mr, PathBuf::new()).fit.epochs
         );
     }
+    if let Some(examples) = plan.training.select_under_attack {
+        let kept: Vec<String> = records
+            .models
+            .iter()
+            .flat_map(|m| m.stages.iter().filter_map(move |s| s.selection.as_ref().map(|sel| (m, s, sel))))
+            .map(|(m, s, sel)| (s.dir.clone(), format!("{} seed {} {}: {} of {}", serde_name(&m.dataset), m.seed, s.stage, sel.kept_epoch, sel.dev_accuracy.len())))
+            .collect::<BTreeMap<_, _>>()
+            .into_values()
+            .collect();
+        let _ = writeln!(
+            r,
+            "- Fine-tuning, FreeLB and the retraining that makes a ticket keep the epoch with the highest accuracy under \
+             TextFooler on {examples} class-balanced dev sentences, attacked after every epoch, not the highest clean dev accuracy \
+             (`--select-under-attack {examples}`; IMP's pruning rounds and the searches keep theirs). Epochs kept: {}.",
+            if kept.is_empty() { "none recorded yet".to_string() } else { kept.join(", ") }
+        );
+    }
     if plan.training.window == Some(crate::cli::WindowArg::Tail) {
         let _ = writeln!(r, "- Every stage reads the last tokens of a longer text (`--window tail`), not the first: it matters for the documents (MR sentences hardly ever run past the window).");
     }

@@ -186,6 +186,13 @@ pub struct TrainingOverrides {
     #[arg(long, value_enum)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retrain_head: Option<RetrainHead>,
+    /// Keep, in fine-tuning, FreeLB and every retraining that makes a ticket, the epoch with the
+    /// highest accuracy under TextFooler on N class-balanced dev sentences (attacked after every
+    /// epoch) instead of the highest clean dev accuracy. IMP's pruning rounds and the searches
+    /// keep their own rules [default: clean dev accuracy].
+    #[arg(long, value_name = "N")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select_under_attack: Option<usize>,
 }
 
 impl TrainingOverrides {
@@ -202,6 +209,9 @@ impl TrainingOverrides {
         }
         if let Some(head) = self.retrain_head {
             settings.retrain_head = head;
+        }
+        if let Some(n) = self.select_under_attack {
+            settings.fit.selection = crate::train::Selection::under_text_fooler(n);
         }
     }
 }
@@ -271,5 +281,25 @@ mod tests {
         assert_eq!(retraining.fit.epochs, 1);
         retraining.fit.epochs = 4;
         assert_eq!(json(&retraining), json(&training), "only the epochs differ");
+    }
+
+    #[test]
+    fn selecting_under_attack_reaches_the_weight_training_and_not_the_searches() {
+        let mut plan: Plan = serde_json::from_str(
+            r#"{"preset":"quick","seeds":[1],"sparsity":0.3,"document_sparsity":0.2,"sweep":[],"recipe_examples":100,"phases":["core"]}"#,
+        )
+        .unwrap();
+        assert!(!serde_json::to_string(&plan).unwrap().contains("select_under_attack"), "an older plan.json writes back unchanged");
+        plan.training.select_under_attack = Some(200);
+        let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        let kept = crate::train::Selection::under_text_fooler(200);
+        assert_eq!(training.fit.selection, kept);
+        assert_eq!(plan.retraining_settings(&training).fit.selection, kept);
+        assert_eq!(crate::stages::freelb_settings(&training).fit.selection, kept);
+        for adversarial in [true, false] {
+            assert!(search_settings(&training, SearchMode::Paper, adversarial).fit.selection.is_dev_accuracy());
+        }
+        let again: Plan = serde_json::from_str(&serde_json::to_string(&plan).unwrap()).unwrap();
+        assert_eq!(again.training.select_under_attack, Some(200));
     }
 }

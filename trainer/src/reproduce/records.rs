@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::data::DatasetName;
-use crate::stages::AttackSummary;
+use crate::stages::{AttackSummary, StageSummary};
 
 /// One trained model (dense or ticket) of one seed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -48,6 +48,44 @@ pub struct StageTime {
     /// Epochs the search's collapse guard made it do again (`FitConfig::collapse_guard`).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub redone_epochs: usize,
+    /// How the stage chose its epoch, when it attacked dev to choose (`--select-under-attack`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<DevSelection>,
+}
+
+impl StageTime {
+    /// A stage that trained, from its summary.
+    pub fn of(stage: impl Into<String>, dir: PathBuf, summary: &StageSummary) -> Self {
+        Self { stage: stage.into(), dir, seconds: summary.seconds, redone_epochs: summary.rollbacks.len(), selection: DevSelection::of(summary) }
+    }
+
+    /// A step without epochs (an IMP run's bookkeeping, a draw).
+    pub fn timed(stage: impl Into<String>, dir: PathBuf, seconds: f64) -> Self {
+        Self { stage: stage.into(), dir, seconds, redone_epochs: 0, selection: None }
+    }
+}
+
+/// The dev figures a stage that selected on dev under attack chose its epoch from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DevSelection {
+    /// The 1-based epoch kept.
+    pub kept_epoch: usize,
+    /// Clean dev accuracy after each epoch.
+    pub dev_accuracy: Vec<f64>,
+    /// Dev accuracy under attack after each epoch.
+    pub dev_under_attack: Vec<f64>,
+}
+
+impl DevSelection {
+    /// The figures of `summary`, when every epoch of it was attacked on dev.
+    pub fn of(summary: &StageSummary) -> Option<Self> {
+        let dev_under_attack: Option<Vec<f64>> = summary.history.iter().map(|m| m.dev_under_attack).collect();
+        Some(Self {
+            kept_epoch: summary.best_epoch,
+            dev_accuracy: summary.history.iter().map(|m| m.dev.accuracy).collect(),
+            dev_under_attack: dev_under_attack.filter(|d| !d.is_empty())?,
+        })
+    }
 }
 
 fn is_zero(n: &usize) -> bool {

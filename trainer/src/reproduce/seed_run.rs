@@ -112,10 +112,10 @@ impl<'a> SeedRun<'a> {
                 let mut stages: Vec<StageTime> = rounds
                     .iter()
                     .enumerate()
-                    .map(|(r, s)| StageTime { stage: format!("imp round {r}"), dir: dir.join(format!("round-{r}")), seconds: s.seconds, redone_epochs: s.rollbacks.len() })
+                    .map(|(r, s)| StageTime::of(format!("imp round {r}"), dir.join(format!("round-{r}")), s))
                     .collect();
                 if stages.is_empty() {
-                    stages.push(StageTime { stage: "imp".into(), dir: dir.clone(), seconds: started.elapsed().as_secs_f64(), redone_epochs: 0 });
+                    stages.push(StageTime::timed("imp", dir.clone(), started.elapsed().as_secs_f64()));
                 }
                 self.retrained(method, sparsity, masks, false, &format!("retrain-imp-{pct}"), &mut stages)
             }
@@ -133,7 +133,7 @@ impl<'a> SeedRun<'a> {
                     let scores = read(&scores_path(&self.work.join("search-mask-only")), "search scores")?;
                     export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training)?;
                 }
-                let draw_time = StageTime { stage: "draw".into(), dir, seconds: started.elapsed().as_secs_f64(), redone_epochs: 0 };
+                let draw_time = StageTime::timed("draw", dir, started.elapsed().as_secs_f64());
                 let mut record = self.ticket_record(method, &file, vec![search_time, draw_time])?;
                 record.search = Some(self.draw(&scores_path(&self.work.join("search-mask-only")), sparsity)?.1);
                 Ok(record)
@@ -203,7 +203,7 @@ impl<'a> SeedRun<'a> {
             remove_checkpoint(&dir);
         }
         let summary: StageSummary = StageSummary::read(&dir)?;
-        stages.push(StageTime { stage: "retrain".into(), dir, seconds: summary.seconds, redone_epochs: summary.rollbacks.len() });
+        stages.push(StageTime::of("retrain", dir, &summary));
         self.ticket_record(method, &file, std::mem::take(stages))
     }
 
@@ -215,7 +215,7 @@ impl<'a> SeedRun<'a> {
             Err(_) => run(&dir)?,
         };
         remove_checkpoint(&dir);
-        let time = StageTime { stage: summary.stage.clone(), dir, seconds: summary.seconds, redone_epochs: summary.rollbacks.len() };
+        let time = StageTime::of(summary.stage.clone(), dir, &summary);
         Ok((summary, time))
     }
 

@@ -16,7 +16,7 @@ use rticket_core::ticket::{pack_bits, unpack_bits};
 use super::{StageSettings, StageSummary, run_retrain};
 use crate::cli::Preset;
 use crate::model_files::ModelFiles;
-use crate::train::AdversarialConfig;
+use crate::train::{AdversarialConfig, Selection};
 
 /// Fraction of the remaining weights IMP prunes per round.
 pub const IMP_RATE: f64 = 0.1;
@@ -84,6 +84,11 @@ pub fn imp_masks(
 ) -> Result<(Vec<Vec<bool>>, Vec<StageSummary>)> {
     let mut masks: Vec<Vec<bool>> = shapes.iter().map(|[o, i]| vec![true; o * i]).collect();
     let mut rounds = Vec::new();
+    // A round's model only ranks the weights for the next mask; what IMP keeps is the final
+    // retraining's, which selects as the caller's settings say.
+    let mut settings = settings.clone();
+    settings.fit.selection = Selection::DevAccuracy;
+    let settings = &settings;
     for (round, sparsity) in imp_schedule(target).into_iter().enumerate() {
         let dir = out.join(format!("round-{round}"));
         let saved = dir.join(PRUNED_MASKS);

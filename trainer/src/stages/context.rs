@@ -12,11 +12,11 @@ use rticket_core::ticket::TicketMeta;
 use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
-use super::StageSettings;
+use super::{DevAttackOnSplit, StageSettings};
 use crate::data::Split;
 use crate::model_files::{ModelFiles, default_model_dir, sha256_hex};
 use crate::outputs::RunDir;
-use crate::train::{EpochMetrics, Evaluation, FitConfig, FitOutput, Rollback, evaluate, fit};
+use crate::train::{DevAttack, EpochMetrics, Evaluation, FitConfig, FitOutput, Rollback, Selection, evaluate, fit};
 
 /// What a stage produced; written to its `metrics.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,8 +150,13 @@ impl StageContext {
         self.files.classifier(&self.classifier_config(), &device)
     }
 
-    /// Trains with checkpoints in `checkpoint/` and the step log in `steps.jsonl`.
+    /// Trains with checkpoints in `checkpoint/` and the step log in `steps.jsonl` (and, when the
+    /// config selects on dev under attack, the dev attacks in `dev-attacks/`).
     pub fn train(&self, model: SequenceClassifier, fit_config: &FitConfig) -> Result<FitOutput> {
+        let dev_attack = match fit_config.selection {
+            Selection::DevAccuracy => None,
+            Selection::DevUnderAttack { recipe, examples } => Some(DevAttackOnSplit::new(self, recipe, examples)?),
+        };
         fit(
             model,
             &self.tokenizer,
@@ -160,6 +165,7 @@ impl StageContext {
             fit_config,
             &self.train_device(),
             Some(&self.run.path),
+            dev_attack.as_ref().map(|a| a as &dyn DevAttack),
         )
     }
 

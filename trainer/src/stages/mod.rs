@@ -4,6 +4,7 @@
 
 mod baselines;
 mod context;
+mod dev_attack;
 mod draw;
 mod export;
 mod finetune;
@@ -14,6 +15,7 @@ mod settings;
 
 pub use baselines::{IMP_RATE, freelb_settings, gated_shapes, imp_masks, imp_schedule, random_masks};
 pub use context::{StageContext, StageSummary};
+pub use dev_attack::DevAttackOnSplit;
 pub use draw::{DrawnTicket, SearchScores, draw_tickets, export_draws, percent_label, scores_from_file, scores_pooling};
 pub use export::{TicketReport, binary_entropy, export_ticket};
 pub use finetune::run_finetune;

@@ -56,6 +56,7 @@ pub fn base_fit(preset: Preset) -> FitConfig {
         seed: 42,
         objective: ObjectiveConfig::default(),
         collapse_guard: None,
+        selection: Default::default(),
     }
 }
 

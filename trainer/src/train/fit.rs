@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::evaluate::{Evaluation, argmax, constant_prediction_warning, evaluate_with_predictions};
 use super::objective::ObjectiveConfig;
 use super::progress::progress_bar;
+use super::selection::{DevAttack, Selection};
 use super::shuffled_batches;
 use super::step::Stepper;
 use super::step_log::{StepLog, StepRecord, logit_spread};
@@ -45,6 +46,9 @@ pub struct FitConfig {
     /// keep going, as the reference code does).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collapse_guard: Option<CollapseGuard>,
+    /// What picks the epoch the run keeps (absent: clean dev accuracy, as every run before the choice).
+    #[serde(default, skip_serializing_if = "Selection::is_dev_accuracy")]
+    pub selection: Selection,
 }
 
 /// What a run does when an epoch ends with every dev example predicted as the same class. In a
@@ -89,10 +93,13 @@ pub struct EpochMetrics {
     /// Mean L0 penalty R (expected density) over the epoch, when gates are trained.
     pub expected_density: Option<f64>,
     pub dev: Evaluation,
+    /// Accuracy under attack on dev, when the run selects on it ([`Selection::DevUnderAttack`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dev_under_attack: Option<f64>,
     pub seconds: f64,
 }
 
-/// The model of the best dev epoch, the last model, and the history.
+/// The model of the best dev epoch (by the config's [`Selection`]), the last model, and the history.
 pub struct FitOutput {
     pub best: SequenceClassifier,
     pub last: SequenceClassifier,
@@ -128,8 +135,8 @@ impl CheckpointState {
     }
 }
 
-/// Trains `model` (on an autodiff device) on `train`, selecting the epoch with the best dev
-/// accuracy. With `run_dir` set, each step is logged to its `steps.jsonl`, progress is saved in
+/// Trains `model` (on an autodiff device) on `train`, keeping the epoch the config's
+/// [`Selection`] prefers on dev (`dev_attack` attacks it when the selection needs that). With `run_dir` set, each step is logged to its `steps.jsonl`, progress is saved in
 /// its `checkpoint/` after every epoch, and a run that finds a checkpoint there continues from it
 /// (refusing one made with other settings).
 #[allow(clippy::too_many_arguments)]
@@ -141,10 +148,16 @@ pub fn fit(
     config: &FitConfig,
     device: &Device,
     run_dir: Option<&Path>,
+    dev_attack: Option<&dyn DevAttack>,
 ) -> Result<FitOutput> {
     if train.is_empty() || dev.is_empty() {
         bail!("training needs a non-empty train and dev split");
     }
+    let dev_attack = match (config.selection, dev_attack) {
+        (Selection::DevAccuracy, _) => None,
+        (Selection::DevUnderAttack { .. }, Some(attack)) => Some(attack),
+        (Selection::DevUnderAttack { .. }, None) => bail!("selecting epochs on dev under attack needs the attack's word resources; this caller gave none"),
+    };
     if !device.is_autodiff() {
         bail!("fit needs an autodiff device");
     }
@@ -283,24 +296,30 @@ pub fn fit(
                 continue;
             }
         }
+        let dev_under_attack = match dev_attack {
+            Some(attack) => Some(attack.accuracy_under_attack(&model.valid(), epoch).with_context(|| format!("attacking dev after epoch {epoch}"))?),
+            None => None,
+        };
         let metrics = EpochMetrics {
             epoch,
             train_loss: loss_sum / seen as f64,
             train_accuracy: correct as f64 / seen as f64,
             expected_density: stepper.has_gates().then(|| density_sum / seen as f64),
             dev: dev_eval,
+            dev_under_attack,
             seconds: started.elapsed().as_secs_f64(),
         };
         eprintln!(
-            "{name} epoch {epoch}: train loss {:.4}, train acc {:.4}, dev acc {:.4}{} ({:.0}s)",
+            "{name} epoch {epoch}: train loss {:.4}, train acc {:.4}, dev acc {:.4}{}{} ({:.0}s)",
             metrics.train_loss,
             metrics.train_accuracy,
             metrics.dev.accuracy,
+            metrics.dev_under_attack.map(|a| format!(", dev under attack {a:.4}")).unwrap_or_default(),
             metrics.expected_density.map(|d| format!(", expected density {d:.4}")).unwrap_or_default(),
             metrics.seconds
         );
-        let best_so_far = state.history.get(state.best_epoch.wrapping_sub(1)).map(|m| m.dev.accuracy);
-        if best_so_far.is_none_or(|acc| metrics.dev.accuracy > acc) {
+        let best_so_far = state.history.get(state.best_epoch.wrapping_sub(1));
+        if best_so_far.is_none_or(|best| config.selection.prefers(&metrics, best)) {
             state.best_epoch = epoch;
             best_model = model.clone();
         }

@@ -11,6 +11,7 @@ mod grads;
 mod objective;
 mod progress;
 mod schedule;
+mod selection;
 mod step;
 mod step_log;
 
@@ -21,5 +22,6 @@ pub use grads::ParamIds;
 pub use progress::progress_bar;
 pub use objective::{AdversarialConfig, L0Config, ObjectiveConfig, TaskGradients, task_gradients};
 pub use schedule::LinearSchedule;
+pub use selection::{DevAttack, Selection};
 pub use step::{StepOutput, Stepper};
 pub use step_log::{StepRecord, read_step_log};
