@@ -120,7 +120,7 @@ fn the_report_is_computed_from_the_records() {
     assert!(report.contains("| Fine-tune | 0% | 2 | 74.0 ± 1.4 | 73.0 ± 1.4 | 20.0 ± 0.0 |"), "{report}");
     assert!(report.contains("| Robust ticket (paper pipeline) | 30% | 2 | 73.0 ± 1.4 | 72.0 ± 1.4 | 30.0 ± 0.0 |"), "{report}");
     // +10 points over fine-tuning and +20 over IMP, clean -1.0: the bar is met.
-    assert!(report.contains("+10.0 points (against IMP +20.0), clean test accuracy -1.0 points"), "{report}");
+    assert!(report.contains("+10.00 points (against IMP +20.00), clean test accuracy -1.00 points"), "{report}");
     assert!(report.contains("**met**"), "{report}");
     assert!(report.contains("Is it the adversarial loss? Not known yet"), "{report}");
     // Phases the plan does not run have no section (only `core` here; the sparsity plot of the table's
@@ -182,7 +182,7 @@ fn the_documents_get_their_own_verdict_seed_by_seed() {
     };
     let report = render();
     // +4 / +3 on seed 1, -1 / -1 on seed 2: a mean of +1.5 under attack is not several points.
-    assert!(report.contains("seed 1 +4.0 / +3.0, seed 2 -1.0 / -1.0; mean +1.5 under attack, +1.0 clean over 2 seed(s). The same bar: **not met**"), "{report}");
+    assert!(report.contains("seed 1 +4.00 / +3.00, seed 2 -1.00 / -1.00; mean +1.50 under attack, +1.00 clean over 2 seed(s). The same bar: **not met**"), "{report}");
     // A folder of documents only has no MR verdict to miss, nor empty MR tables: it says which phases it left out.
     assert!(!report.contains("No TextFooler records yet") && !report.contains("MR sentences: no TextFooler"), "{report}");
     assert!(!report.contains("## MR sentences") && !report.contains("## Ablations") && !report.contains("## Accuracy against sparsity"), "{report}");
@@ -191,7 +191,7 @@ fn the_documents_get_their_own_verdict_seed_by_seed() {
     // Seed 2's ticket not attacked yet: the verdict rests on seed 1 alone, and says so.
     std::fs::remove_file(data.join("movie-reviews/seed-2/attacks/robust-ticket-20-text-fooler-150.json")).unwrap();
     let report = render();
-    assert!(report.contains("seed 1 +4.0 / +3.0; mean +4.0 under attack, +3.0 clean over 1 seed(s). The same bar: **met**"), "{report}");
+    assert!(report.contains("seed 1 +4.00 / +3.00; mean +4.00 under attack, +3.00 clean over 1 seed(s). The same bar: **met**"), "{report}");
 }
 
 /// A PWWS record on `labels` (per-label counts; empty as in records older than them).

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use rticket_core::attack::Recipe;
 
 use super::records::Records;
-use super::stats::{cell, mean_sd};
+use super::stats::{cell, mean_sd, points, without_noise};
 use crate::data::DatasetName;
 use crate::reproduce::{AttackRecord, Method, Phase, Plan, serde_name};
 use crate::stages::RetrainHead;
@@ -288,14 +288,14 @@ fn documents_verdict(r: &mut String, records: &Records, examples: usize) {
     }
     // Points the ticket gains (under attack, clean) on each seed.
     let gains: Vec<(u64, f64, f64)> =
-        seeds.iter().map(|seed| (*seed, 100.0 * (ticket[seed].0 - tuned[seed].0), 100.0 * (ticket[seed].1 - tuned[seed].1))).collect();
-    let each = gains.iter().map(|(seed, attack, clean)| format!("seed {seed} {attack:+.1} / {clean:+.1}")).collect::<Vec<_>>().join(", ");
-    let mean = |pick: fn(&(u64, f64, f64)) -> f64| gains.iter().map(pick).sum::<f64>() / gains.len() as f64;
+        seeds.iter().map(|seed| (*seed, points(ticket[seed].0, tuned[seed].0), points(ticket[seed].1, tuned[seed].1))).collect();
+    let each = gains.iter().map(|(seed, attack, clean)| format!("seed {seed} {attack:+.2} / {clean:+.2}")).collect::<Vec<_>>().join(", ");
+    let mean = |pick: fn(&(u64, f64, f64)) -> f64| without_noise(gains.iter().map(pick).sum::<f64>() / gains.len() as f64);
     let (attack, clean) = (mean(|g| g.1), mean(|g| g.2));
     let _ = writeln!(
         r,
         "Movie-review documents: robust ticket (paper pipeline, {:.0}%) against fine-tuning, points under TextFooler / clean on each \
-         seed both have: {each}; mean {attack:+.1} under attack, {clean:+.1} clean over {} seed(s). The same bar: **{}**.\n",
+         seed both have: {each}; mean {attack:+.2} under attack, {clean:+.2} clean over {} seed(s). The same bar: **{}**.\n",
         100.0 * s,
         seeds.len(),
         if bar_met(attack, clean) { "met" } else { "not met" }
@@ -324,12 +324,12 @@ fn mr_verdict(r: &mut String, records: &Records, n: usize) {
              (a reproduction still running, or one run with `--methods` for part of the table).\n");
         return;
     };
-    let (vs_ft, vs_imp, clean) = (100.0 * (rt_aua - ft_aua), 100.0 * (rt_aua - imp_aua), 100.0 * (rt_clean - ft_clean));
+    let (vs_ft, vs_imp, clean) = (points(rt_aua, ft_aua), points(rt_aua, imp_aua), points(rt_clean, ft_clean));
     let met = bar_met(vs_ft, clean) && vs_imp >= 3.0;
     let _ = writeln!(
         r,
         "Robust ticket (paper pipeline, {:.0}%) against fine-tuning, means over the {} seed(s) all three have: TextFooler accuracy under attack \
-         {vs_ft:+.1} points (against IMP {vs_imp:+.1}), clean test accuracy {clean:+.1} points. The issue's bar (several points \
+         {vs_ft:+.2} points (against IMP {vs_imp:+.2}), clean test accuracy {clean:+.2} points. The issue's bar (several points \
          above fine-tuning and IMP under TextFooler, clean accuracy within 1.5 points): **{}**.\n",
         100.0 * s,
         seeds.len(),
