@@ -136,9 +136,10 @@ impl CheckpointState {
 }
 
 /// Trains `model` (on an autodiff device) on `train`, keeping the epoch the config's
-/// [`Selection`] prefers on dev (`dev_attack` attacks it when the selection needs that). With `run_dir` set, each step is logged to its `steps.jsonl`, progress is saved in
-/// its `checkpoint/` after every epoch, and a run that finds a checkpoint there continues from it
-/// (refusing one made with other settings).
+/// [`Selection`] prefers on dev (`dev_attack` attacks each epoch's model when the selection
+/// needs that). With `run_dir` set, each step is logged to its `steps.jsonl`, progress is saved
+/// in its `checkpoint/` after every epoch, and a run that finds a checkpoint there continues
+/// from it (refusing one made with other settings).
 #[allow(clippy::too_many_arguments)]
 pub fn fit(
     model: SequenceClassifier,
