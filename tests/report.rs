@@ -274,6 +274,23 @@ fn the_report_names_the_epochs_kept_under_attack_on_dev() {
 }
 
 #[test]
+fn the_report_says_how_long_tickets_were_retrained() {
+    for (retrain, said) in [(1, "runs 1 epoch(s), not the 4 of fine-tuning"), (4, "runs 4 epoch(s), as many as fine-tuning")] {
+        let tmp = TempDir::new("report-retrain-epochs");
+        let data = tmp.0.join("data");
+        let mut plan = quick_plan(vec![1], Phase::Core);
+        plan.training.train_epochs = Some(4);
+        plan.training.retrain_epochs = Some(retrain);
+        write(&data, "plan.json", &plan);
+        let ticket = model(1, "robust-ticket", 0.3, 0.8);
+        write(&data, &format!("mr/seed-1/{}", model_file(&ticket.method, ticket.sparsity)), &ticket);
+        rticket::report::write(&tmp.0).unwrap();
+        let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+        assert!(report.contains(said), "--retrain-epochs {retrain}: {report}");
+    }
+}
+
+#[test]
 fn a_reproduction_with_a_bad_plan_or_no_records_says_what_to_do() {
     let tmp = TempDir::new("report-bad");
     let results = tmp.0.to_str().unwrap();

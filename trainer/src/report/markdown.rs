@@ -165,11 +165,12 @@ fn setup(r: &mut String, records: &Records) {
         );
     }
     if let Some(epochs) = plan.training.retrain_epochs {
+        let trained = plan.training_settings(DatasetName::Mr, PathBuf::new()).fit.epochs;
         let _ = writeln!(
             r,
             "- Retraining that makes a ticket (robust tickets and their ablations, random pruning, IMP after its last round) \
-             runs {epochs} epoch(s), not the {} of fine-tuning and IMP's rounds (`--retrain-epochs`).",
-            plan.training_settings(DatasetName::Mr, PathBuf::new()).fit.epochs
+             runs {epochs} epoch(s), {} fine-tuning and IMP's rounds (`--retrain-epochs`).",
+            if epochs == trained { "as many as".to_string() } else { format!("not the {trained} of") }
         );
     }
     if let Some(examples) = plan.training.select_under_attack {
