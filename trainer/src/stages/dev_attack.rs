@@ -11,7 +11,9 @@ use crate::resources::AttackKit;
 use crate::train::DevAttack;
 
 /// The attack a stage runs on dev after each epoch; its per-example logs go to
-/// `dev-attacks/epoch-<e>.jsonl` in the stage's folder.
+/// `dev-attacks/epoch-<e>.jsonl` in the stage's folder. It attacks the model as trained (f32);
+/// a ticket exported from it stores f16 values, so the ticket's own dev figures can differ by
+/// an example or two.
 pub struct DevAttackOnSplit<'a> {
     ctx: &'a StageContext,
     kit: AttackKit,
