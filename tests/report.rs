@@ -257,20 +257,29 @@ fn the_report_names_the_epochs_kept_under_attack_on_dev() {
     let mut plan = quick_plan(vec![1], Phase::Core);
     plan.training.select_under_attack = Some(200);
     write(&data, "plan.json", &plan);
-    let selection = |kept_epoch: usize| Some(DevSelection { kept_epoch, dev_accuracy: vec![0.79, 0.81, 0.82], dev_under_attack: vec![0.6, 0.64, 0.62] });
+    let selection = |kept_epoch: usize, dev_under_attack: [f64; 3]| {
+        Some(DevSelection { kept_epoch, dev_accuracy: vec![0.79, 0.81, 0.82], dev_under_attack: dev_under_attack.to_vec() })
+    };
     let mut fine_tune = model(1, "fine-tune", 0.0, 0.8);
-    fine_tune.stages[0].selection = selection(2);
+    fine_tune.stages[0].selection = selection(2, [0.6, 0.64, 0.62]);
     let mut ticket = model(1, "robust-ticket", 0.3, 0.8);
     // The ticket's record repeats the fine-tuning it started from: named once.
-    ticket.stages[0].selection = selection(2);
-    ticket.stages.push(StageTime { stage: "retrain".into(), dir: PathBuf::from("w/1/retrain-robust-ticket-30"), seconds: 60.0, redone_epochs: 0, selection: selection(1) });
+    ticket.stages[0].selection = fine_tune.stages[0].selection.clone();
+    let retrain = selection(1, [0.6525, 0.62, 0.61]);
+    ticket.stages.push(StageTime { stage: "retrain".into(), dir: PathBuf::from("w/1/retrain-robust-ticket-30"), seconds: 60.0, redone_epochs: 0, selection: retrain });
     for record in [&fine_tune, &ticket] {
         write(&data, &format!("mr/seed-1/{}", model_file(&record.method, record.sparsity)), record);
     }
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(report.contains("TextFooler on 200 class-balanced dev sentences"), "{report}");
-    assert!(report.contains("Epochs kept: mr seed 1 finetune: 2 of 3, mr seed 1 retrain: 1 of 3."), "{report}");
+    assert!(
+        report.contains(
+            "Epochs kept: mr seed 1 finetune: epoch 2 of 3 (dev under attack 60.00 / 64.00 / 62.00), \
+             mr seed 1 retrain: epoch 1 of 3 (dev under attack 65.25 / 62.00 / 61.00)."
+        ),
+        "{report}"
+    );
 }
 
 #[test]

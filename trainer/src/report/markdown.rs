@@ -178,7 +178,11 @@ fn setup(r: &mut String, records: &Records) {
             .models
             .iter()
             .flat_map(|m| m.stages.iter().filter_map(move |s| s.selection.as_ref().map(|sel| (m, s, sel))))
-            .map(|(m, s, sel)| (s.dir.clone(), format!("{} seed {} {}: {} of {}", serde_name(&m.dataset), m.seed, s.stage, sel.kept_epoch, sel.dev_accuracy.len())))
+            .map(|(m, s, sel)| {
+                let by_epoch = sel.dev_under_attack.iter().map(|a| format!("{:.2}", 100.0 * a)).collect::<Vec<_>>().join(" / ");
+                let kept = format!("{} seed {} {}: epoch {} of {} (dev under attack {by_epoch})", serde_name(&m.dataset), m.seed, s.stage, sel.kept_epoch, sel.dev_accuracy.len());
+                (s.dir.clone(), kept)
+            })
             .collect::<BTreeMap<_, _>>()
             .into_values()
             .collect();
