@@ -119,27 +119,17 @@ pub struct FinetuneArgs {
     /// Settings preset; the flags below override single values.
     #[arg(long, value_enum, default_value = "paper")]
     pub preset: Preset,
-    #[arg(long)]
-    pub epochs: Option<usize>,
+    /// Overrides the preset's learning rate.
     #[arg(long)]
     pub lr: Option<f64>,
+    /// Overrides the preset's batch size.
     #[arg(long)]
     pub batch_size: Option<usize>,
+    /// Overrides the preset's token window (tokens per input, [CLS] and [SEP] included).
     #[arg(long)]
     pub max_len: Option<usize>,
-    /// Which end of a text longer than --max-len tokens the model reads [default: head].
-    #[arg(long, value_enum)]
-    pub window: Option<WindowArg>,
-    /// Use only N training examples: a seeded random sample of the train split.
-    #[arg(long)]
-    pub train_limit: Option<usize>,
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Keep the epoch with the highest accuracy under TextFooler on N class-balanced dev
-    /// sentences, attacked after every epoch, instead of the highest clean dev accuracy
-    /// (one dev attack per epoch; its logs go to the run's dev-attacks/).
-    #[arg(long, value_name = "N")]
-    pub select_under_attack: Option<usize>,
+    #[command(flatten)]
+    pub training: TrainingFlags,
     /// What the head reads [default: pooler, as PAPER.md's BERT classifier].
     #[arg(long, value_enum)]
     pub pooling: Option<PoolingArg>,
@@ -192,6 +182,32 @@ pub enum BenchKind {
     Attack,
 }
 
+/// Changes to the preset's training, taken by `finetune` and every multi-stage command and
+/// applied in one place ([`TrainingFlags::apply`]).
+#[derive(Debug, Args)]
+pub struct TrainingFlags {
+    /// Overrides the preset's training seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Overrides the preset's training sample size (a seeded random N of the train split).
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    /// Overrides the preset's epochs of the command's training (in `pipeline` and `baseline`,
+    /// fine-tuning and retraining; their searches keep the preset's).
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Which end of a text longer than the token window (the preset's, or --max-len) every stage
+    /// reads [default: head].
+    #[arg(long, value_enum)]
+    pub window: Option<WindowArg>,
+    /// Keep the epoch with the highest accuracy under TextFooler on N class-balanced dev
+    /// sentences, attacked after every epoch, instead of the highest clean dev accuracy
+    /// (one dev attack per epoch; its logs go to the run's dev-attacks/).
+    /// The searches keep their own rule (their scores are the last epoch's).
+    #[arg(long, value_name = "N")]
+    pub select_under_attack: Option<usize>,
+}
+
 /// What every multi-stage run takes: base model, data, preset, sparsity, seed, resumption.
 #[derive(Debug, Args)]
 pub struct StageArgs {
@@ -201,25 +217,8 @@ pub struct StageArgs {
     pub data: DatasetName,
     #[arg(long, value_enum, default_value = "quick")]
     pub preset: Preset,
-    /// Overrides the preset's training seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Overrides the preset's training sample size (a seeded random N of the train split).
-    #[arg(long)]
-    pub train_limit: Option<usize>,
-    /// Overrides the preset's epochs of the stage's training (fine-tuning and retraining in
-    /// `pipeline`; the search keeps its own).
-    #[arg(long)]
-    pub epochs: Option<usize>,
-    /// Which end of a text longer than the preset's token window every stage reads [default: head].
-    #[arg(long, value_enum)]
-    pub window: Option<WindowArg>,
-    /// Keep the epoch with the highest accuracy under TextFooler on N class-balanced dev
-    /// sentences, attacked after every epoch, instead of the highest clean dev accuracy
-    /// (one dev attack per epoch; its logs go to the run's dev-attacks/).
-    /// The searches keep their own rule (their scores are the last epoch's).
-    #[arg(long, value_name = "N")]
-    pub select_under_attack: Option<usize>,
+    #[command(flatten)]
+    pub training: TrainingFlags,
     /// Continue the unfinished run in --out from its last checkpoints.
     #[arg(long)]
     pub resume: bool,

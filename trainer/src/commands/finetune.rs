@@ -8,9 +8,6 @@ use crate::stages::{StageSettings, run_finetune};
 
 pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
     let mut settings = StageSettings::preset(args.preset, args.data, args.model.dir());
-    if let Some(v) = args.epochs {
-        settings.fit.epochs = v;
-    }
     if let Some(v) = args.lr {
         settings.fit.lr = v;
     }
@@ -20,21 +17,10 @@ pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
     if let Some(v) = args.max_len {
         settings.max_len = v;
     }
-    if let Some(v) = args.window {
-        settings.window = v.into();
-    }
-    if let Some(v) = args.seed {
-        settings.fit.seed = v;
-    }
-    if let Some(n) = args.select_under_attack {
-        settings.fit.selection = crate::train::Selection::under_text_fooler(n);
-    }
     if let Some(v) = args.pooling {
         settings.pooling = v.into();
     }
-    if args.train_limit.is_some() {
-        settings.train_limit = args.train_limit;
-    }
+    args.training.apply(&mut settings);
     let selected = device::select(device)?;
     let summary = run_finetune(&settings, &args.out, args.resume, &selected.device, &selected.description)?;
     println!("{}", serde_json::to_string_pretty(&summary)?);

@@ -59,10 +59,9 @@ impl ModelArg {
     }
 }
 
-impl crate::cli::StageArgs {
-    /// The preset's settings with the seed, sample-size and epoch overrides applied.
-    pub fn settings(&self) -> crate::stages::StageSettings {
-        let mut settings = crate::stages::StageSettings::preset(self.preset, self.data, self.model.dir());
+impl crate::cli::TrainingFlags {
+    /// `settings` with these overrides applied.
+    pub fn apply(&self, settings: &mut crate::stages::StageSettings) {
         if let Some(seed) = self.seed {
             settings.fit.seed = seed;
         }
@@ -78,13 +77,21 @@ impl crate::cli::StageArgs {
         if let Some(n) = self.select_under_attack {
             settings.fit.selection = crate::train::Selection::under_text_fooler(n);
         }
+    }
+}
+
+impl crate::cli::StageArgs {
+    /// The preset's settings with the training overrides applied.
+    pub fn settings(&self) -> crate::stages::StageSettings {
+        let mut settings = crate::stages::StageSettings::preset(self.preset, self.data, self.model.dir());
+        self.training.apply(&mut settings);
         settings
     }
 
     /// Refuses `--select-under-attack` for a command whose stage keeps no epoch by dev (`what`
     /// says what it keeps instead), rather than ignoring it.
     pub fn refuse_selection(&self, command: &str, what: &str) -> anyhow::Result<()> {
-        match self.select_under_attack {
+        match self.training.select_under_attack {
             Some(_) => anyhow::bail!(
                 "`{command}` {what}, so --select-under-attack has nothing to choose; it applies to fine-tuning and retraining \
                  (`finetune`, `retrain`, `pipeline`, `baseline`, `reproduce`)"
@@ -97,7 +104,7 @@ impl crate::cli::StageArgs {
     /// scores, a ticket) trained on `recorded`: that one; a different --window is refused, since
     /// the input's weights or scores were fitted to what that window shows.
     pub fn window_of(&self, recorded: rticket_core::Window, input: &std::path::Path) -> anyhow::Result<rticket_core::Window> {
-        match self.window.map(rticket_core::Window::from) {
+        match self.training.window.map(rticket_core::Window::from) {
             Some(given) if given != recorded => anyhow::bail!(
                 "{} was trained reading the {} of long texts, not the {}: drop --window {} to continue from it",
                 input.display(),

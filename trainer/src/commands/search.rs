@@ -21,7 +21,7 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
         settings.window = args.stage.window_of(saved.window, start)?;
         settings.max_len = saved.max_len.unwrap_or(settings.max_len);
     }
-    if let Some(epochs) = args.stage.epochs {
+    if let Some(epochs) = args.stage.training.epochs {
         settings.fit.epochs = epochs;
     }
     args.tuning.apply(&mut settings.fit);
