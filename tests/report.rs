@@ -137,7 +137,10 @@ fn the_report_is_computed_from_the_records() {
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(
-        report.contains("over the 1 seed(s) both have: robust ticket 71.0 clean / 30.0 under TextFooler, without the adversary 69.0 / 15.0 (+15.0 points under attack, +2.0 clean)"),
+        report.contains(
+            "over the 1 seed(s) both have: robust ticket 71.0 clean / 30.0 under TextFooler (success 57.7%), without the adversary 69.0 / \
+             15.0 (78.3%): +15.00 points under attack, +2.00 clean"
+        ),
         "{report}"
     );
 

@@ -341,20 +341,20 @@ fn mr_verdict(r: &mut String, records: &Records, n: usize) {
         if met { "met" } else { "not met" }
     );
     // Models of different clean accuracy are easier compared by how often the attack flips a
-    // correct prediction; on the same seeds as the comparison above.
-    let success = |method: Method, sparsity: f64| {
+    // correct prediction; on the same seeds as the comparison it goes with.
+    let success = |method: Method, sparsity: f64, on: &[u64]| {
         let attacks = records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n);
-        mean_sd(&attacks.iter().filter(|a| seeds.contains(&a.seed)).map(|a| a.summary.success_rate).collect::<Vec<_>>())
+        mean_sd(&attacks.iter().filter(|a| on.contains(&a.seed)).map(|a| a.summary.success_rate).collect::<Vec<_>>())
             .map_or("–".to_string(), |(m, _)| format!("{:.1}%", 100.0 * m))
     };
     let _ = writeln!(
         r,
         "TextFooler's success rate (correct predictions it flips), on the same seeds: robust ticket {}, fine-tune {}, IMP {}, FreeLB {}, random {}.\n",
-        success(Method::RobustTicket, s),
-        success(Method::FineTune, 0.0),
-        success(Method::Imp, s),
-        success(Method::Freelb, 0.0),
-        success(Method::Random, s)
+        success(Method::RobustTicket, s, &seeds),
+        success(Method::FineTune, 0.0, &seeds),
+        success(Method::Imp, s, &seeds),
+        success(Method::Freelb, 0.0, &seeds),
+        success(Method::Random, s, &seeds)
     );
     // The control with the search's own data and steps: only the adversarial term differs.
     let ablation = per_seed(Method::NoAdversary, s);
@@ -363,15 +363,16 @@ fn mr_verdict(r: &mut String, records: &Records, n: usize) {
         let _ = writeln!(r, "Is it the adversarial loss? Not known yet: the search without it has no TextFooler records on the robust ticket's seeds.\n");
         return;
     };
+    let (vs_aua, vs_clean) = (points(rt_aua, no_aua), points(rt_clean, no_clean));
     let [rt_aua, rt_clean, no_aua, no_clean] = [rt_aua, rt_clean, no_aua, no_clean].map(|v| 100.0 * v);
     let _ = writeln!(
         r,
         "Is it the adversarial loss? The same search without it (same data, steps and draw), means over the {} seed(s) both have: \
-         robust ticket {rt_clean:.1} clean / {rt_aua:.1} under TextFooler, without the adversary {no_clean:.1} / {no_aua:.1} \
-         ({:+.1} points under attack, {:+.1} clean).\n",
+         robust ticket {rt_clean:.1} clean / {rt_aua:.1} under TextFooler (success {}), without the adversary {no_clean:.1} / \
+         {no_aua:.1} ({}): {vs_aua:+.2} points under attack, {vs_clean:+.2} clean.\n",
         paired.len(),
-        rt_aua - no_aua,
-        rt_clean - no_clean
+        success(Method::RobustTicket, s, &paired),
+        success(Method::NoAdversary, s, &paired)
     );
 }
 
