@@ -122,6 +122,11 @@ fn the_report_is_computed_from_the_records() {
     // +10 points over fine-tuning and +20 over IMP, clean -1.0: the bar is met.
     assert!(report.contains("+10.00 points (against IMP +20.00), clean test accuracy -1.00 points"), "{report}");
     assert!(report.contains("**met**"), "{report}");
+    assert!(
+        report.contains("seed 1 +10.00 / +20.00 / -1.00, seed 2 +10.00 / +20.00 / -1.00. The ticket is above both under attack on 2 of 2 seeds; the bar is met by 2 of them taken alone."),
+        "{report}"
+    );
+    assert!(report.contains("Against adversarial training? Not known yet: FreeLB has no TextFooler records"), "{report}");
     assert!(report.contains("Is it the adversarial loss? Not known yet"), "{report}");
     // Phases the plan does not run have no section (only `core` here; the sparsity plot of the table's
     // sparsity keeps its table); a planned one without records would say "Not run yet".
@@ -144,6 +149,15 @@ fn the_report_is_computed_from_the_records() {
         "{report}"
     );
 
+    // FreeLB on seed 2 only: compared with the ticket on that seed alone.
+    write_attacked(&data, &model(2, "freelb", 0.0, 0.75), &attack(2, "freelb", 0.0, 0.75, 0.25));
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(
+        report.contains("over the 1 seed(s) both have: robust ticket 73.0 clean / 30.0 under TextFooler (success 58.9%), FreeLB 75.0 / 25.0 (66.7%): +5.00 points under attack, -2.00 clean"),
+        "{report}"
+    );
+
     // A third seed's fine-tuned model, not attacked yet: the row says how many seeds each part has.
     write(&data, "mr/seed-3/fine-tune-0.json", &model(3, "fine-tune", 0.0, 0.76));
     rticket::report::write(&tmp.0).unwrap();
@@ -157,6 +171,8 @@ fn the_report_is_computed_from_the_records() {
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(report.contains("**not met**"), "{report}");
+    // Seed 1 alone now falls short under attack (-10 over fine-tuning, level with IMP); seed 2 still clears the bar.
+    assert!(report.contains("seed 1 -10.00 / +0.00 / -1.00, seed 2 +10.00 / +20.00 / -1.00. The ticket is above both under attack on 1 of 2 seeds; the bar is met by 1 of them taken alone."), "{report}");
 }
 
 #[test]

@@ -20,8 +20,9 @@ pub fn points(a: f64, b: f64) -> f64 {
 }
 
 /// `points` rounded to a billionth of a point: below any real difference, above float noise.
+/// A tie is +0 (a difference that rounds to zero from below would print `-0.00`).
 pub fn without_noise(points: f64) -> f64 {
-    (points * 1e9).round() / 1e9
+    (points * 1e9).round() / 1e9 + 0.0
 }
 
 /// `72.3 ± 1.2`, `72.3` for one value, `–` for none; `scale` turns fractions into percent.
@@ -51,6 +52,7 @@ mod tests {
         assert_eq!(points(0.65, 0.6225), 2.75);
         assert_eq!(format!("{:+.2}", points(0.6225, 0.65)), "-2.75");
         assert_eq!(points(0.81, 0.78), 3.0);
+        assert_eq!(format!("{:+.2}", points(0.557, 0.557 + 1e-12)), "+0.00");
     }
 
     #[test]
