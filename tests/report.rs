@@ -157,6 +157,8 @@ fn the_report_is_computed_from_the_records() {
         report.contains("over the 1 seed(s) both have: robust ticket 73.0 clean / 30.0 under TextFooler (success 58.9%), FreeLB 75.0 / 25.0 (66.7%): +5.00 points under attack, -2.00 clean"),
         "{report}"
     );
+    // The success-rate line of the verdict's two seeds says FreeLB's rate is one seed's.
+    assert!(report.contains(", FreeLB 66.7% (1 of 2 seeds), random –."), "{report}");
 
     // A third seed's fine-tuned model, not attacked yet: the row says how many seeds each part has.
     write(&data, "mr/seed-3/fine-tune-0.json", &model(3, "fine-tune", 0.0, 0.76));

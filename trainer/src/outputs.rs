@@ -38,11 +38,20 @@ impl RunDir {
     /// Writes bytes to `name` atomically.
     pub fn write(&self, name: &str, bytes: &[u8]) -> Result<PathBuf> {
         let target = self.path.join(name);
-        let temp = self.path.join(format!(".{name}.partial"));
-        std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
-        std::fs::rename(&temp, &target).with_context(|| format!("moving {} into place", target.display()))?;
+        write_atomically(&target, bytes)?;
         Ok(target)
     }
+}
+
+/// Writes `bytes` to `target` through a temporary file beside it and a rename, so that a killed
+/// run never leaves half a file and two runs writing the same shared file (the neighbour table
+/// two reproductions build at once) never read each other's half-written bytes: the temporary
+/// name carries the process id, and the rename replaces the target whole.
+pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
+    let name = target.file_name().map_or_else(|| "output".into(), |n| n.to_string_lossy());
+    let temp = target.with_file_name(format!(".{name}.{}.partial", std::process::id()));
+    std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
+    std::fs::rename(&temp, target).with_context(|| format!("moving {} into place", target.display()))
 }
 
 /// Whether `path` or one of its stage folders holds a checkpoint.

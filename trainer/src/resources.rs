@@ -61,7 +61,7 @@ impl AttackKit {
         if neighbours.is_none() && !table_path.exists() {
             eprintln!("building the neighbour table {}", table_path.display());
             let table = crate::commands::build_neighbours(&files, &wordnet, 50, device)?;
-            std::fs::write(&table_path, table.to_bytes()?).with_context(|| format!("writing {}", table_path.display()))?;
+            crate::outputs::write_atomically(&table_path, &table.to_bytes()?)?;
         }
         let neighbours = load_neighbours(&table_path, &files.weights_sha256())?;
         let encoder = files.encoder(device)?;

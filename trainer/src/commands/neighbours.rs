@@ -23,7 +23,7 @@ pub fn run(args: NeighboursArgs, device: DeviceChoice) -> Result<()> {
     let table = build(&files, &wordnet, args.k, &selected.device)?;
     let out = args.out.clone().unwrap_or_else(default_neighbours_path);
     let bytes = table.to_bytes()?;
-    std::fs::write(&out, &bytes)?;
+    crate::outputs::write_atomically(&out, &bytes)?;
     eprintln!(
         "wrote {} ({} words, {} bytes) in {:.0}s",
         out.display(),

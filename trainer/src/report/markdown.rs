@@ -350,10 +350,12 @@ fn mr_verdict(r: &mut String, records: &Records, n: usize) {
     }
     // Models of different clean accuracy are easier compared by how often the attack flips a
     // correct prediction; on the same seeds as the comparison it goes with.
+    // A method with records on only some of `on` is averaged over those, and says how many.
     let success = |method: Method, sparsity: f64, on: &[u64]| {
         let attacks = records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n);
-        mean_sd(&attacks.iter().filter(|a| on.contains(&a.seed)).map(|a| a.summary.success_rate).collect::<Vec<_>>())
-            .map_or("–".to_string(), |(m, _)| format!("{:.1}%", 100.0 * m))
+        let rates: Vec<f64> = attacks.iter().filter(|a| on.contains(&a.seed)).map(|a| a.summary.success_rate).collect();
+        let partial = if rates.len() < on.len() { format!(" ({} of {} seeds)", rates.len(), on.len()) } else { String::new() };
+        mean_sd(&rates).map_or("–".to_string(), |(m, _)| format!("{:.1}%{partial}", 100.0 * m))
     };
     let _ = writeln!(
         r,
