@@ -149,8 +149,10 @@ fn the_report_is_computed_from_the_records() {
         "{report}"
     );
 
-    // FreeLB on seed 2 only: compared with the ticket on that seed alone.
-    write_attacked(&data, &model(2, "freelb", 0.0, 0.75), &attack(2, "freelb", 0.0, 0.75, 0.25));
+    // FreeLB on seed 2 only, run on another device: compared with the ticket on that seed alone.
+    let (mut freelb, mut freelb_attack) = (model(2, "freelb", 0.0, 0.75), attack(2, "freelb", 0.0, 0.75, 0.25));
+    (freelb.device, freelb_attack.device) = ("gpu-test".into(), "gpu-test".into());
+    write_attacked(&data, &freelb, &freelb_attack);
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
     assert!(
@@ -159,6 +161,10 @@ fn the_report_is_computed_from_the_records() {
     );
     // The success-rate line of the verdict's two seeds says FreeLB's rate is one seed's.
     assert!(report.contains(", FreeLB 66.7% (1 of 2 seeds), random –."), "{report}");
+    // Wall time per device: FreeLB's fine-tuning folder has the same name as the other methods' but ran
+    // again on the GPU, so it counts there too (60 s + one 10 s attack), beside the CPU's 60 s a seed.
+    assert!(report.contains("| mr | 2 | gpu-test | 1 | 60 | 1 | 10 |\n| mr | 2 | test | 1 | 60 | 3 | 30 |"), "{report}");
+    assert!(report.contains("Total compute: 0.0 h on gpu-test, 0.1 h on test."), "{report}");
 
     // A third seed's fine-tuned model, not attacked yet: the row says how many seeds each part has.
     write(&data, "mr/seed-3/fine-tune-0.json", &model(3, "fine-tune", 0.0, 0.76));

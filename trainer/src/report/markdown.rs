@@ -679,27 +679,40 @@ fn tickets(r: &mut String, records: &Records) {
 
 fn wall_time(r: &mut String, records: &Records) {
     let _ = writeln!(r, "## Wall time\n");
-    let _ = writeln!(r, "| data | seed | training stages | s | attacks | s |\n|---|---|---|---|---|---|");
-    // Stages are shared between methods (one fine-tuning serves every paper-mode search): count each folder once.
-    let mut per_seed: BTreeMap<(String, u64), SeedTime> = BTreeMap::new();
+    // Stages are shared between methods (one fine-tuning serves every paper-mode search): count each folder once
+    // per device, since a seed continued on another device trains the shared stages again there.
+    let mut per_seed: BTreeMap<(String, u64, &str), SeedTime> = BTreeMap::new();
     for m in &records.models {
-        let entry = per_seed.entry((serde_name(&m.dataset), m.seed)).or_default();
+        let entry = per_seed.entry((serde_name(&m.dataset), m.seed, m.device.as_str())).or_default();
         for s in &m.stages {
             entry.stages.insert(s.dir.display().to_string(), s.seconds);
         }
     }
     for a in &records.attacks {
-        let entry = per_seed.entry((serde_name(&a.dataset), a.seed)).or_default();
+        let entry = per_seed.entry((serde_name(&a.dataset), a.seed, a.device.as_str())).or_default();
         entry.attacks += 1;
         entry.attack_seconds += a.summary.seconds;
     }
-    let mut total = 0.0;
-    for ((data, seed), SeedTime { stages, attacks, attack_seconds }) in &per_seed {
-        let stage_seconds: f64 = stages.values().sum();
-        total += stage_seconds + attack_seconds;
-        let _ = writeln!(r, "| {data} | {seed} | {} | {stage_seconds:.0} | {attacks} | {attack_seconds:.0} |", stages.len());
+    let mut per_device: BTreeMap<&str, f64> = BTreeMap::new();
+    for ((_, _, device), time) in &per_seed {
+        *per_device.entry(device).or_default() += time.stages.values().sum::<f64>() + time.attack_seconds;
     }
-    let _ = writeln!(r, "\nTotal: {:.1} h of compute on the device above.", total / 3600.0);
+    let several = per_device.len() > 1;
+    let device_column = if several { " device |" } else { "" };
+    let _ = writeln!(r, "| data | seed |{device_column} training stages | s | attacks | s |");
+    let _ = writeln!(r, "|---|---|{}---|---|---|---|", if several { "---|" } else { "" });
+    for ((data, seed, device), SeedTime { stages, attacks, attack_seconds }) in &per_seed {
+        let stage_seconds: f64 = stages.values().sum();
+        let device = if several { format!(" {device} |") } else { String::new() };
+        let _ = writeln!(r, "| {data} | {seed} |{device} {} | {stage_seconds:.0} | {attacks} | {attack_seconds:.0} |", stages.len());
+    }
+    if several {
+        let totals: Vec<String> = per_device.iter().map(|(device, s)| format!("{:.1} h on {device}", s / 3600.0)).collect();
+        let _ = writeln!(r, "\nTotal compute: {}.", totals.join(", "));
+    } else {
+        let total: f64 = per_device.values().sum();
+        let _ = writeln!(r, "\nTotal: {:.1} h of compute on the device above.", total / 3600.0);
+    }
 }
 
 /// One seed's compute: each stage folder once (seconds), and the attacks.

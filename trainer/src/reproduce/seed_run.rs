@@ -16,7 +16,7 @@ use super::plan::{Method, Plan};
 use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, attack_prefix, model_file, seed_dir, serde_name};
 use crate::data::{DatasetName, SPLIT_SEED, balanced_subset, label_counts};
 use crate::model_files::{ModelFiles, read, sha256_hex};
-use crate::outputs::RunDir;
+use crate::outputs::write_atomically;
 use crate::resources::AttackKit;
 use crate::stages::{
     AttackSetup, DrawnTicket, SearchMode, StageContext, StageSettings, StageSummary, TicketReport, attack_examples,
@@ -355,9 +355,7 @@ fn remove_checkpoint(dir: &Path) {
 fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
     let dir = path.parent().context("a record path has a folder")?;
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path.file_name().and_then(|n| n.to_str()).context("a record has a file name")?;
-    RunDir { path: dir.to_path_buf() }.write_json(name, value)?;
-    Ok(())
+    write_atomically(path, &serde_json::to_vec_pretty(value)?)
 }
 
 /// The command line, with the program named `rticket` whatever its path.
