@@ -53,8 +53,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
     // This invocation runs only its own phases and seeds; plan.json records everything run so far.
     let (phases, seeds) = (plan.phases.clone(), plan.seeds.clone());
-    let plan = merged_with_recorded(plan, &data)?;
-    RunDir { path: data.clone() }.write_json("plan.json", &plan)?;
+    let plan = record_plan(plan, &data)?;
     let model_dir = args.model.dir();
     let kit = AttackKit::load(&model_dir, None, dev)?;
     let seed_run = |dataset, seed| SeedRun::new(&plan, dataset, seed, model_dir.clone(), &args.work, &data, dev, name);
@@ -110,6 +109,23 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         }
     }
     regenerate(&args.results)
+}
+
+/// Merges `plan` into `data/plan.json` and writes it back, holding an exclusive lock on `data/.plan.lock`
+/// meanwhile: two reproductions started together into one folder (one a seed, say) would otherwise both
+/// read the old plan, and the one that wrote last would drop the other's seeds.
+fn record_plan(plan: Plan, data: &Path) -> Result<Plan> {
+    let lock_path = data.join(".plan.lock");
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .with_context(|| format!("creating {}", lock_path.display()))?;
+    lock.lock().with_context(|| format!("locking {}", lock_path.display()))?;
+    let plan = merged_with_recorded(plan, data)?;
+    RunDir { path: data.to_path_buf() }.write_json("plan.json", &plan)?;
+    Ok(plan)
 }
 
 /// The plan to record: `plan` with the seeds and phases of an earlier plan in `data` added. Refuses a
@@ -182,6 +198,24 @@ mod tests {
         let merged = merged_with_recorded(plan(vec![3], vec![Phase::Sweep]), &data).unwrap();
         assert_eq!(merged.seeds, vec![1, 2, 3]);
         assert_eq!(merged.phases, vec![Phase::Core, Phase::Sweep]);
+        std::fs::remove_dir_all(&data).unwrap();
+    }
+
+    #[test]
+    fn reproductions_started_together_keep_every_seed_in_the_plan() {
+        let data = std::env::temp_dir().join(format!("rticket-plan-race-{}", std::process::id()));
+        std::fs::create_dir_all(&data).unwrap();
+        record_plan(plan(vec![1], vec![Phase::Core]), &data).unwrap();
+        // Each thread opens the lock file itself, as separate processes would.
+        let threads: Vec<_> = (2..10)
+            .map(|seed| {
+                let data = data.clone();
+                std::thread::spawn(move || record_plan(plan(vec![seed], vec![Phase::Core]), &data).unwrap())
+            })
+            .collect();
+        threads.into_iter().for_each(|t| drop(t.join().unwrap()));
+        let recorded: Plan = serde_json::from_str(&std::fs::read_to_string(data.join("plan.json")).unwrap()).unwrap();
+        assert_eq!(recorded.seeds, (1..10).collect::<Vec<u64>>());
         std::fs::remove_dir_all(&data).unwrap();
     }
 
