@@ -134,6 +134,9 @@ fn setup(r: &mut String, records: &Records) {
     if let Some(eta) = search.search_eta {
         let _ = writeln!(r, "- The search's adversary takes ascent steps of eta = {eta} instead of 0.03.");
     }
+    if let Some(eta) = plan.training.freelb_eta {
+        let _ = writeln!(r, "- FreeLB's adversary takes ascent steps of eta = {eta} instead of its own 0.03.");
+    }
     if let Some(lambda) = search.search_lambda {
         let _ = writeln!(r, "- The search's sparsity penalty ends at lambda = {lambda} instead of 0.5.");
     }

@@ -193,6 +193,11 @@ pub struct TrainingOverrides {
     #[arg(long, value_name = "N")]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub select_under_attack: Option<usize>,
+    /// The FreeLB baseline's ascent step eta instead of its own 0.03 (e.g. the search's --search-eta,
+    /// to compare the ticket with adversarial training under an adversary of the same size).
+    #[arg(long)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freelb_eta: Option<f64>,
 }
 
 impl TrainingOverrides {
@@ -230,6 +235,16 @@ impl Plan {
         let mut settings = training.clone();
         if let Some(epochs) = self.training.retrain_epochs {
             settings.fit.epochs = epochs;
+        }
+        settings
+    }
+
+    /// The FreeLB baseline's settings: `training` with FreeLB's adversary, at [`TrainingOverrides::freelb_eta`]
+    /// when the plan names one.
+    pub fn freelb_settings(&self, training: &StageSettings) -> StageSettings {
+        let mut settings = crate::stages::freelb_settings(training);
+        if let (Some(eta), Some(adversary)) = (self.training.freelb_eta, settings.fit.objective.adversarial.as_mut()) {
+            adversary.step_size = eta;
         }
         settings
     }
@@ -281,6 +296,24 @@ mod tests {
         assert_eq!(retraining.fit.epochs, 1);
         retraining.fit.epochs = 4;
         assert_eq!(json(&retraining), json(&training), "only the epochs differ");
+    }
+
+    #[test]
+    fn freelb_eta_changes_freelbs_step_and_nothing_else() {
+        let mut plan: Plan = serde_json::from_str(
+            r#"{"preset":"quick","seeds":[1],"sparsity":0.3,"document_sparsity":0.2,"sweep":[],"recipe_examples":100,"phases":["core"]}"#,
+        )
+        .unwrap();
+        assert!(!serde_json::to_string(&plan).unwrap().contains("freelb_eta"), "an older plan.json writes back unchanged");
+        let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        let own = plan.freelb_settings(&training);
+        assert_eq!(own.fit.objective.adversarial.as_ref().map(|a| (a.steps, a.step_size)), Some((2, 0.03)));
+        plan.training.freelb_eta = Some(0.3);
+        let training_after = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        assert_eq!(serde_json::to_value(&training_after).unwrap(), serde_json::to_value(&training).unwrap(), "fine-tuning is unchanged");
+        let (mut before, after) = (serde_json::to_value(&own).unwrap(), serde_json::to_value(plan.freelb_settings(&training_after)).unwrap());
+        before["fit"]["objective"]["adversarial"]["step_size"] = 0.3.into();
+        assert_eq!(before, after);
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::outputs::write_atomically;
 use crate::resources::AttackKit;
 use crate::stages::{
     AttackSetup, DrawnTicket, SearchMode, StageContext, StageSettings, StageSummary, TicketReport, attack_examples,
-    draw_tickets, export_draws, export_ticket, freelb_settings, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
+    draw_tickets, export_draws, export_ticket, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
     run_search, scores_from_file, scores_path, scores_pooling, search_settings,
 };
 
@@ -88,7 +88,7 @@ impl<'a> SeedRun<'a> {
                 Ok(self.dense_record(method, &summary, vec![time]))
             }
             Method::Freelb => {
-                let settings = freelb_settings(&self.base);
+                let settings = self.plan.freelb_settings(&self.base);
                 let (summary, time) = self.stage("freelb", |dir| run_finetune(&settings, dir, true, self.device, self.device_name))?;
                 Ok(self.dense_record(method, &summary, vec![time]))
             }
