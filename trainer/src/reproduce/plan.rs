@@ -298,12 +298,15 @@ mod tests {
         assert_eq!(json(&retraining), json(&training), "only the epochs differ");
     }
 
+    /// A plan.json written before the optional training fields existed.
+    fn older_plan() -> Plan {
+        serde_json::from_str(r#"{"preset":"quick","seeds":[1],"sparsity":0.3,"document_sparsity":0.2,"sweep":[],"recipe_examples":100,"phases":["core"]}"#)
+            .unwrap()
+    }
+
     #[test]
     fn freelb_eta_changes_freelbs_step_and_nothing_else() {
-        let mut plan: Plan = serde_json::from_str(
-            r#"{"preset":"quick","seeds":[1],"sparsity":0.3,"document_sparsity":0.2,"sweep":[],"recipe_examples":100,"phases":["core"]}"#,
-        )
-        .unwrap();
+        let mut plan = older_plan();
         assert!(!serde_json::to_string(&plan).unwrap().contains("freelb_eta"), "an older plan.json writes back unchanged");
         let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
         let own = plan.freelb_settings(&training);
@@ -318,10 +321,7 @@ mod tests {
 
     #[test]
     fn selecting_under_attack_reaches_the_weight_training_and_not_the_searches() {
-        let mut plan: Plan = serde_json::from_str(
-            r#"{"preset":"quick","seeds":[1],"sparsity":0.3,"document_sparsity":0.2,"sweep":[],"recipe_examples":100,"phases":["core"]}"#,
-        )
-        .unwrap();
+        let mut plan = older_plan();
         assert!(!serde_json::to_string(&plan).unwrap().contains("select_under_attack"), "an older plan.json writes back unchanged");
         plan.training.select_under_attack = Some(200);
         let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
