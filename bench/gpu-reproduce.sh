@@ -10,11 +10,18 @@
 #   .gl/*.deb     the Vulkan loader and glvnd (see bench/gpu-check.sh)
 #
 #   run(command="bash bench/gpu-reproduce.sh stash", carry=["gpu-carry/a", ".gl"])
-#   run(command="bash bench/gpu-reproduce.sh run", carry=["gpu-carry/b"], timeout_s=600)
+#   run(command="bash bench/gpu-reproduce.sh run 'ARGS' ['ARGS' ...]", carry=["gpu-carry/b"], timeout_s=600)
 #
-# The second call joins the model (checked against setup.sh's sha256), then runs the `reproduce`
-# invocations below at once on the GPU (they share it: at batch 32 one step is launch-bound) and
-# brings back their records and logs in $OUT/records.tar.gz and $OUT/logs.tar.gz.
+# The second call joins the model (checked against setup.sh's sha256), then runs `rticket --device gpu
+# reproduce ARGS` for each quoted ARGS at once on the GPU (they share it: at batch 16-32 a step is
+# launch-bound; give each its own --seeds, and the same --results/--work as the CPU runs of that
+# folder), each under a 540 s limit, and brings back every results/*/data in $OUT/records.tar.gz and
+# the logs in $OUT/logs.tar.gz; untar the records in the repository root. The machine keeps the work
+# folders while warm, so the same call again continues cut runs from their checkpoints. Session 22
+# ran, with this folder's flags ("--phases core --train-limit 3200 --train-epochs 4 --retrain-epochs 1
+# --search-epochs 4 --search-train-limit 3200 --search-eta 0.3 --search-lambda 5.0 --results
+# results/equal-data-eta-lambda-retrain-1 --work runs/equal-data-eta-lambda-retrain-1"), "--methods
+# no-adversary,reinit --seeds 2", the same for seed 3, and "--methods reinit --seeds 1".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 stash=/root/stash
@@ -43,17 +50,19 @@ run)
   export RTICKET_ASSETS=$stash/assets
   cd "$repo"
   "$stash/rticket" devices 2>&1 | grep -v XDG_RUNTIME
-  results=results/equal-data-eta-lambda-retrain-1
-  common=(--device gpu reproduce --phases core --train-limit 3200 --train-epochs 4 --retrain-epochs 1
-    --search-epochs 4 --search-train-limit 3200 --search-eta 0.3 --search-lambda 5.0
-    --results "$results" --work runs/equal-data-eta-lambda-retrain-1)
+  shift
+  [ $# -gt 0 ] || { echo "name at least one set of reproduce arguments"; exit 2; }
   mkdir -p "$OUT/logs"
-  # One process a seed; started apart so that each reads plan.json after the other has written it.
+  # One process a set of arguments, started apart (plan.json is merged under a lock, but the
+  # first shader compilations go faster without four at once).
   pids=()
-  for job in "no-adversary,reinit 2" "no-adversary,reinit 3" "reinit 1"; do
-    set -- $job
-    (timeout 540 "$stash/rticket" "${common[@]}" --methods "$1" --seeds "$2" 2>&1 | grep --line-buffered -v XDG_RUNTIME \
-      >"$OUT/logs/seed-$2.log"; echo "exit ${PIPESTATUS[0]} after $SECONDS s" >>"$OUT/logs/seed-$2.log") &
+  n=0
+  for job in "$@"; do
+    n=$((n + 1))
+    echo "job $n: $job"
+    # shellcheck disable=SC2086 # each job is a word list of reproduce arguments
+    (timeout 540 "$stash/rticket" --device gpu reproduce $job 2>&1 | grep --line-buffered -v XDG_RUNTIME \
+      >"$OUT/logs/job-$n.log"; echo "exit ${PIPESTATUS[0]} after $SECONDS s" >>"$OUT/logs/job-$n.log") &
     pids+=($!)
     sleep 5
   done
@@ -61,12 +70,12 @@ run)
   sampler=$!
   wait "${pids[@]}"
   kill "$sampler"
-  tar -czf "$OUT/records.tar.gz" "$results/data"
+  tar -czf "$OUT/records.tar.gz" results/*/data
   tar -czf "$OUT/logs.tar.gz" -C "$OUT" logs && rm -rf "$OUT/logs"
-  tar -tzf "$OUT/records.tar.gz" | grep -E 'no-adversary|reinit'
+  find results -name '*.json' -newer "$stash/ready" | sort
   ;;
 *)
-  echo "usage: bench/gpu-reproduce.sh stash|run" >&2
+  echo "usage: bench/gpu-reproduce.sh stash | run 'REPRODUCE ARGS' ['REPRODUCE ARGS' ...]" >&2
   exit 2
   ;;
 esac
