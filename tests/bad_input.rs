@@ -178,3 +178,12 @@ fn selecting_under_attack_is_refused_where_no_epoch_is_chosen() {
     assert!(!ok && stderr.contains("--select-under-attack has nothing to choose") && stderr.contains("last epoch"), "{stderr}");
     assert!(!out.exists(), "a refused search must not create its folder");
 }
+
+#[test]
+fn freelbs_eta_is_refused_for_a_baseline_without_an_adversary() {
+    let dir = TempDir::new("freelb-eta-refused");
+    let out = dir.path().join("out");
+    let (ok, _, stderr) = rticket(&["--device", "cpu", "baseline", "--kind", "imp", "--freelb-eta", "0.3", "--out", out.to_str().unwrap()]);
+    assert!(!ok && stderr.contains("--freelb-eta sets FreeLB's adversary") && stderr.contains("--kind freelb"), "{stderr}");
+    assert!(!out.exists(), "a refused baseline must not create its folder");
+}

@@ -332,6 +332,10 @@ pub struct BaselineArgs {
     /// Re-initialise the surviving weights before retraining (the paper's ablation).
     #[arg(long)]
     pub reinit: bool,
+    /// freelb only: the ascent step eta instead of FreeLB's own 0.03 (e.g. the search's --adv-eta,
+    /// to compare a ticket with adversarial training under an adversary of the same size).
+    #[arg(long)]
+    pub freelb_eta: Option<f64>,
     #[arg(long)]
     pub out: PathBuf,
 }

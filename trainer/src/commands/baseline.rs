@@ -1,6 +1,6 @@
 //! `rticket baseline`: the comparisons of the paper's tables at a given sparsity.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use rticket_core::gate::HardConcreteConfig;
 use rticket_core::ticket::{MaskEncoding, ValueDtype};
 
@@ -14,6 +14,9 @@ use crate::stages::{
 };
 
 pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
+    if args.freelb_eta.is_some() && args.kind != BaselineKind::Freelb {
+        bail!("--freelb-eta sets FreeLB's adversary; the {:?} baseline has none: drop the flag or use --kind freelb", args.kind);
+    }
     let selected = device::select(device)?;
     let (dev, name) = (&selected.device, selected.description.as_str());
     let settings = args.stage.settings();
@@ -25,7 +28,7 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
 
     let masks = match args.kind {
         BaselineKind::Freelb => {
-            let summary = run_finetune(&freelb_settings(&settings), &out.join("freelb"), args.stage.resume, dev, name)?;
+            let summary = run_finetune(&freelb_settings(&settings, args.freelb_eta), &out.join("freelb"), args.stage.resume, dev, name)?;
             println!("{}", serde_json::to_string_pretty(&summary)?);
             return Ok(());
         }

@@ -242,11 +242,7 @@ impl Plan {
     /// The FreeLB baseline's settings: `training` with FreeLB's adversary, at [`TrainingOverrides::freelb_eta`]
     /// when the plan names one.
     pub fn freelb_settings(&self, training: &StageSettings) -> StageSettings {
-        let mut settings = crate::stages::freelb_settings(training);
-        if let (Some(eta), Some(adversary)) = (self.training.freelb_eta, settings.fit.objective.adversarial.as_mut()) {
-            adversary.step_size = eta;
-        }
-        settings
+        crate::stages::freelb_settings(training, self.training.freelb_eta)
     }
 
     /// The recipes of the `recipes` phase (TextFooler runs in `core` on the whole split).
@@ -328,7 +324,7 @@ mod tests {
         let kept = crate::train::Selection::under_text_fooler(200);
         assert_eq!(training.fit.selection, kept);
         assert_eq!(plan.retraining_settings(&training).fit.selection, kept);
-        assert_eq!(crate::stages::freelb_settings(&training).fit.selection, kept);
+        assert_eq!(crate::stages::freelb_settings(&training, None).fit.selection, kept);
         for adversarial in [true, false] {
             assert!(search_settings(&training, SearchMode::Paper, adversarial).fit.selection.is_dev_accuracy());
         }

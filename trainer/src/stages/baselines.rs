@@ -28,11 +28,13 @@ pub fn gated_shapes(files: &ModelFiles, device: &Device) -> Result<Vec<[usize; 2
 }
 
 /// FreeLB adversarial fine-tuning: the fine-tuning settings `base` with the adversary
-/// (K = 2 steps in the quick preset, PAPER.md's 5 otherwise).
-pub fn freelb_settings(base: &StageSettings) -> StageSettings {
+/// (K = 2 steps in the quick preset, PAPER.md's 5 otherwise), ascending by `eta` when given
+/// instead of FreeLB's own 0.03 (e.g. the search's eta, for an adversary of the same size).
+pub fn freelb_settings(base: &StageSettings, eta: Option<f64>) -> StageSettings {
     let mut settings = base.clone();
     let steps = if base.preset == Preset::Quick { 2 } else { 5 };
-    settings.fit.objective.adversarial = Some(AdversarialConfig { steps, ..AdversarialConfig::default() });
+    let own = AdversarialConfig::default();
+    settings.fit.objective.adversarial = Some(AdversarialConfig { steps, step_size: eta.unwrap_or(own.step_size), ..own });
     settings
 }
 
