@@ -2,7 +2,7 @@
 
 use rticket::cli::Preset;
 use rticket::data::DatasetName;
-use rticket::stages::{RetrainHead, StageContext, StageSettings, run_finetune};
+use rticket::stages::{RetrainHead, StageContext, StageSettings, freelb_settings, gated_shapes, random_masks, run_finetune, run_retrain};
 use rticket::train::Selection;
 
 use crate::common::*;
@@ -186,4 +186,32 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
     assert!(ma.get("resumed_after").is_none(), "{ma}");
     // The resumed stage's time counts the epoch its first, killed run trained.
     assert!(mb["seconds"].as_f64().unwrap() >= 1000.0, "{} s: the killed run's epoch is not counted", mb["seconds"]);
+}
+
+/// `--retrain-adversary-eta`: a ticket retrained against FreeLB's adversary runs its K iterates on
+/// every step, records the adversary in run.json, and keeps its pruned weights at zero.
+#[test]
+fn a_ticket_retrains_against_the_adversary_under_its_mask() {
+    let model = tiny_encoder_dir("retrain-adversary");
+    let out = TempDir::new("retrain-adversary-out");
+    let settings = freelb_settings(&tiny_settings(&model), Some(0.3));
+    let files = rticket::model_files::ModelFiles::open(model.path()).unwrap();
+    let masks = random_masks(&gated_shapes(&files, &cpu()).unwrap(), 0.3, 7);
+    let run = out.path().join("retrain");
+    let (_, _, best) = run_retrain(&settings, &masks, false, &run, false, &cpu(), "cpu").unwrap();
+
+    let steps = rticket::train::read_step_log(&run.join("steps.jsonl")).unwrap();
+    assert!(!steps.is_empty() && steps.iter().all(|s| s.iterate_losses.len() == 2), "{steps:?}");
+    let recorded: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
+    assert_eq!(recorded["settings"]["fit"]["objective"]["adversarial"]["step_size"], 0.3);
+    for ((name, dense), mask) in best.bert.dense_layers().into_iter().zip(&masks) {
+        // HF order [out, in]; the dense layer stores [in, out].
+        let [d_in, d_out] = dense.shape();
+        let weight = dense.effective_weight().into_data().try_into_vec::<f32>().unwrap();
+        let pruned_nonzero = (0..d_out)
+            .flat_map(|o| (0..d_in).map(move |i| (o, i)))
+            .filter(|&(o, i)| !mask[o * d_in + i] && weight[i * d_out + o] != 0.0)
+            .count();
+        assert_eq!(pruned_nonzero, 0, "{name}: pruned weights are non-zero after retraining");
+    }
 }

@@ -137,6 +137,9 @@ fn setup(r: &mut String, records: &Records) {
     if let Some(eta) = plan.training.freelb_eta {
         let _ = writeln!(r, "- FreeLB's adversary takes ascent steps of eta = {eta} instead of its own 0.03.");
     }
+    if let Some(eta) = plan.training.retrain_adversary_eta {
+        let _ = writeln!(r, "- Not the paper's pipeline: every ticket (IMP's and random pruning's too) is retrained against FreeLB's adversary at eta = {eta} instead of with plain cross-entropy (`--retrain-adversary-eta`).");
+    }
     if let Some(lambda) = search.search_lambda {
         let _ = writeln!(r, "- The search's sparsity penalty ends at lambda = {lambda} instead of 0.5.");
     }

@@ -198,6 +198,13 @@ pub struct TrainingOverrides {
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freelb_eta: Option<f64>,
+    /// Retrain every ticket (robust tickets and their ablations after the draw, random pruning, IMP
+    /// after its last round) against FreeLB's adversary with ascent step ETA, instead of with plain
+    /// cross-entropy as PAPER.md does. Not the paper's pipeline: with --freelb-eta at the same ETA it
+    /// asks whether the searched mask adds robustness on top of adversarial training.
+    #[arg(long, value_name = "ETA")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retrain_adversary_eta: Option<f64>,
 }
 
 impl TrainingOverrides {
@@ -230,9 +237,13 @@ impl Plan {
         settings
     }
 
-    /// `training`'s settings for the retraining that makes a ticket ([`TrainingOverrides::retrain_epochs`]).
+    /// `training`'s settings for the retraining that makes a ticket ([`TrainingOverrides::retrain_epochs`],
+    /// [`TrainingOverrides::retrain_adversary_eta`]).
     pub fn retraining_settings(&self, training: &StageSettings) -> StageSettings {
-        let mut settings = training.clone();
+        let mut settings = match self.training.retrain_adversary_eta {
+            Some(eta) => crate::stages::freelb_settings(training, Some(eta)),
+            None => training.clone(),
+        };
         if let Some(epochs) = self.training.retrain_epochs {
             settings.fit.epochs = epochs;
         }
@@ -313,6 +324,25 @@ mod tests {
         let (mut before, after) = (serde_json::to_value(&own).unwrap(), serde_json::to_value(plan.freelb_settings(&training_after)).unwrap());
         before["fit"]["objective"]["adversarial"]["step_size"] = 0.3.into();
         assert_eq!(before, after);
+    }
+
+    #[test]
+    fn an_adversarial_retraining_changes_only_the_retrainings_objective() {
+        let mut plan = older_plan();
+        plan.training.retrain_epochs = Some(1);
+        let training = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        let plain = plan.retraining_settings(&training);
+        assert!(plain.fit.objective.adversarial.is_none(), "PAPER.md retrains with plain cross-entropy");
+        plan.training.retrain_adversary_eta = Some(0.3);
+        let training_after = plan.training_settings(DatasetName::Mr, PathBuf::new());
+        assert_eq!(serde_json::to_value(&training_after).unwrap(), serde_json::to_value(&training).unwrap(), "fine-tuning is unchanged");
+        assert_eq!(serde_json::to_value(plan.freelb_settings(&training_after)).unwrap(), serde_json::to_value(plan.freelb_settings(&training)).unwrap());
+        let adversarial = plan.retraining_settings(&training_after);
+        assert_eq!(adversarial.fit.objective.adversarial.as_ref().map(|a| (a.steps, a.step_size)), Some((2, 0.3)));
+        assert_eq!(adversarial.fit.epochs, 1, "--retrain-epochs still applies");
+        let (mut before, after) = (serde_json::to_value(&plain).unwrap(), serde_json::to_value(&adversarial).unwrap());
+        before["fit"]["objective"]["adversarial"] = after["fit"]["objective"]["adversarial"].clone();
+        assert_eq!(before, after, "nothing but the adversary changes");
     }
 
     #[test]
