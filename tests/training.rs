@@ -205,13 +205,10 @@ fn a_ticket_retrains_against_the_adversary_under_its_mask() {
     let recorded: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("run.json")).unwrap()).unwrap();
     assert_eq!(recorded["settings"]["fit"]["objective"]["adversarial"]["step_size"], 0.3);
     for ((name, dense), mask) in best.bert.dense_layers().into_iter().zip(&masks) {
-        // HF order [out, in]; the dense layer stores [in, out].
+        // The dense layer stores [in, out]; the masks are in HF order [out, in].
         let [d_in, d_out] = dense.shape();
-        let weight = dense.effective_weight().into_data().try_into_vec::<f32>().unwrap();
-        let pruned_nonzero = (0..d_out)
-            .flat_map(|o| (0..d_in).map(move |i| (o, i)))
-            .filter(|&(o, i)| !mask[o * d_in + i] && weight[i * d_out + o] != 0.0)
-            .count();
+        let weight = rticket_core::weights::transpose(&dense.effective_weight().into_data().try_into_vec::<f32>().unwrap(), d_in, d_out);
+        let pruned_nonzero = weight.iter().zip(mask).filter(|&(w, keep)| !keep && *w != 0.0).count();
         assert_eq!(pruned_nonzero, 0, "{name}: pruned weights are non-zero after retraining");
     }
 }
