@@ -259,6 +259,33 @@ fn the_other_recipes_say_which_sentences_they_attacked() {
 }
 
 #[test]
+fn the_other_recipes_show_each_rows_seeds_and_clean_accuracy_on_their_subset() {
+    let tmp = TempDir::new("report-recipe-rows");
+    let data = tmp.0.join("data");
+    write(&data, "plan.json", &quick_plan(vec![1, 2], Phase::Recipes));
+    for (seed, clean) in [(1, 0.7), (2, 0.8)] {
+        let mut record = pwws(seed, "fine-tune", 0.0, vec![50, 50]);
+        record.summary.clean_accuracy = clean;
+        write(&data, &format!("mr/seed-{seed}/attacks/fine-tune-0-pwws-100-balanced.json"), &record);
+    }
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("| method | seeds | clean (100) | PWWS Aua (100) |"), "{report}");
+    assert!(report.contains("| Fine-tune | 2 | 75.0 ± 7.1 | 20.0 ± 0.0 |"), "{report}");
+    assert!(report.contains("| IMP (lottery ticket) | – | – | – |"), "{report}");
+    assert!(!report.contains("gives each recipe's count"), "{report}");
+
+    // TextBugger on seed 1 only: the row says how many seeds each recipe averages.
+    let mut bugger = pwws(1, "fine-tune", 0.0, vec![50, 50]);
+    bugger.summary.recipe = Recipe::TextBugger;
+    write(&data, "mr/seed-1/attacks/fine-tune-0-text-bugger-100-balanced.json", &bugger);
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("| Fine-tune | 2 / 1 / – | 75.0 ± 7.1 | 20.0 ± 0.0 |"), "{report}");
+    assert!(report.contains("`seeds` gives each recipe's count in column order"), "{report}");
+}
+
+#[test]
 fn the_report_names_the_searches_the_collapse_guard_redid() {
     let tmp = TempDir::new("report-guard");
     let data = tmp.0.join("data");

@@ -484,28 +484,55 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
         let _ = writeln!(r, "Not run yet (phase `recipes`).\n");
         return;
     }
-    let mut header = String::from("| method |");
-    let mut rule = String::from("|---|");
+    // Every recipe of a row attacks the same model on the same subset, so the clean accuracy on
+    // that subset is one figure per seed (Aua is bounded by it, and it differs from the whole
+    // split's), read from the records on the first recipe's subset.
+    let subset = sets.iter().find_map(|(_, n)| *n);
+    let mut header = format!("| method | seeds | clean ({}) |", subset.map_or("–".to_string(), |n| n.to_string()));
+    let mut rule = String::from("|---|---|---|");
     for (recipe, n) in &sets {
         let n = n.map_or("–".to_string(), |n| n.to_string());
         let _ = write!(header, " {} Aua ({n}) | Suc | #Query |", recipe.name());
         rule.push_str("---|---|---|");
     }
     let _ = writeln!(r, "{header}\n{rule}");
+    let mut uneven = false;
     for method in Method::CORE {
         let s = if method.sparse() { plan.sparsity } else { 0.0 };
-        let mut line = format!("| {} |", method_name(method.key()));
-        for (recipe, n) in &sets {
-            let attacks = n.map(|n| records.attacks(mr, method.key(), s, *recipe, n)).unwrap_or_default();
+        let per_recipe: Vec<Vec<&AttackRecord>> =
+            sets.iter().map(|(recipe, n)| n.map(|n| records.attacks(mr, method.key(), s, *recipe, n)).unwrap_or_default()).collect();
+        let clean: BTreeMap<u64, f64> = per_recipe
+            .iter()
+            .flatten()
+            .filter(|a| Some(a.summary.examples) == subset)
+            .map(|a| (a.seed, a.summary.clean_accuracy))
+            .collect();
+        // Seeds per recipe, among the recipes run at all (a recipe no model has is not run yet).
+        let counts: Vec<Option<usize>> = sets.iter().zip(&per_recipe).map(|((_, n), attacks)| n.map(|_| attacks.len())).collect();
+        let mut run: Vec<usize> = counts.iter().flatten().copied().collect();
+        run.dedup();
+        let seeds = match run.as_slice() {
+            [0] => "–".to_string(),
+            [one] => one.to_string(),
+            _ => {
+                uneven = true;
+                counts.iter().map(|c| c.map_or("–".to_string(), |c| c.to_string())).collect::<Vec<_>>().join(" / ")
+            }
+        };
+        let mut line = format!("| {} | {seeds} | {} |", method_name(method.key()), cell(&clean.values().copied().collect::<Vec<_>>(), 100.0, 1));
+        for attacks in &per_recipe {
             let _ = write!(
                 line,
                 " {} | {} | {} |",
-                cell(&aua(&attacks), 100.0, 1),
+                cell(&aua(attacks), 100.0, 1),
                 cell(&attacks.iter().map(|a| a.summary.success_rate).collect::<Vec<_>>(), 100.0, 1),
                 cell(&attacks.iter().map(|a| a.summary.mean_queries).collect::<Vec<_>>(), 1.0, 1)
             );
         }
         let _ = writeln!(r, "{line}");
+    }
+    if uneven {
+        let _ = writeln!(r, "\nWhere a row's recipes have records from different numbers of seeds, `seeds` gives each recipe's count in column order.");
     }
     let _ = writeln!(r, "\n{}\n", attack_set_note(records, mr, &sets));
 }
