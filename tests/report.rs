@@ -274,6 +274,15 @@ fn the_other_recipes_show_each_rows_seeds_and_clean_accuracy_on_their_subset() {
     assert!(report.contains("| Fine-tune | 2 | 75.0 ± 7.1 | 20.0 ± 0.0 |"), "{report}");
     assert!(report.contains("| IMP (lottery ticket) | – | – | – |"), "{report}");
     assert!(!report.contains("gives each recipe's count"), "{report}");
+    assert!(report.contains("- PWWS: fine-tuning not known yet; IMP not known yet; FreeLB not known yet."), "{report}");
+
+    // The robust ticket on seed 1 only: compared with fine-tuning on that seed alone.
+    let mut ticket = pwws(1, "robust-ticket", 0.3, vec![50, 50]);
+    (ticket.summary.clean_accuracy, ticket.summary.accuracy_under_attack) = (0.75, 0.3);
+    write(&data, "mr/seed-1/attacks/robust-ticket-30-pwws-100-balanced.json", &ticket);
+    rticket::report::write(&tmp.0).unwrap();
+    let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+    assert!(report.contains("- PWWS: +10.00 over fine-tuning under attack, +5.00 clean (by seed: 1 +10); IMP not known yet;"), "{report}");
 
     // TextBugger on seed 1 only: the row says how many seeds each recipe averages.
     let mut bugger = pwws(1, "fine-tune", 0.0, vec![50, 50]);

@@ -534,7 +534,52 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
     if uneven {
         let _ = writeln!(r, "\nWhere a row's recipes have records from different numbers of seeds, `seeds` gives each recipe's count in column order.");
     }
+    let _ = writeln!(r, "\n{}", recipe_margins(records, plan, &sets));
     let _ = writeln!(r, "\n{}\n", attack_set_note(records, mr, &sets));
+}
+
+/// The robust ticket against fine-tuning and IMP under each other attack, on the seeds both
+/// have: the table's means can come from different seeds while a reproduction is under way.
+fn recipe_margins(records: &Records, plan: &Plan, sets: &[(Recipe, Option<usize>)]) -> String {
+    let mr = DatasetName::Mr;
+    let by_seed = |method: Method, recipe: Recipe, n: usize| -> BTreeMap<u64, (f64, f64)> {
+        let s = if method.sparse() { plan.sparsity } else { 0.0 };
+        records
+            .attacks(mr, method.key(), s, recipe, n)
+            .into_iter()
+            .map(|a| (a.seed, (a.summary.accuracy_under_attack, a.summary.clean_accuracy)))
+            .collect()
+    };
+    let mut parts = Vec::new();
+    for &(recipe, n) in sets {
+        let Some(n) = n else { continue };
+        let ticket = by_seed(Method::RobustTicket, recipe, n);
+        let against: Vec<String> = [(Method::FineTune, "fine-tuning"), (Method::Imp, "IMP"), (Method::Freelb, "FreeLB")]
+            .into_iter()
+            .map(|(method, name)| {
+                let other = by_seed(method, recipe, n);
+                let paired: Vec<u64> = ticket.keys().copied().filter(|seed| other.contains_key(seed)).collect();
+                if paired.is_empty() {
+                    return format!("{name} not known yet");
+                }
+                let mean_points = |pick: fn(&(f64, f64)) -> f64| {
+                    paired.iter().map(|seed| points(pick(&ticket[seed]), pick(&other[seed]))).sum::<f64>() / paired.len() as f64
+                };
+                let each = paired.iter().map(|seed| format!("{seed} {:+.0}", points(ticket[seed].0, other[seed].0))).collect::<Vec<_>>().join(", ");
+                format!(
+                    "{:+.2} over {name} under attack, {:+.2} clean (by seed: {each})",
+                    without_noise(mean_points(|v| v.0)),
+                    without_noise(mean_points(|v| v.1))
+                )
+            })
+            .collect();
+        parts.push(format!("- {}: {}.", recipe.name(), against.join("; ")));
+    }
+    format!(
+        "The robust ticket against the baselines under each attack, in points of accuracy on these sentences, mean over the \
+         seeds both have (then under attack seed by seed):\n\n{}",
+        parts.join("\n")
+    )
 }
 
 /// Which test sentences the recipes attacked, from the records' label counts.
