@@ -282,7 +282,7 @@ fn the_other_recipes_show_each_rows_seeds_and_clean_accuracy_on_their_subset() {
     write(&data, "mr/seed-1/attacks/robust-ticket-30-pwws-100-balanced.json", &ticket);
     rticket::report::write(&tmp.0).unwrap();
     let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
-    assert!(report.contains("- PWWS: +10.00 over fine-tuning under attack, +5.00 clean (by seed: 1 +10); IMP not known yet;"), "{report}");
+    assert!(report.contains("- PWWS: +10.00 over fine-tuning under attack, +5.00 clean (by seed: 1 +10.00); IMP not known yet;"), "{report}");
 
     // TextBugger on seed 1 only: the row says how many seeds each recipe averages.
     let mut bugger = pwws(1, "fine-tune", 0.0, vec![50, 50]);

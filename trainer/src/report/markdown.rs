@@ -538,8 +538,8 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
     let _ = writeln!(r, "\n{}\n", attack_set_note(records, mr, &sets));
 }
 
-/// The robust ticket against fine-tuning and IMP under each other attack, on the seeds both
-/// have: the table's means can come from different seeds while a reproduction is under way.
+/// The robust ticket against fine-tuning, IMP and FreeLB under each other attack, on the seeds
+/// both have: the table's means can come from different seeds while a reproduction is under way.
 fn recipe_margins(records: &Records, plan: &Plan, sets: &[(Recipe, Option<usize>)]) -> String {
     let mr = DatasetName::Mr;
     let by_seed = |method: Method, recipe: Recipe, n: usize| -> BTreeMap<u64, (f64, f64)> {
@@ -565,7 +565,7 @@ fn recipe_margins(records: &Records, plan: &Plan, sets: &[(Recipe, Option<usize>
                 let mean_points = |pick: fn(&(f64, f64)) -> f64| {
                     paired.iter().map(|seed| points(pick(&ticket[seed]), pick(&other[seed]))).sum::<f64>() / paired.len() as f64
                 };
-                let each = paired.iter().map(|seed| format!("{seed} {:+.0}", points(ticket[seed].0, other[seed].0))).collect::<Vec<_>>().join(", ");
+                let each = paired.iter().map(|seed| format!("{seed} {:+.2}", points(ticket[seed].0, other[seed].0))).collect::<Vec<_>>().join(", ");
                 format!(
                     "{:+.2} over {name} under attack, {:+.2} clean (by seed: {each})",
                     without_noise(mean_points(|v| v.0)),
