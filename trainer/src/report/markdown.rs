@@ -450,7 +450,7 @@ fn headline(r: &mut String, records: &Records, dataset: DatasetName, sparsity: f
     let _ = writeln!(r, "| method | sparsity | seeds | clean dev | clean test | TextFooler Aua | Suc | #Query |");
     let _ = writeln!(r, "|---|---|---|---|---|---|---|---|");
     for &method in methods {
-        let s = if method.sparse() { sparsity } else { 0.0 };
+        let s = method.sparsity_at(sparsity);
         let models = records.models(dataset, method.key(), s);
         let attacks = tf.map(|n| records.attacks(dataset, method.key(), s, Recipe::TextFooler, n)).unwrap_or_default();
         // While a reproduction runs, a model can be trained and not yet attacked: the attack
@@ -496,11 +496,16 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
         rule.push_str("---|---|---|");
     }
     let _ = writeln!(r, "{header}\n{rule}");
+    // Each core method's records, recipe by recipe (empty where a recipe has not run).
+    let rows: Vec<(Method, Vec<Vec<&AttackRecord>>)> = Method::CORE
+        .iter()
+        .map(|&method| {
+            let s = method.sparsity_at(plan.sparsity);
+            (method, sets.iter().map(|(recipe, n)| n.map(|n| records.attacks(mr, method.key(), s, *recipe, n)).unwrap_or_default()).collect())
+        })
+        .collect();
     let mut uneven = false;
-    for method in Method::CORE {
-        let s = if method.sparse() { plan.sparsity } else { 0.0 };
-        let per_recipe: Vec<Vec<&AttackRecord>> =
-            sets.iter().map(|(recipe, n)| n.map(|n| records.attacks(mr, method.key(), s, *recipe, n)).unwrap_or_default()).collect();
+    for (method, per_recipe) in &rows {
         let clean: BTreeMap<u64, f64> = per_recipe
             .iter()
             .flatten()
@@ -508,7 +513,7 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
             .map(|a| (a.seed, a.summary.clean_accuracy))
             .collect();
         // Seeds per recipe, among the recipes run at all (a recipe no model has is not run yet).
-        let counts: Vec<Option<usize>> = sets.iter().zip(&per_recipe).map(|((_, n), attacks)| n.map(|_| attacks.len())).collect();
+        let counts: Vec<Option<usize>> = sets.iter().zip(per_recipe).map(|((_, n), attacks)| n.map(|_| attacks.len())).collect();
         let mut run: Vec<usize> = counts.iter().flatten().copied().collect();
         run.dedup();
         let seeds = match run.as_slice() {
@@ -520,7 +525,7 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
             }
         };
         let mut line = format!("| {} | {seeds} | {} |", method_name(method.key()), cell(&clean.values().copied().collect::<Vec<_>>(), 100.0, 1));
-        for attacks in &per_recipe {
+        for attacks in per_recipe {
             let _ = write!(
                 line,
                 " {} | {} | {} |",
@@ -534,30 +539,31 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
     if uneven {
         let _ = writeln!(r, "\nWhere a row's recipes have records from different numbers of seeds, `seeds` gives each recipe's count in column order.");
     }
-    let _ = writeln!(r, "\n{}", recipe_margins(records, plan, &sets));
+    let _ = writeln!(r, "\n{}", recipe_margins(&rows, &sets));
     let _ = writeln!(r, "\n{}\n", attack_set_note(records, mr, &sets));
 }
 
 /// The robust ticket against fine-tuning, IMP and FreeLB under each other attack, on the seeds
 /// both have: the table's means can come from different seeds while a reproduction is under way.
-fn recipe_margins(records: &Records, plan: &Plan, sets: &[(Recipe, Option<usize>)]) -> String {
-    let mr = DatasetName::Mr;
-    let by_seed = |method: Method, recipe: Recipe, n: usize| -> BTreeMap<u64, (f64, f64)> {
-        let s = if method.sparse() { plan.sparsity } else { 0.0 };
-        records
-            .attacks(mr, method.key(), s, recipe, n)
-            .into_iter()
+fn recipe_margins(rows: &[(Method, Vec<Vec<&AttackRecord>>)], sets: &[(Recipe, Option<usize>)]) -> String {
+    // A method's (accuracy under attack, clean accuracy) by seed under the `i`-th recipe.
+    let by_seed = |method: Method, i: usize| -> BTreeMap<u64, (f64, f64)> {
+        rows.iter()
+            .filter(|(m, _)| *m == method)
+            .flat_map(|(_, per_recipe)| &per_recipe[i])
             .map(|a| (a.seed, (a.summary.accuracy_under_attack, a.summary.clean_accuracy)))
             .collect()
     };
     let mut parts = Vec::new();
-    for &(recipe, n) in sets {
-        let Some(n) = n else { continue };
-        let ticket = by_seed(Method::RobustTicket, recipe, n);
+    for (i, &(recipe, n)) in sets.iter().enumerate() {
+        if n.is_none() {
+            continue;
+        }
+        let ticket = by_seed(Method::RobustTicket, i);
         let against: Vec<String> = [(Method::FineTune, "fine-tuning"), (Method::Imp, "IMP"), (Method::Freelb, "FreeLB")]
             .into_iter()
             .map(|(method, name)| {
-                let other = by_seed(method, recipe, n);
+                let other = by_seed(method, i);
                 let paired: Vec<u64> = ticket.keys().copied().filter(|seed| other.contains_key(seed)).collect();
                 if paired.is_empty() {
                     return format!("{name} not known yet");

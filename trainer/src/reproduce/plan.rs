@@ -55,6 +55,11 @@ impl Method {
     pub fn sparse(self) -> bool {
         !matches!(self, Self::FineTune | Self::Freelb)
     }
+
+    /// The sparsity this method's models are recorded at when a table's is `sparsity` (0 for dense ones).
+    pub fn sparsity_at(self, sparsity: f64) -> f64 {
+        if self.sparse() { sparsity } else { 0.0 }
+    }
 }
 
 /// The parts of a reproduction, run in this order.

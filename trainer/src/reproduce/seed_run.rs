@@ -67,7 +67,7 @@ impl<'a> SeedRun<'a> {
 
     /// The record of `method` at `sparsity`: read back when it exists, else trained now.
     pub fn model(&self, method: Method, sparsity: f64) -> Result<ModelRecord> {
-        let sparsity = if method.sparse() { sparsity } else { 0.0 };
+        let sparsity = method.sparsity_at(sparsity);
         let path = self.records.join(model_file(method.key(), sparsity));
         if path.exists() {
             let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
