@@ -10,4 +10,5 @@ mod attacks;
 mod search;
 mod tickets;
 mod report;
+mod reproduce;
 mod training;

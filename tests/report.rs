@@ -48,6 +48,7 @@ fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
         dev_accuracy: test + 0.01,
         test_accuracy: test,
         classifier: (sparsity == 0.0).then(|| PathBuf::from("classifier.safetensors")),
+        classifier_sha256: None,
         ticket: (sparsity > 0.0).then(|| TicketRecord {
             file: PathBuf::from(format!("{method}-{seed}.safetensors")),
             bytes: 1000,

@@ -2,7 +2,8 @@
 //! as a small JSON record under `results/data/` from which `rticket report` derives the
 //! markdown report and its plots. Finished records are read back instead of rerun, so a
 //! killed reproduction continues where it stopped (a stage cut mid-way from its checkpoint;
-//! an attack cut mid-way from the last example its log holds).
+//! an attack cut mid-way from the last example its log holds). A record whose model file is
+//! not on this machine has its model trained again (`SeedRun::model`).
 
 mod plan;
 mod records;

@@ -24,6 +24,9 @@ pub struct ModelRecord {
     pub test_accuracy: f64,
     /// The dense classifier file (dense methods).
     pub classifier: Option<PathBuf>,
+    /// The dense classifier file's sha256 (absent in records made before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier_sha256: Option<String>,
     /// The ticket file (sparse methods).
     pub ticket: Option<TicketRecord>,
     /// How far the search moved the gate scores (searched methods).
@@ -37,6 +40,26 @@ pub struct ModelRecord {
     pub base_model_sha256: String,
     /// The command line that produced the record.
     pub command: String,
+}
+
+impl ModelRecord {
+    /// The model file the record describes: its ticket, or its dense classifier.
+    pub fn model_path(&self) -> Option<&Path> {
+        self.ticket.as_ref().map(|t| t.file.as_path()).or(self.classifier.as_deref())
+    }
+
+    /// How `retrained` was found to be the very model this record describes, or `None` when it
+    /// is another: the same file bytes (sha256), or, for a dense record made before classifier
+    /// hashes were kept, the same dev and test accuracy (all that record says of its model).
+    pub fn same_model_as(&self, retrained: &ModelRecord) -> Option<&'static str> {
+        match (&self.ticket, &retrained.ticket, &self.classifier_sha256, &retrained.classifier_sha256) {
+            (Some(old), Some(new), _, _) => (old.sha256 == new.sha256).then_some("the same ticket sha256"),
+            (None, None, Some(old), Some(new)) => (old == new).then_some("the same classifier sha256"),
+            (None, None, None, _) => (self.dev_accuracy == retrained.dev_accuracy && self.test_accuracy == retrained.test_accuracy)
+                .then_some("the same dev and test accuracy; the record predates classifier hashes"),
+            _ => None,
+        }
+    }
 }
 
 /// A stage's folder (under the work folder) and wall time.
@@ -192,7 +215,11 @@ pub fn serde_name(value: &impl Serialize) -> String {
     serde_json::to_value(value).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-/// Every record under `root`, sorted by path (so reports are deterministic).
+/// The folder, under a seed's records, that holds records of models no longer reproduced (a
+/// model retrained on another machine to other bytes): kept, but not reported.
+pub const SUPERSEDED: &str = "superseded";
+
+/// Every record under `root` (but those in [`SUPERSEDED`] folders), sorted by path (so reports are deterministic).
 pub fn load_all(root: &Path) -> Result<(Vec<ModelRecord>, Vec<AttackRecord>)> {
     let mut files = Vec::new();
     collect_json(root, &mut files).with_context(|| format!("listing the records in {}", root.display()))?;
@@ -231,7 +258,9 @@ fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            collect_json(&path, out)?;
+            if path.file_name().is_some_and(|n| n != SUPERSEDED) {
+                collect_json(&path, out)?;
+            }
         } else if path.extension().is_some_and(|e| e == "json") && path.file_name().is_some_and(|n| n != "plan.json") {
             out.push(path);
         }

@@ -13,7 +13,7 @@ use rticket_core::{SequenceClassifier, Weights};
 use serde::Serialize;
 
 use super::plan::{Method, Plan};
-use super::records::{AttackRecord, ModelRecord, ScoreStats, StageTime, TicketRecord, attack_file, attack_prefix, model_file, seed_dir, serde_name};
+use super::records::{AttackRecord, ModelRecord, SUPERSEDED, ScoreStats, StageTime, TicketRecord, attack_file, attack_prefix, model_file, seed_dir, serde_name};
 use crate::data::{DatasetName, SPLIT_SEED, balanced_subset, label_counts};
 use crate::model_files::{ModelFiles, read, sha256_hex};
 use crate::outputs::write_atomically;
@@ -65,19 +65,68 @@ impl<'a> SeedRun<'a> {
         }
     }
 
-    /// The record of `method` at `sparsity`: read back when it exists, else trained now.
+    /// The record of `method` at `sparsity`: read back when it exists and its model file is here,
+    /// else trained now. A record whose model file is not here (made on another machine) is
+    /// trained again: when the new model is the recorded one, the record and its attacks stand;
+    /// when not, they are moved to the seed's [`SUPERSEDED`] folder and the new model is attacked.
     pub fn model(&self, method: Method, sparsity: f64) -> Result<ModelRecord> {
         let sparsity = method.sparsity_at(sparsity);
         let path = self.records.join(model_file(method.key(), sparsity));
-        if path.exists() {
+        let recorded = if path.exists() {
             let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-            return serde_json::from_str(&text).with_context(|| format!("{} is not a model record: delete it to retrain", path.display()));
-        }
+            let recorded: ModelRecord =
+                serde_json::from_str(&text).with_context(|| format!("{} is not a model record: delete it to retrain", path.display()))?;
+            match recorded.model_path() {
+                Some(file) if !file.exists() => {
+                    eprintln!("{}: its model {} is not on this machine: training it again", path.display(), file.display());
+                }
+                _ => return Ok(recorded),
+            }
+            Some(recorded)
+        } else {
+            None
+        };
         eprintln!("== {:?} seed {}: {} at {:.0}%", self.dataset, self.seed, method.key(), 100.0 * sparsity);
         let record = self.train(method, sparsity)?;
+        if let Some(recorded) = recorded {
+            if let Some(how) = recorded.same_model_as(&record) {
+                eprintln!("{}: trained again to the recorded model ({how}): the record and its attacks stand", path.display());
+                return Ok(recorded);
+            }
+            let aside = self.supersede(&recorded, &path)?;
+            eprintln!(
+                "{}: trained again to another model than the recorded one (dev {:.4} test {:.4}, recorded {:.4} {:.4}): \
+                 the old record and its attack records are in {}, and the new model is attacked again",
+                path.display(),
+                record.dev_accuracy,
+                record.test_accuracy,
+                recorded.dev_accuracy,
+                recorded.test_accuracy,
+                aside.display()
+            );
+        }
         self.forget_attack_logs(&record)?;
         write_json(&path, &record)?;
         Ok(record)
+    }
+
+    /// Moves the record at `path` and its attack records to `<records>/superseded/<name>-<unix
+    /// time>/` (where the report does not look): they measured a model this machine cannot
+    /// make again, which must neither be lost nor averaged with its successor.
+    fn supersede(&self, recorded: &ModelRecord, path: &Path) -> Result<PathBuf> {
+        let stamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH)?.as_secs();
+        let stem = path.file_stem().and_then(|s| s.to_str()).context("a record has a file name")?;
+        let aside = self.records.join(SUPERSEDED).join(format!("{stem}-{stamp}"));
+        std::fs::create_dir_all(aside.join("attacks")).with_context(|| format!("creating {}", aside.display()))?;
+        let mut moved = vec![(path.to_path_buf(), aside.join(format!("{stem}.json")))];
+        for attack in files_named(&self.records.join("attacks"), &attack_log_prefix(recorded), ".json")? {
+            let name = attack.file_name().context("a listed file has a name")?.to_owned();
+            moved.push((attack, aside.join("attacks").join(name)));
+        }
+        for (from, to) in moved {
+            std::fs::rename(&from, &to).with_context(|| format!("moving {} to {}", from.display(), to.display()))?;
+        }
+        Ok(aside)
     }
 
     fn train(&self, method: Method, sparsity: f64) -> Result<ModelRecord> {
@@ -85,12 +134,12 @@ impl<'a> SeedRun<'a> {
         match method {
             Method::FineTune => {
                 let (summary, time) = self.finetune()?;
-                Ok(self.dense_record(method, &summary, vec![time]))
+                self.dense_record(method, &summary, vec![time])
             }
             Method::Freelb => {
                 let settings = self.plan.freelb_settings(&self.base);
                 let (summary, time) = self.stage("freelb", |dir| run_finetune(&settings, dir, true, self.device, self.device_name))?;
-                Ok(self.dense_record(method, &summary, vec![time]))
+                self.dense_record(method, &summary, vec![time])
             }
             Method::RobustTicket | Method::NoAdversary | Method::Reinit => {
                 let adversarial = method != Method::NoAdversary;
@@ -224,15 +273,18 @@ impl<'a> SeedRun<'a> {
         gated_shapes(&ModelFiles::open(&self.base.model_dir)?, self.device)
     }
 
-    fn dense_record(&self, method: Method, summary: &StageSummary, stages: Vec<StageTime>) -> ModelRecord {
-        ModelRecord {
+    fn dense_record(&self, method: Method, summary: &StageSummary, stages: Vec<StageTime>) -> Result<ModelRecord> {
+        let classifier = summary.outputs.first().cloned();
+        let classifier_sha256 = classifier.as_deref().map(|path| read(path, "classifier").map(|bytes| sha256_hex(&bytes))).transpose()?;
+        Ok(ModelRecord {
             dataset: self.dataset,
             seed: self.seed,
             method: method.key().into(),
             sparsity: 0.0,
             dev_accuracy: summary.dev.accuracy,
             test_accuracy: summary.test.accuracy,
-            classifier: summary.outputs.first().cloned(),
+            classifier,
+            classifier_sha256,
             ticket: None,
             search: None,
             stages,
@@ -240,7 +292,7 @@ impl<'a> SeedRun<'a> {
             device: self.device_name.into(),
             base_model_sha256: summary.base_model_sha256.clone(),
             command: command_line(),
-        }
+        })
     }
 
     /// A record for a ticket file, with the dev/test accuracy recorded in it (measured as
@@ -257,6 +309,7 @@ impl<'a> SeedRun<'a> {
             dev_accuracy: report.dev.accuracy,
             test_accuracy: report.test.accuracy,
             classifier: None,
+            classifier_sha256: None,
             ticket: Some(TicketRecord {
                 file: file.to_path_buf(),
                 bytes: bytes.len(),
@@ -318,14 +371,8 @@ impl<'a> SeedRun<'a> {
     /// The per-example attack logs of a model's folder-mate: a model trained anew must not
     /// resume attacks that an earlier model of the same name began.
     fn forget_attack_logs(&self, model: &ModelRecord) -> Result<()> {
-        let prefix = attack_log_prefix(model);
-        let Ok(entries) = std::fs::read_dir(self.work.join("attacks")) else { return Ok(()) };
-        for entry in entries {
-            let path = entry?.path();
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if name.starts_with(&prefix) && name.ends_with(".jsonl") {
-                std::fs::remove_file(&path).with_context(|| format!("removing the stale attack log {}", path.display()))?;
-            }
+        for log in files_named(&self.work.join("attacks"), &attack_log_prefix(model), ".jsonl")? {
+            std::fs::remove_file(&log).with_context(|| format!("removing the stale attack log {}", log.display()))?;
         }
         Ok(())
     }
@@ -345,6 +392,20 @@ impl<'a> SeedRun<'a> {
 /// How a model's per-example attack logs start (they are named as its attack records).
 fn attack_log_prefix(model: &ModelRecord) -> String {
     attack_prefix(&model.method, model.sparsity)
+}
+
+/// The files in `dir` whose names start with `prefix` and end with `suffix` (none when `dir` is absent).
+fn files_named(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<PathBuf>> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(Vec::new()) };
+    let mut files = Vec::new();
+    for entry in entries {
+        let path = entry.with_context(|| format!("listing {}", dir.display()))?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        if name.starts_with(prefix) && name.ends_with(suffix) {
+            files.push(path);
+        }
+    }
+    Ok(files)
 }
 
 /// Drops a finished stage's checkpoint (hundreds of MB each; the stage's outputs stay).

@@ -1,0 +1,78 @@
+//! `rticket reproduce` end to end on MiniLM and MR (32 training sentences, 2 attacked): its
+//! records on a machine that has them but not the models they name.
+
+use std::path::Path;
+
+use rticket::reproduce::{ModelRecord, load_all};
+
+use crate::common::{TempDir, minilm_dir, rticket};
+
+/// The names and bytes of the files in `dir` whose names start with `prefix`, sorted.
+fn files_starting(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("listing {}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+        .map(|path| (path.file_name().unwrap().to_str().unwrap().to_owned(), std::fs::read(&path).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
+
+/// Records copied to another machine without the work folder: each model is trained again. A
+/// model that comes out the same keeps its record and attacks byte for byte; one that comes
+/// out different (as float bits may on other hardware, made here by changing the recorded
+/// sha256) has its record and attacks moved aside, out of the report, and is attacked anew.
+#[test]
+fn a_record_whose_model_file_is_gone_is_trained_again_and_kept_only_when_the_model_is_the_same() {
+    minilm_dir();
+    let tmp = TempDir::new("reproduce-gone");
+    let (results, work) = (tmp.0.join("results"), tmp.0.join("work"));
+    let (results_arg, work_arg) = (results.to_str().unwrap(), work.to_str().unwrap());
+    #[rustfmt::skip]
+    let args = [
+        "--device", "cpu", "reproduce", "--phases", "recipes", "--methods", "fine-tune,random", "--seeds", "1",
+        "--recipe-examples", "2", "--train-limit", "32", "--train-epochs", "1", "--retrain-epochs", "1",
+        "--results", results_arg, "--work", work_arg,
+    ];
+    let (ok, _, err) = rticket(&args);
+    assert!(ok, "{err}");
+    let seed = results.join("data/mr/seed-1");
+    let record = |name: &str| -> ModelRecord { serde_json::from_slice(&std::fs::read(seed.join(name)).unwrap()).unwrap() };
+    let fine_tune_record = std::fs::read(seed.join("fine-tune-0.json")).unwrap();
+    let fine_tune_attacks = files_starting(&seed.join("attacks"), "fine-tune-0-");
+    let random = record("random-30.json");
+    assert_eq!(fine_tune_attacks.len(), 3, "PWWS, TextBugger and BERT-Attack records");
+    assert!(record("fine-tune-0.json").classifier_sha256.is_some_and(|h| h.len() == 64), "a dense record names its classifier's hash");
+
+    // The other machine: the same records, no models. The random ticket's record names another ticket.
+    std::fs::remove_dir_all(&work).unwrap();
+    let mut other = random.clone();
+    other.ticket.as_mut().unwrap().sha256 = "00".repeat(32);
+    let other_bytes = serde_json::to_vec_pretty(&other).unwrap();
+    std::fs::write(seed.join("random-30.json"), &other_bytes).unwrap();
+    let (ok, _, err) = rticket(&args);
+    assert!(ok, "{err}");
+
+    assert!(err.contains("fine-tune-0.json: its model") && err.contains("is not on this machine: training it again"), "{err}");
+    assert!(err.contains("fine-tune-0.json: trained again to the recorded model (the same classifier sha256)"), "{err}");
+    assert_eq!(std::fs::read(seed.join("fine-tune-0.json")).unwrap(), fine_tune_record, "the fine-tuning's record stands");
+    assert_eq!(files_starting(&seed.join("attacks"), "fine-tune-0-"), fine_tune_attacks, "so do its attacks");
+    assert!(!err.contains("on fine-tune at 0%"), "the same model is not attacked again: {err}");
+
+    assert!(err.contains("random-30.json: trained again to another model than the recorded one"), "{err}");
+    let superseded: Vec<_> = std::fs::read_dir(seed.join("superseded")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(superseded.len(), 1, "{superseded:?}");
+    assert_eq!(std::fs::read(superseded[0].join("random-30.json")).unwrap(), other_bytes, "the old record is kept aside");
+    assert_eq!(files_starting(&superseded[0].join("attacks"), "random-30-").len(), 3, "with its attack records");
+    let retrained = record("random-30.json");
+    assert_eq!(retrained.ticket.as_ref().unwrap().sha256, random.ticket.as_ref().unwrap().sha256, "training again made the first run's ticket");
+    assert_eq!(err.matches("on random at 30%").count(), 3, "the new ticket is attacked by the three recipes: {err}");
+    assert_eq!(files_starting(&seed.join("attacks"), "random-30-").len(), 3);
+
+    // The report reads the current records only: two models, six attacks.
+    let (models, attacks) = load_all(&results.join("data")).unwrap();
+    assert_eq!((models.len(), attacks.len()), (2, 6));
+    let (ok, _, err) = rticket(&["report", "--results", results_arg, "--check"]);
+    assert!(ok, "{err}");
+}
