@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rticket::reproduce::{ModelRecord, load_all};
+use rticket::reproduce::{AttackRecord, ModelRecord, load_all};
 
 use crate::common::{TempDir, minilm_dir, rticket};
 
@@ -19,23 +19,28 @@ fn files_starting(dir: &Path, prefix: &str) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-/// Records copied to another machine without the work folder: each model is trained again. A
-/// model that comes out the same keeps its record and attacks byte for byte; one that comes
+/// Records copied to another machine without the work folder: each model is trained again (in
+/// that machine's work folder). A model that comes out the same keeps its record and attacks
+/// byte for byte, and an attack missing from its records runs on the new file; one that comes
 /// out different (as float bits may on other hardware, made here by changing the recorded
 /// sha256) has its record and attacks moved aside, out of the report, and is attacked anew.
 #[test]
 fn a_record_whose_model_file_is_gone_is_trained_again_and_kept_only_when_the_model_is_the_same() {
     minilm_dir();
     let tmp = TempDir::new("reproduce-gone");
-    let (results, work) = (tmp.0.join("results"), tmp.0.join("work"));
-    let (results_arg, work_arg) = (results.to_str().unwrap(), work.to_str().unwrap());
-    #[rustfmt::skip]
-    let args = [
-        "--device", "cpu", "reproduce", "--phases", "recipes", "--methods", "fine-tune,random", "--seeds", "1",
-        "--recipe-examples", "2", "--train-limit", "32", "--train-epochs", "1", "--retrain-epochs", "1",
-        "--results", results_arg, "--work", work_arg,
-    ];
-    let (ok, _, err) = rticket(&args);
+    let results = tmp.0.join("results");
+    let results_arg = results.to_str().unwrap();
+    let reproduce = |work: &str| {
+        let work = tmp.0.join(work);
+        #[rustfmt::skip]
+        let args = [
+            "--device", "cpu", "reproduce", "--phases", "recipes", "--methods", "fine-tune,random", "--seeds", "1",
+            "--recipe-examples", "2", "--train-limit", "32", "--train-epochs", "1", "--retrain-epochs", "1",
+            "--results", results_arg, "--work", work.to_str().unwrap(),
+        ];
+        rticket(&args)
+    };
+    let (ok, _, err) = reproduce("work");
     assert!(ok, "{err}");
     let seed = results.join("data/mr/seed-1");
     let record = |name: &str| -> ModelRecord { serde_json::from_slice(&std::fs::read(seed.join(name)).unwrap()).unwrap() };
@@ -45,20 +50,28 @@ fn a_record_whose_model_file_is_gone_is_trained_again_and_kept_only_when_the_mod
     assert_eq!(fine_tune_attacks.len(), 3, "PWWS, TextBugger and BERT-Attack records");
     assert!(record("fine-tune-0.json").classifier_sha256.is_some_and(|h| h.len() == 64), "a dense record names its classifier's hash");
 
-    // The other machine: the same records, no models. The random ticket's record names another ticket.
-    std::fs::remove_dir_all(&work).unwrap();
+    // The other machine: the same records, no models, another work folder; one of fine-tuning's
+    // attacks not run yet. The random ticket's record names another ticket.
+    std::fs::remove_dir_all(tmp.0.join("work")).unwrap();
+    let pwws = "attacks/fine-tune-0-pwws-2-balanced.json";
+    let pwws_record: AttackRecord = serde_json::from_slice(&std::fs::read(seed.join(pwws)).unwrap()).unwrap();
+    std::fs::remove_file(seed.join(pwws)).unwrap();
     let mut other = random.clone();
     other.ticket.as_mut().unwrap().sha256 = "00".repeat(32);
     let other_bytes = serde_json::to_vec_pretty(&other).unwrap();
     std::fs::write(seed.join("random-30.json"), &other_bytes).unwrap();
-    let (ok, _, err) = rticket(&args);
+    let (ok, _, err) = reproduce("other-work");
     assert!(ok, "{err}");
 
     assert!(err.contains("fine-tune-0.json: its model") && err.contains("is not on this machine: training it again"), "{err}");
     assert!(err.contains("fine-tune-0.json: trained again to the recorded model (the same classifier sha256)"), "{err}");
     assert_eq!(std::fs::read(seed.join("fine-tune-0.json")).unwrap(), fine_tune_record, "the fine-tuning's record stands");
-    assert_eq!(files_starting(&seed.join("attacks"), "fine-tune-0-"), fine_tune_attacks, "so do its attacks");
-    assert!(!err.contains("on fine-tune at 0%"), "the same model is not attacked again: {err}");
+    let others = |files: Vec<(String, Vec<u8>)>| -> Vec<(String, Vec<u8>)> { files.into_iter().filter(|(name, _)| !pwws.ends_with(name.as_str())).collect() };
+    assert_eq!(others(files_starting(&seed.join("attacks"), "fine-tune-0-")), others(fine_tune_attacks), "so do its attacks");
+    assert_eq!(err.matches("on fine-tune at 0%").count(), 1, "only the missing attack runs: {err}");
+    let rerun: AttackRecord = serde_json::from_slice(&std::fs::read(seed.join(pwws)).unwrap()).unwrap();
+    let outcome = |r: &AttackRecord| (r.summary.clean_accuracy, r.summary.accuracy_under_attack, r.summary.forward_passes);
+    assert_eq!(outcome(&rerun), outcome(&pwws_record), "the same model, attacked from its new folder, gives the same outcome");
 
     assert!(err.contains("random-30.json: trained again to another model than the recorded one"), "{err}");
     let superseded: Vec<_> = std::fs::read_dir(seed.join("superseded")).unwrap().map(|e| e.unwrap().path()).collect();

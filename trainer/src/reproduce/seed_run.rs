@@ -88,9 +88,14 @@ impl<'a> SeedRun<'a> {
         };
         eprintln!("== {:?} seed {}: {} at {:.0}%", self.dataset, self.seed, method.key(), 100.0 * sparsity);
         let record = self.train(method, sparsity)?;
-        if let Some(recorded) = recorded {
+        if let Some(mut recorded) = recorded {
             if let Some(how) = recorded.same_model_as(&record) {
                 eprintln!("{}: trained again to the recorded model ({how}): the record and its attacks stand", path.display());
+                // The file itself may be elsewhere now (a record copied from another folder names that one's).
+                recorded.classifier = record.classifier;
+                if let (Some(kept), Some(new)) = (&mut recorded.ticket, record.ticket) {
+                    kept.file = new.file;
+                }
                 return Ok(recorded);
             }
             let aside = self.supersede(&recorded, &path)?;
