@@ -88,4 +88,7 @@ fn a_record_whose_model_file_is_gone_is_trained_again_and_kept_only_when_the_mod
     assert_eq!((models.len(), attacks.len()), (2, 6));
     let (ok, _, err) = rticket(&["report", "--results", results_arg, "--check"]);
     assert!(ok, "{err}");
+    let aside = format!("data/mr/seed-1/superseded/{}", superseded[0].file_name().unwrap().to_str().unwrap());
+    let report = std::fs::read_to_string(results.join("README.md")).unwrap();
+    assert!(report.contains("## Records set aside") && report.contains(&format!("[`{aside}`]({aside})")), "{report}");
 }

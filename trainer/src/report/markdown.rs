@@ -64,6 +64,7 @@ pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
     }
     shown.left_out(&mut r);
     tickets(&mut r, records);
+    set_aside(&mut r, records);
     wall_time(&mut r, records);
     r
 }
@@ -759,6 +760,26 @@ fn tickets(r: &mut String, records: &Records) {
         }
     }
     let _ = writeln!(r, "\nTickets are kept outside the repository (the work folder); retrained ones hold f16 values of the surviving weights, mask-only ones only masks and a head. Masks are ANS-coded (TICKET.md).\n");
+}
+
+/// The records no table reads: models trained again (on a machine without their files) that
+/// came out as other models. Named, so that no measurement disappears unsaid.
+fn set_aside(r: &mut String, records: &Records) {
+    if records.superseded.is_empty() {
+        return;
+    }
+    let _ = writeln!(r, "## Records set aside
+");
+    let _ = writeln!(
+        r,
+        "Trained again where their files were missing, these models came out as other models than their records \
+         describe (another sha256 or accuracy); the old records and their attacks are kept, outside every table above:\n"
+    );
+    for folder in &records.superseded {
+        let path = format!("data/{}", folder.display());
+        let _ = writeln!(r, "- [`{path}`]({path})");
+    }
+    let _ = writeln!(r);
 }
 
 fn wall_time(r: &mut String, records: &Records) {

@@ -1,18 +1,20 @@
 //! The records of a reproduction, loaded and indexed for the report.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use rticket_core::attack::Recipe;
 
 use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, ModelRecord, Plan, SAME_SPARSITY, load_all};
+use crate::reproduce::{AttackRecord, ModelRecord, Plan, SAME_SPARSITY, load_all, superseded_records};
 
 /// Everything under `results/data`.
 pub struct Records {
     pub plan: Plan,
     pub models: Vec<ModelRecord>,
     pub attacks: Vec<AttackRecord>,
+    /// Folders of records set aside (relative to `data`): models that came out different when trained again.
+    pub superseded: Vec<PathBuf>,
 }
 
 impl Records {
@@ -22,7 +24,7 @@ impl Records {
             .with_context(|| format!("reading {} (run `rticket reproduce` first)", plan_path.display()))?;
         let plan = serde_json::from_str(&text).with_context(|| format!("{} is not a reproduction plan", plan_path.display()))?;
         let (models, attacks) = load_all(data)?;
-        Ok(Self { plan, models, attacks })
+        Ok(Self { plan, models, attacks, superseded: superseded_records(data)? })
     }
 
     /// The records of one method at one sparsity (all seeds).

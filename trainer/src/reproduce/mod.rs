@@ -15,7 +15,7 @@ use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
 pub use plan::{Method, Phase, Plan, SearchOverrides, TrainingOverrides};
-pub use records::{AttackRecord, DevSelection, ModelRecord, SAME_SPARSITY, ScoreStats, StageTime, TicketRecord, attack_file, load_all, model_file, seed_dir, serde_name};
+pub use records::{AttackRecord, DevSelection, ModelRecord, SAME_SPARSITY, ScoreStats, StageTime, TicketRecord, attack_file, load_all, model_file, seed_dir, serde_name, superseded_records};
 pub use seed_run::SeedRun;
 
 use crate::cli::ReproduceArgs;

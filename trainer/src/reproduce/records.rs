@@ -254,6 +254,33 @@ pub fn load_all(root: &Path) -> Result<(Vec<ModelRecord>, Vec<AttackRecord>)> {
     Ok((models, attacks))
 }
 
+/// The folders of records set aside under `root` (each a model record with its attacks, in a
+/// [`SUPERSEDED`] folder), relative to `root`, sorted.
+pub fn superseded_records(root: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    collect_superseded(root, &mut found).with_context(|| format!("listing the records set aside in {}", root.display()))?;
+    let mut relative: Vec<PathBuf> = found.into_iter().filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf)).collect();
+    relative.sort();
+    Ok(relative)
+}
+
+fn collect_superseded(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.is_dir() {
+            continue;
+        }
+        if path.file_name().is_some_and(|n| n == SUPERSEDED) {
+            for aside in std::fs::read_dir(&path)? {
+                out.push(aside?.path());
+            }
+        } else {
+            collect_superseded(&path, out)?;
+        }
+    }
+    Ok(())
+}
+
 fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
