@@ -768,8 +768,7 @@ fn set_aside(r: &mut String, records: &Records) {
     if records.superseded.is_empty() {
         return;
     }
-    let _ = writeln!(r, "## Records set aside
-");
+    let _ = writeln!(r, "## Records set aside\n");
     let _ = writeln!(
         r,
         "Trained again where their files were missing, these models came out as other models than their records \

@@ -221,8 +221,7 @@ pub const SUPERSEDED: &str = "superseded";
 
 /// Every record under `root` (but those in [`SUPERSEDED`] folders), sorted by path (so reports are deterministic).
 pub fn load_all(root: &Path) -> Result<(Vec<ModelRecord>, Vec<AttackRecord>)> {
-    let mut files = Vec::new();
-    collect_json(root, &mut files).with_context(|| format!("listing the records in {}", root.display()))?;
+    let mut files = RecordFiles::under(root)?.records;
     files.sort();
     let (mut models, mut attacks) = (Vec::new(), Vec::new());
     let mut attack_files: Vec<PathBuf> = Vec::new();
@@ -257,40 +256,42 @@ pub fn load_all(root: &Path) -> Result<(Vec<ModelRecord>, Vec<AttackRecord>)> {
 /// The folders of records set aside under `root` (each a model record with its attacks, in a
 /// [`SUPERSEDED`] folder), relative to `root`, sorted.
 pub fn superseded_records(root: &Path) -> Result<Vec<PathBuf>> {
-    let mut found = Vec::new();
-    collect_superseded(root, &mut found).with_context(|| format!("listing the records set aside in {}", root.display()))?;
+    let found = RecordFiles::under(root)?.set_aside;
     let mut relative: Vec<PathBuf> = found.into_iter().filter_map(|p| p.strip_prefix(root).ok().map(Path::to_path_buf)).collect();
     relative.sort();
     Ok(relative)
 }
 
-fn collect_superseded(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if !path.is_dir() {
-            continue;
-        }
-        if path.file_name().is_some_and(|n| n == SUPERSEDED) {
-            for aside in std::fs::read_dir(&path)? {
-                out.push(aside?.path());
-            }
-        } else {
-            collect_superseded(&path, out)?;
-        }
-    }
-    Ok(())
+/// What a records folder holds: the record files (`plan.json` aside) and, apart from them, the
+/// folders set aside in [`SUPERSEDED`] folders.
+#[derive(Default)]
+struct RecordFiles {
+    records: Vec<PathBuf>,
+    set_aside: Vec<PathBuf>,
 }
 
-fn collect_json(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != SUPERSEDED) {
-                collect_json(&path, out)?;
-            }
-        } else if path.extension().is_some_and(|e| e == "json") && path.file_name().is_some_and(|n| n != "plan.json") {
-            out.push(path);
-        }
+impl RecordFiles {
+    fn under(root: &Path) -> Result<Self> {
+        let mut found = Self::default();
+        found.collect(root).with_context(|| format!("listing the records in {}", root.display()))?;
+        Ok(found)
     }
-    Ok(())
+
+    fn collect(&mut self, dir: &Path) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            if path.is_dir() {
+                if path.file_name().is_some_and(|n| n == SUPERSEDED) {
+                    for aside in std::fs::read_dir(&path)? {
+                        self.set_aside.push(aside?.path());
+                    }
+                } else {
+                    self.collect(&path)?;
+                }
+            } else if path.extension().is_some_and(|e| e == "json") && path.file_name().is_some_and(|n| n != "plan.json") {
+                self.records.push(path);
+            }
+        }
+        Ok(())
+    }
 }
