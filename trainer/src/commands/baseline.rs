@@ -33,7 +33,7 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
             return Ok(());
         }
         BaselineKind::Random => random_masks(&shapes, args.sparsity, settings.fit.seed),
-        BaselineKind::Imp => imp_masks(&settings, &shapes, args.sparsity, &out.join("imp"), args.stage.resume, dev, name)?.0,
+        BaselineKind::Imp => imp_masks(&settings, &shapes, args.sparsity, &out.join("imp"), &[], args.stage.resume, dev, name)?.0,
         BaselineKind::NoAdversary => {
             // Ablation: the paper's search without the adversarial loss.
             let finetune = run_finetune(&settings, &out.join("finetune"), args.stage.resume, dev, name)?;

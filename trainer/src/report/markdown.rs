@@ -708,7 +708,13 @@ fn sweep(r: &mut String, records: &Records, plots: &[(&str, &str)]) {
             );
         }
     }
-    let _ = writeln!(r, "\nOne seed (the plan's first), so every point comes from the same searches (one search, several draws); IMP runs only at the table's sparsity (10% of the remaining weights per round makes 70% cost 12 rounds).\n");
+    let imp_swept = records.sparsities(mr, Method::Imp.key()).iter().any(|&s| (s - records.plan.sparsity).abs() > 1e-6);
+    let imp = if imp_swept {
+        "IMP's runs to higher sparsities (10% of the remaining weights per round) share their first rounds with the lower ones"
+    } else {
+        "IMP has no models at the sweep's sparsities (10% of the remaining weights per round makes 70% cost 12 rounds; the reproduce command above with `--phases sweep --methods imp` adds them, sharing their first rounds with the table's)"
+    };
+    let _ = writeln!(r, "\nOne seed (the plan's first), so every point comes from the same searches (one search, several draws); {imp}.\n");
 }
 
 fn density(r: &mut String, plots: &[(&str, &str)]) {

@@ -78,7 +78,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
                 // report's sweep section reads that seed.
                 let run = seed_run(DatasetName::Mr, plan.seeds[0]);
                 for &sparsity in &plan.sweep {
-                    for method in chosen(&[Method::RobustTicket, Method::MaskOnly, Method::Random]) {
+                    for method in chosen(&[Method::RobustTicket, Method::MaskOnly, Method::Imp, Method::Random]) {
                         let model = run.model(method, sparsity)?;
                         run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
                     }

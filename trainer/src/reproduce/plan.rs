@@ -68,7 +68,8 @@ impl Method {
 pub enum Phase {
     /// MR: every method of the table at the table's sparsity, every seed, TextFooler on the whole test split.
     Core,
-    /// MR, first seed: robust ticket, mask-only and random at the sweep's sparsities, TextFooler.
+    /// MR, first seed: robust ticket, mask-only, IMP and random at the sweep's sparsities, TextFooler
+    /// (IMP's runs share their first rounds with the table's).
     Sweep,
     /// MR, every seed: PWWS, TextBugger and BERT-Attack on a class-balanced subset of the test
     /// sentences, core methods.

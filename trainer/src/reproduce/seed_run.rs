@@ -19,8 +19,8 @@ use crate::model_files::{ModelFiles, read, sha256_hex};
 use crate::outputs::write_atomically;
 use crate::resources::AttackKit;
 use crate::stages::{
-    AttackSetup, DrawnTicket, SearchMode, StageContext, StageSettings, StageSummary, TicketReport, attack_examples,
-    draw_tickets, export_draws, export_ticket, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
+    AttackSetup, DrawnTicket, SearchMode, SharedImpRun, StageContext, StageSettings, StageSummary, TicketReport,
+    attack_examples, draw_tickets, export_draws, export_ticket, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
     run_search, scores_from_file, scores_path, scores_pooling, search_settings,
 };
 
@@ -162,12 +162,16 @@ impl<'a> SeedRun<'a> {
             Method::Imp => {
                 let dir = self.work.join(format!("imp-{pct}"));
                 let started = std::time::Instant::now();
-                let (masks, rounds) = imp_masks(&self.base, &self.shapes()?, sparsity, &dir, true, self.device, self.device_name)?;
-                let mut stages: Vec<StageTime> = rounds
-                    .iter()
-                    .enumerate()
-                    .map(|(r, s)| StageTime::of(format!("imp round {r}"), dir.join(format!("round-{r}")), s))
+                // The sweep's IMP runs share their first rounds with the table's (and each other's).
+                let shared: Vec<SharedImpRun> = std::iter::once(self.plan.sparsity)
+                    .chain(self.plan.sweep.iter().copied())
+                    .filter(|&s| s != sparsity)
+                    .map(|s| SharedImpRun { target: s, dir: self.work.join(format!("imp-{}", percent_label(s))) })
                     .collect();
+                let (masks, rounds) = imp_masks(&self.base, &self.shapes()?, sparsity, &dir, &shared, true, self.device, self.device_name)?;
+                // A shared round names the folder it was trained in, so the report counts its time once.
+                let mut stages: Vec<StageTime> =
+                    rounds.iter().enumerate().map(|(r, round)| StageTime::of(format!("imp round {r}"), round.dir.clone(), &round.summary)).collect();
                 if stages.is_empty() {
                     stages.push(StageTime::timed("imp", dir.clone(), started.elapsed().as_secs_f64()));
                 }

@@ -2,7 +2,7 @@
 //! of Chen et al. 2020: 10% of the remaining weights per round by global magnitude, rewinding
 //! to the pre-trained weights), each retrained; and FreeLB adversarial fine-tuning.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burn::tensor::Device;
@@ -71,19 +71,37 @@ fn magnitudes(model: &SequenceClassifier, masks: &[Vec<bool>]) -> Result<Vec<Vec
         .collect()
 }
 
+/// One finished IMP round: the folder holding its pruned masks and metrics (its own, or the same
+/// round of another run it shares, [`SharedImpRun`]) and its training summary.
+pub struct ImpRound {
+    pub dir: PathBuf,
+    pub summary: StageSummary,
+}
+
+/// Another IMP run with the same settings whose finished rounds a run may read instead of training
+/// them again: a round depends only on the sparsities IMP passed through before it, so a run to 50%
+/// repeats exactly the first three rounds (10%, 19%, 27.1%) of one to 30%.
+pub struct SharedImpRun {
+    pub target: f64,
+    pub dir: PathBuf,
+}
+
 /// Runs IMP to `target` sparsity: train under the current mask from the pre-trained weights,
 /// prune by global magnitude, rewind; each round in `out/round-<r>`, which keeps the round's
-/// pruned masks (`pruned-masks.bin`, bit-packed) so that a resumed run skips finished rounds.
+/// pruned masks (`pruned-masks.bin`, bit-packed) so that a resumed run skips finished rounds,
+/// and (when resuming) reads the rounds it has in common with a run in `shared`.
 /// Returns the final masks.
+#[allow(clippy::too_many_arguments)]
 pub fn imp_masks(
     settings: &StageSettings,
     shapes: &[[usize; 2]],
     target: f64,
     out: &Path,
+    shared: &[SharedImpRun],
     resume: bool,
     device: &Device,
     device_name: &str,
-) -> Result<(Vec<Vec<bool>>, Vec<StageSummary>)> {
+) -> Result<(Vec<Vec<bool>>, Vec<ImpRound>)> {
     let mut masks: Vec<Vec<bool>> = shapes.iter().map(|[o, i]| vec![true; o * i]).collect();
     let mut rounds = Vec::new();
     // A round's model only ranks the weights for the next mask; what IMP keeps is the final
@@ -91,12 +109,21 @@ pub fn imp_masks(
     let mut settings = settings.clone();
     settings.fit.selection = Selection::DevAccuracy;
     let settings = &settings;
-    for (round, sparsity) in imp_schedule(target).into_iter().enumerate() {
+    let schedule = imp_schedule(target);
+    for (round, &sparsity) in schedule.iter().enumerate() {
         let dir = out.join(format!("round-{round}"));
-        let saved = dir.join(PRUNED_MASKS);
-        if resume && saved.exists() {
-            masks = read_masks(&saved, shapes)?;
-            rounds.push(StageSummary::read(&dir).context("a finished IMP round lost its metrics.json")?);
+        let finished = match resume {
+            true if dir.join(PRUNED_MASKS).exists() => Some(dir.clone()),
+            true => shared_round(&schedule, round, shared),
+            false => None,
+        };
+        if let Some(done) = finished {
+            masks = read_masks(&done.join(PRUNED_MASKS), shapes)?;
+            let summary = StageSummary::read(&done).with_context(|| format!("a finished IMP round ({}) lost its metrics.json", done.display()))?;
+            if done != dir {
+                eprintln!("IMP round {round}: the same as {}, read from there", done.display());
+            }
+            rounds.push(ImpRound { dir: done, summary });
             continue;
         }
         // Killed after the round's training but before its masks were saved: the checkpoint
@@ -113,9 +140,20 @@ pub fn imp_masks(
         // The round's checkpoint is not needed once its masks are saved (hundreds of MB).
         let _ = std::fs::remove_dir_all(dir.join("checkpoint"));
         eprintln!("IMP round {round}: trained at the previous mask, pruned to {:.1}%", 100.0 * sparsity);
-        rounds.push(summary);
+        rounds.push(ImpRound { dir, summary });
     }
     Ok((masks, rounds))
+}
+
+/// The folder of round `round` of a run in `shared` that has finished it and passed through the
+/// same sparsities as `schedule` up to and including it.
+fn shared_round(schedule: &[f64], round: usize, shared: &[SharedImpRun]) -> Option<PathBuf> {
+    shared.iter().find_map(|other| {
+        let theirs = imp_schedule(other.target);
+        let dir = other.dir.join(format!("round-{round}"));
+        let same_path = theirs.len() > round && theirs[..=round] == schedule[..=round];
+        (same_path && dir.join(PRUNED_MASKS).exists()).then_some(dir)
+    })
 }
 
 /// File name of an IMP round's pruned masks.
@@ -151,6 +189,30 @@ mod tests {
         assert!((s[0] - 0.1).abs() < 1e-12 && (s[1] - 0.19).abs() < 1e-12 && (s[2] - 0.271).abs() < 1e-12);
         assert_eq!(*s.last().unwrap(), 0.3);
         assert!(imp_schedule(0.0).is_empty());
+    }
+
+    #[test]
+    fn imp_reads_only_the_finished_rounds_another_run_passed_through_the_same_way() {
+        let root = std::env::temp_dir().join(format!("rticket-imp-shared-{}", std::process::id()));
+        let thirty = root.join("imp-30");
+        for round in 0..4 {
+            std::fs::create_dir_all(thirty.join(format!("round-{round}"))).unwrap();
+            std::fs::write(thirty.join(format!("round-{round}")).join(PRUNED_MASKS), [0u8]).unwrap();
+        }
+        let shared = [SharedImpRun { target: 0.3, dir: thirty.clone() }];
+        let fifty = imp_schedule(0.5);
+        // 10%, 19%, 27.1% are common; the 30% run's last round prunes to 30%, the 50% run's to 34.4%.
+        for round in 0..3 {
+            assert_eq!(shared_round(&fifty, round, &shared), Some(thirty.join(format!("round-{round}"))));
+        }
+        assert_eq!(shared_round(&fifty, 3, &shared), None);
+        assert_eq!(shared_round(&fifty, 5, &shared), None);
+        // An unfinished round (no pruned masks yet) is not read.
+        std::fs::remove_file(thirty.join("round-2").join(PRUNED_MASKS)).unwrap();
+        assert_eq!(shared_round(&fifty, 2, &shared), None);
+        // A shorter run's rounds all come from a longer one that passed through the same sparsities.
+        assert_eq!(shared_round(&imp_schedule(0.271), 1, &shared), Some(thirty.join("round-1")));
+        std::fs::remove_dir_all(&root).unwrap();
     }
 
     #[test]

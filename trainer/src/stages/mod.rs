@@ -13,7 +13,7 @@ mod robustness;
 mod search;
 mod settings;
 
-pub use baselines::{IMP_RATE, freelb_settings, gated_shapes, imp_masks, imp_schedule, random_masks};
+pub use baselines::{IMP_RATE, ImpRound, SharedImpRun, freelb_settings, gated_shapes, imp_masks, imp_schedule, random_masks};
 pub use context::{StageContext, StageSummary};
 pub use dev_attack::DevAttackOnSplit;
 pub use draw::{DrawnTicket, SearchScores, draw_tickets, export_draws, percent_label, scores_from_file, scores_pooling};
