@@ -92,3 +92,54 @@ fn a_record_whose_model_file_is_gone_is_trained_again_and_kept_only_when_the_mod
     let report = std::fs::read_to_string(results.join("README.md")).unwrap();
     assert!(report.contains("## Records set aside") && report.contains(&format!("[`{aside}`]({aside})")), "{report}");
 }
+
+/// The sweep's IMP run to 50% passes through the same sparsities as the table's run to 30% for
+/// three rounds (10%, 19%, 27.1%): it reads those rounds' masks from the 30% run instead of
+/// training them again, trains its own four, and its record names where each round was trained,
+/// so the report's wall time counts the shared rounds once.
+#[test]
+fn imp_in_the_sweep_reads_the_rounds_it_shares_with_the_tables_imp() {
+    minilm_dir();
+    let tmp = TempDir::new("reproduce-imp-sweep");
+    let (results, work) = (tmp.0.join("results"), tmp.0.join("work"));
+    let reproduce = |phase: &str| {
+        #[rustfmt::skip]
+        let args = [
+            "--device", "cpu", "reproduce", "--phases", phase, "--methods", "imp", "--seeds", "1",
+            "--sweep", "0.5", "--recipe-examples", "2", "--train-limit", "32", "--train-epochs", "1", "--retrain-epochs", "1",
+            "--results", results.to_str().unwrap(), "--work", work.to_str().unwrap(),
+        ];
+        rticket(&args)
+    };
+    // The table's IMP first, as `core` runs before `sweep` (`recipes` is the cheaper way to make it).
+    let (ok, _, err) = reproduce("recipes");
+    assert!(ok, "{err}");
+    let (ok, _, err) = reproduce("sweep");
+    assert!(ok, "{err}");
+    let seed = results.join("data/mr/seed-1");
+    let record = |name: &str| -> ModelRecord { serde_json::from_slice(&std::fs::read(seed.join(name)).unwrap()).unwrap() };
+    let rounds = |r: &ModelRecord| -> Vec<(String, std::path::PathBuf)> {
+        r.stages.iter().filter(|s| s.stage.starts_with("imp round")).map(|s| (s.stage.clone(), s.dir.clone())).collect()
+    };
+    let thirty = rounds(&record("imp-30.json"));
+    let fifty = rounds(&record("imp-50.json"));
+    assert_eq!(thirty.len(), 4, "{thirty:?}");
+    assert_eq!(fifty.len(), 7, "10, 19, 27.1, 34.4, 41, 46.9 and 50%: {fifty:?}");
+    let run = work.join("mr/seed-1");
+    for (r, (stage, dir)) in fifty.iter().enumerate() {
+        assert_eq!(stage, &format!("imp round {r}"));
+        let owner = if r < 3 { "imp-30" } else { "imp-50" };
+        assert_eq!(dir, &run.join(owner).join(format!("round-{r}")), "round {r}");
+        assert_eq!(run.join("imp-50").join(format!("round-{r}")).exists(), r >= 3, "round {r} trained in the 50% run's folder");
+    }
+    assert_eq!(err.matches("the same as").count(), 3, "three rounds read from the 30% run: {err}");
+    assert!((record("imp-50.json").sparsity - 0.5).abs() < 1e-9);
+
+    let (ok, _, err) = rticket(&["report", "--results", results.to_str().unwrap(), "--check"]);
+    assert!(ok, "{err}");
+    let report = std::fs::read_to_string(results.join("README.md")).unwrap();
+    assert!(report.contains("| IMP (lottery ticket) | 50% | 1 |"), "the sweep's table has IMP at 50%: {report}");
+    assert!(report.contains("share their first rounds with the lower ones"), "{report}");
+    // Four rounds and a retraining for each run: ten training stages, not thirteen.
+    assert!(report.contains("| mr | 1 | 10 |"), "the wall time counts each shared round once: {report}");
+}
