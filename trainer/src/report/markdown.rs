@@ -9,7 +9,7 @@ use rticket_core::attack::Recipe;
 use super::records::Records;
 use super::stats::{cell, mean_sd, points, without_noise};
 use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, Method, Phase, Plan, serde_name};
+use crate::reproduce::{AttackRecord, Method, Phase, Plan, SAME_SPARSITY, serde_name};
 use crate::stages::RetrainHead;
 
 /// Names of the report's rows.
@@ -708,7 +708,7 @@ fn sweep(r: &mut String, records: &Records, plots: &[(&str, &str)]) {
             );
         }
     }
-    let imp_swept = records.sparsities(mr, Method::Imp.key()).iter().any(|&s| (s - records.plan.sparsity).abs() > 1e-6);
+    let imp_swept = records.sparsities(mr, Method::Imp.key()).iter().any(|&s| (s - records.plan.sparsity).abs() >= SAME_SPARSITY);
     let imp = if imp_swept {
         "IMP's runs to higher sparsities (10% of the remaining weights per round) share their first rounds with the lower ones"
     } else {

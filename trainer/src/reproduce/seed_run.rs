@@ -160,13 +160,14 @@ impl<'a> SeedRun<'a> {
                 self.retrained(method, sparsity, masks, false, &format!("retrain-random-{pct}"), &mut Vec::new())
             }
             Method::Imp => {
-                let dir = self.work.join(format!("imp-{pct}"));
+                let imp_dir = |s: f64| self.work.join(format!("imp-{}", percent_label(s)));
+                let dir = imp_dir(sparsity);
                 let started = std::time::Instant::now();
                 // The sweep's IMP runs share their first rounds with the table's (and each other's).
                 let shared: Vec<SharedImpRun> = std::iter::once(self.plan.sparsity)
                     .chain(self.plan.sweep.iter().copied())
                     .filter(|&s| s != sparsity)
-                    .map(|s| SharedImpRun { target: s, dir: self.work.join(format!("imp-{}", percent_label(s))) })
+                    .map(|s| SharedImpRun { target: s, dir: imp_dir(s) })
                     .collect();
                 let (masks, rounds) = imp_masks(&self.base, &self.shapes()?, sparsity, &dir, &shared, true, self.device, self.device_name)?;
                 // A shared round names the folder it was trained in, so the report counts its time once.
