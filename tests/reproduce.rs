@@ -95,8 +95,9 @@ fn a_record_whose_model_file_is_gone_is_trained_again_and_kept_only_when_the_mod
 
 /// The sweep's IMP run to 50% passes through the same sparsities as the table's run to 30% for
 /// three rounds (10%, 19%, 27.1%): it reads those rounds' masks from the 30% run instead of
-/// training them again, trains its own four, and its record names where each round was trained,
-/// so the report's wall time counts the shared rounds once.
+/// training them again; its fourth round trains at the same 27.1% mask as the 30% run's last, so
+/// it prunes by that round's ranking to 34.4%; it trains its own three, and its record names
+/// where each round was trained, so the report's wall time counts the shared rounds once.
 #[test]
 fn imp_in_the_sweep_reads_the_rounds_it_shares_with_the_tables_imp() {
     minilm_dir();
@@ -128,11 +129,15 @@ fn imp_in_the_sweep_reads_the_rounds_it_shares_with_the_tables_imp() {
     let run = work.join("mr/seed-1");
     for (r, (stage, dir)) in fifty.iter().enumerate() {
         assert_eq!(stage, &format!("imp round {r}"));
-        let owner = if r < 3 { "imp-30" } else { "imp-50" };
+        let owner = if r < 4 { "imp-30" } else { "imp-50" };
         assert_eq!(dir, &run.join(owner).join(format!("round-{r}")), "round {r}");
-        assert_eq!(run.join("imp-50").join(format!("round-{r}")).exists(), r >= 3, "round {r} trained in the 50% run's folder");
+        assert_eq!(run.join("imp-50").join(format!("round-{r}")).exists(), r >= 4, "round {r} trained in the 50% run's folder");
     }
     assert_eq!(err.matches("the same as").count(), 3, "three rounds read from the 30% run: {err}");
+    assert_eq!(err.matches("pruned by its ranking to 34.4%").count(), 1, "round 3 pruned from the 30% run's last: {err}");
+    // Only each run's last round keeps a ranking.
+    let rankings = |r: &str| (0..7).filter(|i| run.join(r).join(format!("round-{i}/ranking.safetensors")).exists()).collect::<Vec<_>>();
+    assert_eq!((rankings("imp-30"), rankings("imp-50")), (vec![3], vec![6]));
     assert!((record("imp-50.json").sparsity - 0.5).abs() < 1e-9);
 
     let (ok, _, err) = rticket(&["report", "--results", results.to_str().unwrap(), "--check"]);
@@ -140,6 +145,7 @@ fn imp_in_the_sweep_reads_the_rounds_it_shares_with_the_tables_imp() {
     let report = std::fs::read_to_string(results.join("README.md")).unwrap();
     assert!(report.contains("| IMP (lottery ticket) | 50% | 1 |"), "the sweep's table has IMP at 50%: {report}");
     assert!(report.contains("share their first rounds with the lower ones"), "{report}");
-    // Four rounds and a retraining for each run: ten training stages, not thirteen.
-    assert!(report.contains("| mr | 1 | 10 |"), "the wall time counts each shared round once: {report}");
+    // Four rounds and a retraining for the 30% run, three and a retraining for the 50% run: nine
+    // training stages, not thirteen.
+    assert!(report.contains("| mr | 1 | 9 |"), "the wall time counts each shared round once: {report}");
 }
