@@ -9,10 +9,10 @@ use burn::tensor::Device;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rticket_core::{SequenceClassifier, Weights};
-use safetensors::{Dtype, tensor::TensorView};
 use rticket_core::mask::draw_global;
 use rticket_core::model::to_hf_order;
 use rticket_core::ticket::{pack_bits, unpack_bits};
+use safetensors::{Dtype, tensor::TensorView};
 
 use super::{StageSettings, StageSummary, run_retrain};
 use crate::cli::Preset;
