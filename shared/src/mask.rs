@@ -39,8 +39,10 @@ pub fn l0_penalty(gates: &[&HardConcreteGate], form: L0Form) -> Tensor<1> {
 
 /// Keeps the `round((1 - sparsity) * N)` highest scores across all matrices (global top-k),
 /// ties broken by position (earlier matrix, then earlier weight, wins), so the sparsity is
-/// exact. Returns one keep-mask per matrix, in input order.
-pub fn draw_global(scores: &[&[f32]], sparsity: f64) -> Vec<Vec<bool>> {
+/// exact. Returns one keep-mask per matrix, in input order. Takes the matrices as slices or
+/// owned vectors alike, so callers holding `Vec<Vec<f32>>` pass them as they are.
+pub fn draw_global<S: AsRef<[f32]>>(scores: &[S], sparsity: f64) -> Vec<Vec<bool>> {
+    let scores: Vec<&[f32]> = scores.iter().map(AsRef::as_ref).collect();
     assert!((0.0..=1.0).contains(&sparsity), "sparsity {sparsity} is not in [0, 1]");
     let total: usize = scores.iter().map(|s| s.len()).sum();
     let keep = ((1.0 - sparsity) * total as f64).round() as usize;
@@ -67,11 +69,11 @@ mod tests {
         let a = [0.9f32, 0.1, 0.5, 0.5];
         let b = [0.7f32, 0.2, 0.5, 0.0, 0.95, 0.3];
         for (sparsity, kept) in [(0.0, 10), (0.3, 7), (0.5, 5), (0.95, 1), (1.0, 0)] {
-            let masks = draw_global(&[&a, &b], sparsity);
+            let masks = draw_global(&[&a[..], &b[..]], sparsity);
             let count: usize = masks.iter().flatten().filter(|k| **k).count();
             assert_eq!(count, kept, "sparsity {sparsity}");
         }
-        let masks = draw_global(&[&a, &b], 0.5);
+        let masks = draw_global(&[&a[..], &b[..]], 0.5);
         assert_eq!(masks[0], vec![true, false, true, true]); // 0.9 and both 0.5s (ties: earlier matrix first)
         assert_eq!(masks[1], vec![true, false, false, false, true, false]); // 0.95, 0.7; its 0.5 loses the tie
     }

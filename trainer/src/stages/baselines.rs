@@ -43,8 +43,7 @@ pub fn freelb_settings(base: &StageSettings, eta: Option<f64>) -> StageSettings 
 pub fn random_masks(shapes: &[[usize; 2]], sparsity: f64, seed: u64) -> Vec<Vec<bool>> {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let scores: Vec<Vec<f32>> = shapes.iter().map(|[o, i]| (0..o * i).map(|_| rng.random::<f32>()).collect()).collect();
-    let slices: Vec<&[f32]> = scores.iter().map(Vec::as_slice).collect();
-    draw_global(&slices, sparsity)
+    draw_global(&scores, sparsity)
 }
 
 /// The sparsities IMP passes through on its way to `target`: 1 - 0.9^r, the last capped.
@@ -120,7 +119,7 @@ pub fn imp_masks(
         };
         if let Some(done) = finished {
             masks = read_masks(&done.join(PRUNED_MASKS), shapes)?;
-            let summary = StageSummary::read(&done).with_context(|| format!("a finished IMP round ({}) lost its metrics.json", done.display()))?;
+            let summary = finished_round_summary(&done)?;
             if done != dir {
                 eprintln!("IMP round {round}: the same as {}, read from there", done.display());
             }
@@ -131,8 +130,8 @@ pub fn imp_masks(
         // ranking prunes to this round's sparsity without training the round again.
         if let Some(trained) = resume.then(|| shared_round(&schedule, round, shared, ROUND_RANKING)).flatten() {
             let scores = read_ranking(&trained.join(ROUND_RANKING), shapes)?;
-            let summary = StageSummary::read(&trained).with_context(|| format!("a finished IMP round ({}) lost its metrics.json", trained.display()))?;
-            masks = draw_global(&scores.iter().map(Vec::as_slice).collect::<Vec<_>>(), sparsity);
+            let summary = finished_round_summary(&trained)?;
+            masks = draw_global(&scores, sparsity);
             eprintln!("IMP round {round}: trained as {} was, pruned by its ranking to {:.1}%", trained.display(), 100.0 * sparsity);
             rounds.push(ImpRound { dir: trained, summary });
             continue;
@@ -144,8 +143,7 @@ pub fn imp_masks(
         }
         let (_, summary, trained) = run_retrain(settings, &masks, false, &dir, resume, device, device_name)?;
         let scores = magnitudes(&trained, &masks)?;
-        let slices: Vec<&[f32]> = scores.iter().map(Vec::as_slice).collect();
-        masks = draw_global(&slices, sparsity);
+        masks = draw_global(&scores, sparsity);
         let packed: Vec<u8> = masks.iter().flat_map(|m| pack_bits(m)).collect();
         let run = crate::outputs::RunDir { path: dir.clone() };
         if round + 1 == schedule.len() {
@@ -171,6 +169,11 @@ fn shared_round(schedule: &[f64], round: usize, shared: &[SharedImpRun], file: &
         let same_path = theirs.len() > round && theirs[..through] == schedule[..through];
         (same_path && dir.join(file).exists()).then_some(dir)
     })
+}
+
+/// The training summary of a finished IMP round, this run's or a shared one.
+fn finished_round_summary(dir: &Path) -> Result<StageSummary> {
+    StageSummary::read(dir).with_context(|| format!("a finished IMP round ({}) lost its metrics.json", dir.display()))
 }
 
 /// File name of an IMP round's pruned masks.

@@ -49,8 +49,7 @@ pub fn scores_pooling(bytes: &[u8]) -> Result<Pooling> {
 /// Global top-k on the scores at each sparsity. Ranking log_alpha equals ranking
 /// sigmoid(log_alpha) (PAPER.md's draw), sigmoid being monotone.
 pub fn draw_tickets(scores: &SearchScores, sparsities: &[f64]) -> Vec<DrawnTicket> {
-    let slices: Vec<&[f32]> = scores.scores.iter().map(Vec::as_slice).collect();
-    sparsities.iter().map(|&sparsity| DrawnTicket { sparsity, masks: draw_global(&slices, sparsity) }).collect()
+    sparsities.iter().map(|&sparsity| DrawnTicket { sparsity, masks: draw_global(&scores.scores, sparsity) }).collect()
 }
 
 /// Draws from a search's scores file at each sparsity and exports each draw as a ticket of
