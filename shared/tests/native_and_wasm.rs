@@ -79,7 +79,7 @@ fn neighbours() -> NeighbourTable {
                 .collect()
         })
         .collect();
-    NeighbourTable::new(WORDS.map(String::from).to_vec(), rows, "tiny".into())
+    NeighbourTable::new(WORDS.map(String::from).to_vec(), rows, "tiny".into(), "tiny".into())
 }
 
 fn wordnet() -> WordNet {

@@ -12,3 +12,4 @@ pub mod reproduce;
 pub mod resources;
 pub mod stages;
 pub mod train;
+pub mod vectors;

@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use burn::tensor::Device;
 use rticket_core::model::MaskedLmHead;
 use rticket_core::{BertModel, Weights};
+use rticket_core::attack::neighbours::TABLE_VERSION;
 use rticket_core::attack::{NeighbourTable, Pos, Resources, WordNet};
 
 use crate::model_files::{ModelFiles, assets_dir, read};
@@ -21,30 +22,38 @@ pub fn load_wordnet(dir: Option<&Path>) -> Result<WordNet> {
     WordNet::from_data_files(&borrowed).with_context(|| format!("parsing WordNet in {}", dir.display()))
 }
 
-/// The default neighbour table path.
+/// The default neighbour table path (named by the table version, so that a table of an older
+/// format left in the assets is not mistaken for the current one).
 pub fn default_neighbours_path() -> PathBuf {
-    assets_dir().join("neighbours.safetensors")
+    assets_dir().join(format!("neighbours-v{TABLE_VERSION}.safetensors"))
 }
 
-/// Reads a neighbour table, checking it was built from the weights in use.
+/// Reads a neighbour table, checking it can serve attacks on the base weights in use.
 pub fn load_neighbours(path: &Path, weights_sha256: &str) -> Result<NeighbourTable> {
     let bytes = std::fs::read(path).with_context(|| {
         format!("cannot read the neighbour table {} (build it with `rticket neighbours`)", path.display())
     })?;
     let table = NeighbourTable::from_bytes(&bytes).with_context(|| format!("in {}", path.display()))?;
-    if table.source_sha256 != weights_sha256 {
-        anyhow::bail!(
-            "{} was built from other weights (sha256 {}) than the base model in use ({weights_sha256}): rebuild it with `rticket neighbours`",
-            path.display(),
-            table.source_sha256
-        );
-    }
+    table.check_source(weights_sha256).with_context(|| format!("in {}", path.display()))?;
     Ok(table)
 }
 
+/// The default table, built (GloVe counter-fitted to WordNet, with its report beside it) when
+/// it is missing.
+pub fn default_neighbours(wordnet: &WordNet, device: &Device) -> Result<PathBuf> {
+    let path = default_neighbours_path();
+    if !path.exists() {
+        eprintln!("building the neighbour table {} (GloVe counter-fitted to WordNet; once)", path.display());
+        let build = crate::commands::TableBuild::glove();
+        let (table, report) = crate::commands::build_glove(wordnet, &build, device)?;
+        crate::outputs::write_atomically(&path.with_extension("md"), report.markdown.as_bytes())?;
+        crate::outputs::write_atomically(&path, &table.to_bytes()?)?;
+    }
+    Ok(path)
+}
+
 /// What every attack run loads besides its victim: the base model's files, its encoder (the
-/// similarity model), WordNet and the neighbour table (built once, from the base model, when
-/// the default table is missing).
+/// similarity model), WordNet and the neighbour table (the default one built once when missing).
 pub struct AttackKit {
     pub files: ModelFiles,
     pub encoder: BertModel,
@@ -57,12 +66,10 @@ impl AttackKit {
     pub fn load(model_dir: &Path, neighbours: Option<&Path>, device: &Device) -> Result<Self> {
         let files = ModelFiles::open(model_dir)?;
         let wordnet = load_wordnet(None)?;
-        let table_path = neighbours.map(Path::to_path_buf).unwrap_or_else(default_neighbours_path);
-        if neighbours.is_none() && !table_path.exists() {
-            eprintln!("building the neighbour table {}", table_path.display());
-            let table = crate::commands::build_neighbours(&files, &wordnet, 50, device)?;
-            crate::outputs::write_atomically(&table_path, &table.to_bytes()?)?;
-        }
+        let table_path = match neighbours {
+            Some(path) => path.to_path_buf(),
+            None => default_neighbours(&wordnet, device)?,
+        };
         let neighbours = load_neighbours(&table_path, &files.weights_sha256())?;
         let encoder = files.encoder(device)?;
         Ok(Self { files, encoder, wordnet, neighbours })

@@ -169,12 +169,10 @@ impl Session {
         Ok(json)
     }
 
-    /// The attacks' neighbour table (`rticket neighbours`), checked against the base weights.
+    /// The attacks' neighbour table (`rticket neighbours`), checked against its vectors' source.
     pub fn load_neighbours(&mut self, bytes: &[u8]) -> Result<(), JsError> {
         let table = NeighbourTable::from_bytes(bytes)?;
-        if table.source_sha256 != self.weights_sha256 {
-            return Err(JsError::new("this neighbour table was built from other base weights: rebuild it with `rticket neighbours`"));
-        }
+        table.check_source(&self.weights_sha256)?;
         self.neighbours = Some(table);
         Ok(())
     }

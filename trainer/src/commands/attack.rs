@@ -57,7 +57,8 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         "recipes": recipes.iter().map(|r| r.config_for(masked_lm.is_some())).collect::<Vec<_>>(),
         "recipe_names": recipes.iter().map(|r| r.config_for(masked_lm.is_some()).name()).collect::<Vec<_>>(),
         "similarity_encoder": "base encoder, mean pooling (stand-in for the Universal Sentence Encoder)",
-        "candidates": "cosine neighbours in the base encoder's input embeddings, WordNet antonyms removed (stand-in for counter-fitted vectors)",
+        "neighbours": { "path": args.neighbours.clone().unwrap_or_else(crate::resources::default_neighbours_path),
+                        "vectors": kit.neighbours.vectors, "source_sha256": kit.neighbours.source_sha256 },
     }))?;
     let setup = AttackSetup {
         victim: &model,

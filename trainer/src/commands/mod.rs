@@ -3,6 +3,7 @@
 mod attack;
 mod baseline;
 mod bench;
+mod calibrate;
 mod classify;
 mod draw;
 mod embed;
@@ -20,7 +21,7 @@ use crate::cli::{Cli, Command, ModelArg, TextInput};
 use crate::device;
 use crate::model_files::default_model_dir;
 
-pub use neighbours::build as build_neighbours;
+pub use neighbours::{TableBuild, build_from_encoder, build_glove};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
@@ -38,6 +39,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Baseline(args) => baseline::run(args, cli.device),
         Command::Attack(args) => attack::run(args, cli.device),
+        Command::Calibrate(args) => calibrate::run(args, cli.device),
         Command::Neighbours(args) => neighbours::run(args, cli.device),
         Command::Bench(args) => bench::run(args, cli.device),
         Command::Embed(args) => embed::run(args, cli.device),

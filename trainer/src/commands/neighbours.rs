@@ -1,81 +1,137 @@
-//! `rticket neighbours`: build the attacks' neighbour table from the encoder's input
-//! embeddings, with WordNet antonyms removed.
+//! `rticket neighbours`: build the attacks' neighbour table: GloVe counter-fitted to WordNet
+//! (default), or the encoder's input embeddings, with WordNet antonyms removed; a quality
+//! report and the build's settings go beside the table.
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Result;
-use burn::tensor::{Int, Tensor, TensorData};
-use rticket_core::attack::NeighbourTable;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use rticket_core::attack::neighbours::{COUNTER_FITTED_GLOVE, ENCODER_VECTORS};
+use rticket_core::attack::{NeighbourTable, WordNet};
+use serde::Serialize;
 
-use crate::cli::NeighboursArgs;
+use crate::cli::{NeighboursArgs, VectorsArg};
 use crate::device::{self, DeviceChoice};
-use crate::model_files::ModelFiles;
+use crate::model_files::{ModelFiles, assets_dir};
 use crate::resources::{default_neighbours_path, load_wordnet};
+use crate::vectors::{Constraints, CounterFitting, GLOVE_DIR, QualityReport, WordVectors, counter_fit, is_substitutable, nearest, quality_report, read_glove};
 
-/// Rows of the similarity matrix computed at once.
-const CHUNK: usize = 512;
+/// How a table is built: recorded beside it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableBuild {
+    pub vectors: VectorsArg,
+    pub k: usize,
+    pub vocabulary: usize,
+    pub counter_fitting: CounterFitting,
+    /// Vector-space preservation holds each word's this many nearest words within rho.
+    pub preserve_neighbours: usize,
+}
+
+impl TableBuild {
+    /// The default table: GloVe, 100,000 words, 50 neighbours, the paper's counter-fitting.
+    pub fn glove() -> Self {
+        Self { vectors: VectorsArg::Glove, k: 50, vocabulary: 100_000, counter_fitting: CounterFitting::default(), preserve_neighbours: 50 }
+    }
+}
 
 pub fn run(args: NeighboursArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let started = Instant::now();
-    let files = ModelFiles::open(&args.model.dir())?;
     let wordnet = load_wordnet(None)?;
-    let table = build(&files, &wordnet, args.k, &selected.device)?;
+    let build = TableBuild {
+        vectors: args.vectors,
+        k: args.k,
+        vocabulary: args.vocabulary,
+        counter_fitting: CounterFitting { iterations: args.iterations, ..Default::default() },
+        ..TableBuild::glove()
+    };
     let out = args.out.clone().unwrap_or_else(default_neighbours_path);
+    let table = match args.vectors {
+        VectorsArg::Glove => {
+            let (table, report) = build_glove(&wordnet, &build, &selected.device)?;
+            write_beside(&out, &build, Some(&report))?;
+            table
+        }
+        VectorsArg::Encoder => {
+            write_beside(&out, &build, None)?;
+            build_from_encoder(&ModelFiles::open(&args.model.dir())?, &wordnet, args.k, &selected.device)?
+        }
+    };
     let bytes = table.to_bytes()?;
     crate::outputs::write_atomically(&out, &bytes)?;
-    eprintln!(
-        "wrote {} ({} words, {} bytes) in {:.0}s",
-        out.display(),
-        table.len(),
-        bytes.len(),
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("wrote {} ({} words, {} bytes) in {:.0}s", out.display(), table.len(), bytes.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// Whole lower-case alphabetic words of the vocabulary (no word pieces, no special tokens).
-fn vocabulary_words(files: &ModelFiles) -> Result<Vec<(String, u32)>> {
-    let tokenizer = files.tokenizer(files.config.max_position_embeddings)?;
-    let mut words: Vec<(String, u32)> = tokenizer
-        .vocab()
-        .into_iter()
-        .filter(|(w, _)| w.len() >= 2 && w.chars().all(|c| c.is_ascii_lowercase()))
-        .collect();
-    words.sort_by_key(|(_, id)| *id);
-    Ok(words)
+/// The build's settings (`<table>.json`) and, for GloVe, the quality report (`<table>.md`).
+fn write_beside(table: &Path, build: &TableBuild, report: Option<&QualityReport>) -> Result<()> {
+    let json = serde_json::json!({ "build": build, "quality": report.map(|r| serde_json::json!({
+        "synonyms": r.synonyms, "antonyms": r.antonyms, "random": r.random })) });
+    crate::outputs::write_atomically(&table.with_extension("json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
+    if let Some(report) = report {
+        crate::outputs::write_atomically(&table.with_extension("md"), report.markdown.as_bytes())?;
+    }
+    Ok(())
 }
 
-/// For every vocabulary word, its `k` nearest words by cosine of input embeddings, minus
-/// WordNet antonyms.
-pub fn build(files: &ModelFiles, wordnet: &rticket_core::attack::WordNet, k: usize, device: &burn::tensor::Device) -> Result<NeighbourTable> {
-    let words = vocabulary_words(files)?;
+/// GloVe's `build.vocabulary` most frequent substitutable words, counter-fitted to WordNet,
+/// and each word's `build.k` nearest others (antonyms removed).
+pub fn build_glove(wordnet: &WordNet, build: &TableBuild, device: &Device) -> Result<(NeighbourTable, QualityReport)> {
+    let (glove, sha256) = read_glove(&assets_dir().join(GLOVE_DIR))?;
+    let mut vectors = glove.restricted(build.vocabulary, is_substitutable);
+    drop(glove);
+    vectors.normalise();
+    let before = vectors.clone();
+    let constraints = Constraints::from_wordnet(&vectors, wordnet);
+    let rho = build.counter_fitting.rho;
+    let preserve: Vec<(u32, u32)> = nearest(&vectors, build.preserve_neighbours, 1.0 - rho, device)?
+        .into_iter()
+        .enumerate()
+        .flat_map(|(i, row)| row.into_iter().map(move |(j, _)| (i as u32, j)))
+        .collect();
+    eprintln!(
+        "counter-fitting {} words: {} synonym, {} antonym and {} preservation pairs, {} steps",
+        vectors.len(),
+        constraints.synonyms.len() / 2,
+        constraints.antonyms.len() / 2,
+        preserve.len(),
+        build.counter_fitting.iterations
+    );
+    counter_fit(&mut vectors, &constraints, &preserve, &build.counter_fitting);
+    let table = table_of(&vectors, wordnet, build.k, COUNTER_FITTED_GLOVE, sha256, device)?;
+    let report = quality_report(&before, &vectors, &constraints, &table, "The attacks' word vectors: GloVe 6B 50d counter-fitted to WordNet 3.0");
+    Ok((table, report))
+}
+
+/// Each word's `k` nearest others in `vectors` (unit rows), WordNet antonyms left out.
+fn table_of(vectors: &WordVectors, wordnet: &WordNet, k: usize, name: &str, sha256: String, device: &Device) -> Result<NeighbourTable> {
+    // A few more than k, for the antonyms dropped.
+    let rows = nearest(vectors, k + 4, -1.0, device)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let word = &vectors.words[i];
+            row.into_iter().filter(|(j, _)| !wordnet.are_antonyms(word, &vectors.words[*j as usize])).take(k).collect()
+        })
+        .collect();
+    Ok(NeighbourTable::new(vectors.words.clone(), rows, name.to_string(), sha256))
+}
+
+/// The old stand-in: whole lower-case alphabetic words of the encoder's vocabulary (no word
+/// pieces, no special tokens) and their nearest others by cosine of input embeddings.
+pub fn build_from_encoder(files: &ModelFiles, wordnet: &WordNet, k: usize, device: &Device) -> Result<NeighbourTable> {
+    let tokenizer = files.tokenizer(files.config.max_position_embeddings)?;
+    let mut words: Vec<(String, u32)> =
+        tokenizer.vocab().into_iter().filter(|(w, _)| w.len() >= 2 && w.chars().all(|c| c.is_ascii_lowercase())).collect();
+    words.sort_by_key(|(_, id)| *id);
     let encoder = files.encoder(device)?;
-    let ids: Vec<i64> = words.iter().map(|(_, id)| *id as i64).collect();
-    let n = ids.len();
-    let rows = Tensor::<1, Int>::from_data(TensorData::new(ids, [n]), device);
-    let table = encoder.embeddings.word_embeddings.val().select(0, rows); // [n, hidden]
-    let norms = table.clone().powi_scalar(2).sum_dim(1).sqrt().clamp_min(1e-12);
-    let unit = table / norms;
-    let transposed = unit.clone().transpose();
-    let mut result = Vec::with_capacity(n);
-    // One extra for the word itself, a few more for antonyms that get dropped.
-    let take = (k + 4).min(n);
-    for start in (0..n).step_by(CHUNK) {
-        let end = (start + CHUNK).min(n);
-        let sims = unit.clone().narrow(0, start, end - start).matmul(transposed.clone()); // [chunk, n]
-        let (values, indices) = sims.topk_with_indices(take, 1);
-        let values = values.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let indices = indices.into_data().convert::<i64>().try_into_vec::<i64>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        for row in 0..end - start {
-            let word = &words[start + row].0;
-            let ranked: Vec<(u32, f32)> = (0..take)
-                .map(|j| (indices[row * take + j] as u32, values[row * take + j]))
-                .filter(|(i, _)| *i as usize != start + row && !wordnet.are_antonyms(word, &words[*i as usize].0))
-                .take(k)
-                .collect();
-            result.push(ranked);
-        }
-    }
-    Ok(NeighbourTable::new(words.into_iter().map(|(w, _)| w).collect(), result, files.weights_sha256()))
+    let n = words.len();
+    let ids = Tensor::<1, Int>::from_data(TensorData::new(words.iter().map(|(_, id)| *id as i64).collect::<Vec<_>>(), [n]), device);
+    let embeddings = encoder.embeddings.word_embeddings.val().select(0, ids);
+    let dim = embeddings.dims()[1];
+    let values = embeddings.into_data().into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let mut vectors = WordVectors { words: words.into_iter().map(|(w, _)| w).collect(), dim, values };
+    vectors.normalise();
+    table_of(&vectors, wordnet, k, ENCODER_VECTORS, files.weights_sha256(), device)
 }

@@ -184,6 +184,6 @@ fn robustness(
         all.insert(label.to_string(), serde_json::to_value(&summaries)?);
     }
     table.push_str(&rows);
-    table.push_str("\nCandidates: cosine neighbours in MiniLM's input embeddings (WordNet antonyms removed); similarity: MiniLM mean pooling; both stand in for the papers' resources (ASSETS.md).\n");
+    table.push_str("\nCandidates: neighbours in GloVe 6B 50d counter-fitted to WordNet (antonyms removed), TextAttack's recipe on other vectors; similarity: MiniLM mean pooling with a calibrated floor, standing in for USE (README, 'The attacks').\n");
     Ok((table, serde_json::Value::Object(all)))
 }
