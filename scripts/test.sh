@@ -2,6 +2,10 @@
 # Every test of the project. Assumes scripts/setup.sh has run (make test does that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+echo "[test] build, and the attacks' default neighbour table once (GloVe counter-fitted to WordNet, ~2 min)"
+cargo build --workspace --all-targets
+TABLE="${RTICKET_ASSETS:-$PWD/assets}/neighbours-v2.safetensors"
+[ -f "$TABLE" ] || "${CARGO_TARGET_DIR:-target}/debug/rticket" --device cpu neighbours
 echo "[test] cargo test (native: unit + integration tests on the real assets)"
 cargo test --workspace
 echo "[test] the attacks give the native golden results in wasm32 too (headless Chromium via wasm-bindgen-test)"

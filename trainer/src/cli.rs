@@ -43,7 +43,7 @@ pub enum Command {
     Attack(AttackArgs),
     /// Measure the similarity of single word swaps to calibrate TextFooler's similarity floor for the encoder.
     Calibrate(CalibrateArgs),
-    /// Build the attacks' neighbour table from the encoder's input embeddings.
+    /// Build the attacks' neighbour table (GloVe counter-fitted to WordNet, or the encoder's input embeddings).
     Neighbours(NeighboursArgs),
     /// Measure encode or search-step throughput (and peak memory) on the chosen device.
     Bench(BenchArgs),

@@ -130,7 +130,7 @@ pub fn build_from_encoder(files: &ModelFiles, wordnet: &WordNet, k: usize, devic
     let ids = Tensor::<1, Int>::from_data(TensorData::new(words.iter().map(|(_, id)| *id as i64).collect::<Vec<_>>(), [n]), device);
     let embeddings = encoder.embeddings.word_embeddings.val().select(0, ids);
     let dim = embeddings.dims()[1];
-    let values = embeddings.into_data().into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let values = embeddings.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let mut vectors = WordVectors { words: words.into_iter().map(|(w, _)| w).collect(), dim, values };
     vectors.normalise();
     table_of(&vectors, wordnet, k, ENCODER_VECTORS, files.weights_sha256(), device)

@@ -44,11 +44,11 @@ impl Constraints {
     /// WordNet lists as both (different senses) counts as antonyms only, as in the paper.
     pub fn from_wordnet(vectors: &WordVectors, wordnet: &WordNet) -> Self {
         let index = vectors.index();
-        let pairs = |related: &dyn Fn(&str) -> Vec<&str>| -> HashSet<(u32, u32)> {
+        let pairs = |related: &dyn Fn(&str) -> Vec<String>| -> HashSet<(u32, u32)> {
             let mut out = HashSet::new();
             for (i, word) in vectors.words.iter().enumerate() {
                 for other in related(word) {
-                    if let Some(&j) = index.get(other)
+                    if let Some(&j) = index.get(other.as_str())
                         && j as usize != i
                     {
                         out.insert((i as u32, j));
@@ -58,8 +58,8 @@ impl Constraints {
             }
             out
         };
-        let antonyms = pairs(&|w| wordnet.antonyms(w));
-        let synonyms = pairs(&|w| wordnet.synonyms(w));
+        let antonyms = pairs(&|w| wordnet.antonyms(w).into_iter().map(String::from).collect());
+        let synonyms = pairs(&|w| wordnet.synonyms(w).into_iter().map(String::from).collect());
         let mut synonyms: Vec<(u32, u32)> = synonyms.difference(&antonyms).copied().collect();
         let mut antonyms: Vec<(u32, u32)> = antonyms.into_iter().collect();
         synonyms.sort_unstable();

@@ -20,7 +20,7 @@ pub fn nearest(vectors: &WordVectors, k: usize, min_cosine: f32, device: &Device
     for start in (0..n).step_by(BLOCK) {
         let end = (start + BLOCK).min(n);
         let sims = all.clone().narrow(0, start, end - start).matmul(transposed.clone());
-        let sims = sims.into_data().into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let sims = sims.into_data().try_into_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let block: Vec<Vec<(u32, f32)>> =
             sims.par_chunks_exact(n).enumerate().map(|(r, row)| top_k(row, start + r, k, min_cosine)).collect();
         rows.extend(block);
@@ -31,6 +31,9 @@ pub fn nearest(vectors: &WordVectors, k: usize, min_cosine: f32, device: &Device
 /// The `k` largest entries of `row` at or above `floor`, leaving out `itself`.
 fn top_k(row: &[f32], itself: usize, k: usize, floor: f32) -> Vec<(u32, f32)> {
     let mut best: Vec<(u32, f32)> = Vec::with_capacity(k + 1);
+    if k == 0 {
+        return best;
+    }
     for (j, &c) in row.iter().enumerate() {
         if j == itself || c < floor || c.is_nan() || (best.len() == k && c <= best[k - 1].1) {
             continue;
