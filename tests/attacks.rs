@@ -7,7 +7,7 @@ use rticket::resources::{default_neighbours, load_neighbours, load_wordnet};
 use rticket::vectors::{Constraints, CounterFitting, GLOVE_DIR, counter_fit, is_substitutable, read_glove};
 use rticket_core::attack::neighbours::COUNTER_FITTED_GLOVE;
 use rticket_core::attack::{
-    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Pos, PosSet, Recipe, Resources, SentenceEncoder, StopWords,
+    AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, StopWords,
     TEXT_FOOLER_MIN_SIMILARITY, Words, angular, attack_blocking,
 };
 use rticket_core::{Weights, Window};
@@ -135,8 +135,7 @@ fn textfooler_on_minilm_keeps_every_constraint() {
             let rank = table().neighbours(&change.from).iter().position(|(w, _)| *w == change.to);
             let cos = rank.map(|r| table().neighbours(&change.from)[r].1);
             assert!(rank.is_some_and(|r| r < 50) && cos.unwrap() >= 0.5, "{change:?} is not a close neighbour");
-            let noun_verb = |p: PosSet| if p.0 & (Pos::Noun as u8 | Pos::Verb as u8) != 0 { PosSet(p.0 | Pos::Noun as u8 | Pos::Verb as u8) } else { p };
-            let (a, b) = (noun_verb(wordnet.pos(&change.from)), noun_verb(wordnet.pos(&change.to)));
+            let (a, b) = (wordnet.pos(&change.from).with_nouns_as_verbs(), wordnet.pos(&change.to).with_nouns_as_verbs());
             assert!(a.is_empty() || b.is_empty() || a.intersects(b), "{change:?} changes the part of speech");
             let before = current.window(change.position, 15);
             current.0[change.position] = change.to.clone();

@@ -38,16 +38,14 @@ pub fn load_neighbours(path: &Path, weights_sha256: &str) -> Result<NeighbourTab
     Ok(table)
 }
 
-/// The default table, built (GloVe counter-fitted to WordNet, with its report beside it) when
-/// it is missing.
+/// The default table, built (GloVe counter-fitted to WordNet, with its report and settings
+/// beside it) when it is missing.
 pub fn default_neighbours(wordnet: &WordNet, device: &Device) -> Result<PathBuf> {
     let path = default_neighbours_path();
     if !path.exists() {
         eprintln!("building the neighbour table {} (GloVe counter-fitted to WordNet; once)", path.display());
         let build = crate::commands::TableBuild::glove();
-        let (table, report) = crate::commands::build_glove(wordnet, &build, device)?;
-        crate::outputs::write_atomically(&path.with_extension("md"), report.markdown.as_bytes())?;
-        crate::outputs::write_atomically(&path, &table.to_bytes()?)?;
+        crate::commands::write_table(&path, &build, &crate::model_files::default_model_dir(), wordnet, device)?;
     }
     Ok(path)
 }

@@ -9,7 +9,7 @@ use super::masked_lm::MaskedLm;
 use super::neighbours::NeighbourTable;
 use super::recipe::{CandidateSource, Importance, RecipeConfig};
 use super::victim::{QueryError, QueryLedger, SentenceEncoder, Victim, angular, cosine};
-use super::wordnet::{Pos, PosSet, WordNet};
+use super::wordnet::WordNet;
 use super::words::Words;
 use crate::{Error, Result};
 
@@ -173,8 +173,8 @@ pub async fn attack<V: Victim>(
         if config.pos_match
             && let Some(wn) = resources.wordnet
         {
-            let pos = nouns_as_verbs(wn.pos(&word));
-            options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || nouns_as_verbs(wn.pos(c)).intersects(pos));
+            let pos = wn.pos(&word).with_nouns_as_verbs();
+            options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).with_nouns_as_verbs().intersects(pos));
         }
         // Each option's similarity to the reference text (1 where no constraint applies).
         let mut similarity = vec![1.0f32; options.len()];
@@ -208,7 +208,7 @@ pub async fn attack<V: Victim>(
             .expect("non-empty");
         let flipped = argmax(&probs[best]) != label;
         if flipped || probs[best][label] < current_p {
-            current = Words(current.0.iter().enumerate().map(|(i, w)| if i == position { options[best].clone() } else { w.clone() }).collect());
+            current = current.swapped(position, &options[best]);
             current_p = probs[best][label];
             let change = Change { position, from: word, to: options[best].clone() };
             on_event(AttackEvent::Kept { change: change.clone(), true_probability: current_p });
@@ -362,12 +362,6 @@ async fn drops<V: Victim>(ledger: &mut QueryLedger<'_, V>, texts: &[String], lab
     Ok(ledger.query(texts).await?.iter().map(|p| p_true - p[label]).collect())
 }
 
-/// WordNet's parts of speech with nouns and verbs merged: TextFooler lets them swap.
-fn nouns_as_verbs(pos: PosSet) -> PosSet {
-    let noun_or_verb = Pos::Noun as u8 | Pos::Verb as u8;
-    if pos.0 & noun_or_verb != 0 { PosSet(pos.0 | noun_or_verb) } else { pos }
-}
-
 /// Keeps the candidates whose text (`current` with the word at `position` swapped) stays similar
 /// enough to `reference`, with their similarity.
 fn similar_enough(
@@ -389,10 +383,7 @@ fn similar_enough(
         None => w.text(),
     };
     let mut texts = vec![view(reference)];
-    for c in &options {
-        let swapped = Words(current.0.iter().enumerate().map(|(i, w)| if i == position { c.clone() } else { w.clone() }).collect());
-        texts.push(view(&swapped));
-    }
+    texts.extend(options.iter().map(|c| view(&current.swapped(position, c))));
     let embeddings = encoder.embed(&texts)?;
     let metric = |a: &[f32], b: &[f32]| if sim.angular { angular(a, b) } else { cosine(a, b) };
     Ok(options.into_iter().zip(&embeddings[1..]).map(|(c, e)| (c, metric(&embeddings[0], e))).filter(|(_, s)| *s >= sim.min).collect())

@@ -38,6 +38,13 @@ impl PosSet {
     pub fn intersects(self, other: PosSet) -> bool {
         self.0 & other.0 != 0
     }
+
+    /// The set with nouns and verbs merged (a noun may stand for a verb and back), for
+    /// TextFooler's `allow_verb_noun_swap`.
+    pub fn with_nouns_as_verbs(self) -> PosSet {
+        let noun_or_verb = Pos::Noun as u8 | Pos::Verb as u8;
+        if self.0 & noun_or_verb != 0 { PosSet(self.0 | noun_or_verb) } else { self }
+    }
     pub fn is_empty(self) -> bool {
         self.0 == 0
     }

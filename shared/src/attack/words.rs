@@ -21,6 +21,13 @@ impl Words {
             .join(" ")
     }
 
+    /// The words with word `i` replaced by `replacement` (same length, unlike [`Words::with`]).
+    pub fn swapped(&self, i: usize, replacement: &str) -> Words {
+        let mut words = self.clone();
+        words.0[i] = replacement.to_string();
+        words
+    }
+
     /// The `size` words around `center`, joined: the window the sentence-similarity constraint
     /// compares. As TextAttack: centred where it fits (`center - ceil(h) ..= center + floor(h)`,
     /// `h = (size - 1) / 2`), otherwise the first or last `size` words.

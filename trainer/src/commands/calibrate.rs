@@ -16,6 +16,7 @@ use crate::device::{self, DeviceChoice};
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
 use crate::stages::StageSettings;
+use crate::vectors::quantile;
 
 /// TextFooler's window.
 const WINDOW: usize = 15;
@@ -57,8 +58,7 @@ pub fn run(args: CalibrateArgs, device: DeviceChoice) -> Result<()> {
             let (Some(synonym), Some(neighbour)) = (synonyms.choose(&mut rng), neighbours.choose(&mut rng)) else { continue };
             let random = vocabulary[rng.random_range(0..vocabulary.len())];
             for (kind, substitute) in [synonym, neighbour, &random].into_iter().enumerate() {
-                let swapped = Words(words.0.iter().enumerate().map(|(j, w)| if j == i { substitute.to_string() } else { w.clone() }).collect());
-                pairs[kind].push((words.window(i, WINDOW), swapped.window(i, WINDOW)));
+                pairs[kind].push((words.window(i, WINDOW), words.swapped(i, substitute).window(i, WINDOW)));
             }
         }
     }
@@ -74,7 +74,6 @@ pub fn run(args: CalibrateArgs, device: DeviceChoice) -> Result<()> {
         sims.sort_by(f32::total_cmp);
         similarities.push(sims);
     }
-    let quantile = |s: &[f32], q: f64| s[((s.len() - 1) as f64 * q).round() as usize];
     let floor = quantile(&similarities[0], 1.0 - KEEP);
     let describe = |s: &[f32]| Swaps {
         count: s.len(),

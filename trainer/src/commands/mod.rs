@@ -21,7 +21,7 @@ use crate::cli::{Cli, Command, ModelArg, TextInput};
 use crate::device;
 use crate::model_files::default_model_dir;
 
-pub use neighbours::{TableBuild, build_from_encoder, build_glove};
+pub use neighbours::{TableBuild, build_from_encoder, build_glove, write_table};
 
 /// Runs one parsed command line.
 pub fn run(cli: Cli) -> Result<()> {

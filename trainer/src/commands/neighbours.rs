@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use rticket_core::attack::neighbours::{COUNTER_FITTED_GLOVE, ENCODER_VECTORS};
 use rticket_core::attack::{NeighbourTable, WordNet};
@@ -47,32 +47,35 @@ pub fn run(args: NeighboursArgs, device: DeviceChoice) -> Result<()> {
         ..TableBuild::glove()
     };
     let out = args.out.clone().unwrap_or_else(default_neighbours_path);
-    let table = match args.vectors {
-        VectorsArg::Glove => {
-            let (table, report) = build_glove(&wordnet, &build, &selected.device)?;
-            write_beside(&out, &build, Some(&report))?;
-            table
-        }
-        VectorsArg::Encoder => {
-            write_beside(&out, &build, None)?;
-            build_from_encoder(&ModelFiles::open(&args.model.dir())?, &wordnet, args.k, &selected.device)?
-        }
-    };
-    let bytes = table.to_bytes()?;
-    crate::outputs::write_atomically(&out, &bytes)?;
-    eprintln!("wrote {} ({} words, {} bytes) in {:.0}s", out.display(), table.len(), bytes.len(), started.elapsed().as_secs_f64());
+    let table = write_table(&out, &build, &args.model.dir(), &wordnet, &selected.device)?;
+    let bytes = std::fs::metadata(&out)?.len();
+    eprintln!("wrote {} ({} words, {bytes} bytes) in {:.0}s", out.display(), table.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
-/// The build's settings (`<table>.json`) and, for GloVe, the quality report (`<table>.md`).
-fn write_beside(table: &Path, build: &TableBuild, report: Option<&QualityReport>) -> Result<()> {
-    let json = serde_json::json!({ "build": build, "quality": report.map(|r| serde_json::json!({
-        "synonyms": r.synonyms, "antonyms": r.antonyms, "random": r.random })) });
-    crate::outputs::write_atomically(&table.with_extension("json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
-    if let Some(report) = report {
-        crate::outputs::write_atomically(&table.with_extension("md"), report.markdown.as_bytes())?;
+/// Builds the table `build` describes and writes it to `out`, with the build's settings
+/// (`<out>.json`) and, for GloVe, the quality report (`<out>.md`) beside it. `model_dir` is the
+/// base model, read only for `--vectors encoder`.
+pub fn write_table(out: &Path, build: &TableBuild, model_dir: &Path, wordnet: &WordNet, device: &Device) -> Result<NeighbourTable> {
+    // Before minutes of work, not after: the folder must exist for the files to land.
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     }
-    Ok(())
+    let (table, report) = match build.vectors {
+        VectorsArg::Glove => {
+            let (table, report) = build_glove(wordnet, build, device)?;
+            (table, Some(report))
+        }
+        VectorsArg::Encoder => (build_from_encoder(&ModelFiles::open(model_dir)?, wordnet, build.k, device)?, None),
+    };
+    let json = serde_json::json!({ "build": build, "quality": report.as_ref().map(|r| serde_json::json!({
+        "synonyms": r.synonyms, "antonyms": r.antonyms, "random": r.random })) });
+    crate::outputs::write_atomically(&out.with_extension("json"), serde_json::to_string_pretty(&json)?.as_bytes())?;
+    if let Some(report) = &report {
+        crate::outputs::write_atomically(&out.with_extension("md"), report.markdown.as_bytes())?;
+    }
+    crate::outputs::write_atomically(out, &table.to_bytes()?)?;
+    Ok(table)
 }
 
 /// GloVe's `build.vocabulary` most frequent substitutable words, counter-fitted to WordNet,

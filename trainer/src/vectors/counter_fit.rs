@@ -85,30 +85,32 @@ pub fn counter_fit(vectors: &mut WordVectors, constraints: &Constraints, preserv
         updates.iter_mut().for_each(|u| *u = 0.0);
         counts.iter_mut().for_each(|c| *c = 0);
         let v = &vectors.values;
-        // d(1 - u.v)/du projected onto the sphere: u (u.v) - v.
-        let mut step = |moved: u32, other: u32, weight: f32| {
-            let (m, o) = (moved as usize, other as usize);
-            let (u, w) = (&v[m * dim..(m + 1) * dim], &v[o * dim..(o + 1) * dim]);
-            let cos = dot(u, w);
-            for ((g, a), b) in updates[m * dim..(m + 1) * dim].iter_mut().zip(u).zip(w) {
+        let row = |i: u32| &v[i as usize * dim..(i as usize + 1) * dim];
+        // Moves `moved` along `weight` times d(1 - u.v)/du projected onto the sphere, u (u.v) - v,
+        // given the pair's cosine (already computed for the term's test).
+        let mut step = |moved: u32, other: u32, cos: f32, weight: f32| {
+            let m = moved as usize;
+            for ((g, a), b) in updates[m * dim..(m + 1) * dim].iter_mut().zip(row(moved)).zip(row(other)) {
                 *g += weight * (a * cos - b);
             }
             counts[m] += 1;
         };
-        let distance = |a: u32, b: u32| 1.0 - dot(&v[a as usize * dim..(a as usize + 1) * dim], &v[b as usize * dim..(b as usize + 1) * dim]);
         for &(i, j) in &constraints.antonyms {
-            if distance(i, j) < params.delta {
-                step(i, j, params.k_antonym); // up the distance's gradient: apart
+            let cos = dot(row(i), row(j));
+            if 1.0 - cos < params.delta {
+                step(i, j, cos, params.k_antonym); // up the distance's gradient: apart
             }
         }
         for &(i, j) in &constraints.synonyms {
-            if distance(i, j) > params.gamma {
-                step(j, i, -params.k_synonym); // down it: together
+            let cos = dot(row(i), row(j));
+            if 1.0 - cos > params.gamma {
+                step(j, i, cos, -params.k_synonym); // down it: together
             }
         }
         for &(i, j, original) in &preserve {
-            if distance(i, j) > original {
-                step(i, j, -params.k_preserve);
+            let cos = dot(row(i), row(j));
+            if 1.0 - cos > original {
+                step(i, j, cos, -params.k_preserve);
             }
         }
         // Each word moves by the mean of its terms' steps (the paper's scaling), then back to the sphere.

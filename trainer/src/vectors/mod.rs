@@ -11,7 +11,7 @@ use std::collections::HashMap;
 pub use counter_fit::{Constraints, CounterFitting, counter_fit};
 pub use glove::{GLOVE_DIR, read_glove};
 pub use nearest::nearest;
-pub use quality::{QualityReport, quality_report};
+pub use quality::{QualityReport, quantile, quality_report};
 
 /// Words and their vectors, row-major.
 #[derive(Debug, Clone, PartialEq)]

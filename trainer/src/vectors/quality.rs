@@ -32,13 +32,17 @@ pub struct QualityReport {
     pub markdown: String,
 }
 
+/// The `q` quantile of ascending `sorted` (nearest rank; NaN when empty).
+pub fn quantile(sorted: &[f32], q: f64) -> f32 {
+    sorted.get((sorted.len().saturating_sub(1) as f64 * q).round() as usize).copied().unwrap_or(f32::NAN)
+}
+
 fn distribution(vectors: &WordVectors, pairs: &[(u32, u32)]) -> Distribution {
     let mut cos: Vec<f32> = pairs.iter().map(|&(i, j)| vectors.cosine(i as usize, j as usize)).collect();
     cos.sort_by(f32::total_cmp);
-    let at = |q: f64| cos.get(((cos.len().saturating_sub(1)) as f64 * q).round() as usize).copied().unwrap_or(f32::NAN);
     Distribution {
         pairs: cos.len(),
-        quantiles: QUANTILES.iter().map(|&q| at(q)).collect(),
+        quantiles: QUANTILES.iter().map(|&q| quantile(&cos, q)).collect(),
         at_least_half: cos.iter().filter(|&&c| c >= 0.5).count() as f64 / cos.len().max(1) as f64,
     }
 }
