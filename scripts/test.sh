@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 echo "[test] build, and the attacks' default neighbour table once (GloVe counter-fitted to WordNet, ~2 min)"
 cargo build --workspace --all-targets
-TABLE="${RTICKET_ASSETS:-$PWD/assets}/neighbours-v2.safetensors"
+TABLE="${RTICKET_ASSETS:-$PWD/assets}/neighbours-v3.safetensors"
 [ -f "$TABLE" ] || "${CARGO_TARGET_DIR:-target}/debug/rticket" --device cpu neighbours
 echo "[test] cargo test (native: unit + integration tests on the real assets)"
 cargo test --workspace

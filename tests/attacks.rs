@@ -50,6 +50,27 @@ fn counter_fitted_neighbours_are_synonyms_and_antonym_free() {
 }
 
 #[test]
+fn wordnet_knows_inflected_words_and_opposed_adjective_clusters() {
+    use rticket_core::attack::{Pos, PosSet};
+    let wordnet = load_wordnet(None).unwrap();
+    let has = |word: &str, pos: Pos| wordnet.pos(word).intersects(PosSet(pos as u8));
+    // Inflections through the suffix rules and the exception lists (assets/wordnet/*.exc).
+    for (word, pos) in [("relationships", Pos::Noun), ("deeper", Pos::Adjective), ("captures", Pos::Verb), ("better", Pos::Adjective), ("geese", Pos::Noun), ("ran", Pos::Verb)] {
+        assert!(has(word, pos), "{word} should be a {pos:?}: {:?}", wordnet.pos(word));
+    }
+    assert!(!has("relationships", Pos::Adjective), "no rule makes a plural noun an adjective");
+    // Opposed through their clusters, not only directly.
+    for (a, b) in [("good", "bad"), ("boring", "fascinating"), ("charming", "maddening"), ("gifted", "untalented")] {
+        assert!(wordnet.are_antonyms(a, b), "{a} / {b}");
+    }
+    assert!(!wordnet.are_antonyms("boring", "tedious") && !wordnet.are_antonyms("good", "great"), "a cluster is not opposed to itself");
+    for word in ["boring", "charming", "exciting", "gifted"] {
+        let opposed: Vec<String> = top(word, 50).into_iter().filter(|n| wordnet.are_antonyms(word, n)).collect();
+        assert!(opposed.is_empty(), "{word}'s substitutes include its antonyms {opposed:?}");
+    }
+}
+
+#[test]
 fn words_of_several_word_pieces_now_get_candidates() {
     let tokenizer = minilm().tokenizer(64).unwrap();
     for word in ["pretentious", "tedious", "mediocre", "forgettable", "contrived"] {
@@ -73,9 +94,17 @@ fn counter_fitting_pulls_synonyms_together_and_pushes_antonyms_apart() {
     counter_fit(&mut vectors, &constraints, &[], &CounterFitting::default());
     let index = vectors.index();
     let cos = |v: &rticket::vectors::WordVectors, a: &str, b: &str| v.cosine(index[a] as usize, index[b] as usize);
-    for (a, b) in [("movie", "film"), ("boring", "tedious"), ("funny", "amusing")] {
+    for (a, b) in [("movie", "film"), ("boring", "tedious")] {
         assert!(cos(&vectors, a, b) > cos(&before, a, b) + 0.05, "{a}/{b}: {} -> {}", cos(&before, a, b), cos(&vectors, a, b));
     }
+    // Over all constraints: a word with many antonyms (funny: 0.87 -> 0.81 from amusing) can drift
+    // from a synonym that started close, but synonyms as a whole come together and antonyms part.
+    let mean = |v: &rticket::vectors::WordVectors, pairs: &[(u32, u32)]| {
+        pairs.iter().map(|&(i, j)| v.cosine(i as usize, j as usize) as f64).sum::<f64>() / pairs.len() as f64
+    };
+    let (synonyms, antonyms) = (&constraints.synonyms, &constraints.antonyms);
+    assert!(mean(&vectors, synonyms) > mean(&before, synonyms) + 0.3, "synonyms {} -> {}", mean(&before, synonyms), mean(&vectors, synonyms));
+    assert!(mean(&vectors, antonyms) < mean(&before, antonyms) - 0.2, "antonyms {} -> {}", mean(&before, antonyms), mean(&vectors, antonyms));
     for (a, b) in [("good", "bad"), ("boring", "interesting"), ("happy", "sad")] {
         // Close in raw GloVe; apart after (a word with many synonyms, as good, moves by the mean of
         // its terms, so 20 steps part it from its antonym less than an antonym-only word).

@@ -11,7 +11,7 @@ use rticket_core::attack::{NeighbourTable, Pos, Resources, WordNet};
 
 use crate::model_files::{ModelFiles, assets_dir, read};
 
-/// WordNet from its `data.*` files in `dir` (default `assets/wordnet`).
+/// WordNet from its `data.*` files and `*.exc` exception lists in `dir` (default `assets/wordnet`).
 pub fn load_wordnet(dir: Option<&Path>) -> Result<WordNet> {
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| assets_dir().join("wordnet"));
     let files = Pos::ALL
@@ -19,7 +19,12 @@ pub fn load_wordnet(dir: Option<&Path>) -> Result<WordNet> {
         .map(|&pos| Ok((pos, read(&dir.join(format!("data.{}", pos.file_suffix())), "WordNet data file")?)))
         .collect::<Result<Vec<_>>>()?;
     let borrowed: Vec<(Pos, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
-    WordNet::from_data_files(&borrowed).with_context(|| format!("parsing WordNet in {}", dir.display()))
+    let mut wordnet = WordNet::from_data_files(&borrowed).with_context(|| format!("parsing WordNet in {}", dir.display()))?;
+    for pos in Pos::ALL {
+        let path = dir.join(format!("{}.exc", pos.file_suffix()));
+        wordnet.add_exceptions(pos, &read(&path, "WordNet exception list")?).with_context(|| format!("in {}", path.display()))?;
+    }
+    Ok(wordnet)
 }
 
 /// The default neighbour table path (named by the table version, so that a table of an older

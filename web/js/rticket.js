@@ -15,7 +15,7 @@
  * @param {string} [options.ticket] URL of a ticket (.safetensors)
  * @param {string} [options.dense] URL of a dense fine-tuned classifier.safetensors, to compare with
  * @param {string} [options.neighbours] URL of the attacks' neighbour table (needed by attacks)
- * @param {string} [options.wordnet] folder URL with WordNet's data.{noun,verb,adj,adv} (needed by attacks)
+ * @param {string} [options.wordnet] folder URL with WordNet's data.{noun,verb,adj,adv} and {noun,verb,adj,adv}.exc (needed by attacks)
  * @param {"auto"|boolean} [options.webgpu] where to classify: "auto" (default) uses WebGPU when this page has it on a
  *   hardware adapter (a software one such as SwiftShader is far slower than the CPU backend), true uses any WebGPU
  *   adapter, false the CPU backend

@@ -69,7 +69,8 @@ const handlers = {
     if (urls.ticket) ticket = JSON.parse(session.load_ticket(await get("ticket", "ticket")));
     if (urls.neighbours) session.load_neighbours(await get("neighbours", "neighbour table"));
     if (urls.wordnet) {
-      const wn = await Promise.all(["noun", "verb", "adj", "adv"].map((p) => fetchBytes(`${urls.wordnet}/data.${p}`, `WordNet data.${p}`, id)));
+      const files = ["noun", "verb", "adj", "adv"].flatMap((p) => [`data.${p}`, `${p}.exc`]);
+      const wn = await Promise.all(files.map((f) => fetchBytes(`${urls.wordnet}/${f}`, `WordNet ${f}`, id)));
       session.load_wordnet(...wn);
     }
     return { ticket, weights_sha256: session.weights_sha256, backend, classifyBackend: session.classify_backend };

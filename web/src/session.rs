@@ -177,10 +177,26 @@ impl Session {
         Ok(())
     }
 
-    /// WordNet from its four data files.
-    pub fn load_wordnet(&mut self, noun: &[u8], verb: &[u8], adj: &[u8], adv: &[u8]) -> Result<(), JsError> {
+    /// WordNet from its four data files, each followed by its exception list (`data.noun`,
+    /// `noun.exc`, `data.verb`, `verb.exc`, ...), as `rticket` reads it natively.
+    #[allow(clippy::too_many_arguments)] // one argument per WordNet file, in the order JavaScript passes them
+    pub fn load_wordnet(
+        &mut self,
+        noun: &[u8],
+        noun_exc: &[u8],
+        verb: &[u8],
+        verb_exc: &[u8],
+        adj: &[u8],
+        adj_exc: &[u8],
+        adv: &[u8],
+        adv_exc: &[u8],
+    ) -> Result<(), JsError> {
         let files = [(Pos::Noun, noun), (Pos::Verb, verb), (Pos::Adjective, adj), (Pos::Adverb, adv)];
-        self.wordnet = Some(WordNet::from_data_files(&files)?);
+        let mut wordnet = WordNet::from_data_files(&files)?;
+        for (pos, exc) in [(Pos::Noun, noun_exc), (Pos::Verb, verb_exc), (Pos::Adjective, adj_exc), (Pos::Adverb, adv_exc)] {
+            wordnet.add_exceptions(pos, exc)?;
+        }
+        self.wordnet = Some(wordnet);
         Ok(())
     }
 

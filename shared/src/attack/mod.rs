@@ -5,6 +5,7 @@ mod bugs;
 mod greedy;
 mod masked_lm;
 mod model_victim;
+mod morphy;
 pub mod neighbours;
 pub mod recipe;
 mod stopwords;

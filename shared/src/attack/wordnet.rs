@@ -1,8 +1,10 @@
 //! WordNet 3.0 from its `data.{noun,verb,adj,adv}` files (as bytes): single-word synonyms,
-//! direct antonyms, and the parts of speech each word can take.
+//! antonyms (direct, and between the adjective clusters of direct antonyms), and the parts of
+//! speech each word can take, inflected forms included (through [`Morphy`]).
 
 use std::collections::{BTreeSet, HashMap};
 
+use super::morphy::Morphy;
 use crate::{Error, Result};
 
 /// A WordNet part of speech, as a bit in [`PosSet`].
@@ -61,12 +63,15 @@ struct Lemma {
 #[derive(Debug, Default, Clone)]
 pub struct WordNet {
     lemmas: HashMap<String, Lemma>,
+    morphy: Morphy,
 }
 
 struct Synset {
     words: Vec<String>,
     /// (source word index or 0 for the whole synset, target pos, target offset, target word index)
     antonyms: Vec<(usize, char, u64, usize)>,
+    /// For an adjective satellite (`s`), the head synsets it is similar to (`&` pointers).
+    heads: Vec<u64>,
 }
 
 impl WordNet {
@@ -100,11 +105,20 @@ impl WordNet {
                 let (Some(a), Some(b)) = (synset.words.get(source.wrapping_sub(1)), target.words.get(target_word.wrapping_sub(1))) else {
                     continue;
                 };
-                lemmas.entry(a.clone()).or_default().antonyms.insert(b.clone());
-                lemmas.entry(b.clone()).or_default().antonyms.insert(a.clone());
+                add_antonyms(&mut lemmas, a, b);
             }
         }
-        Ok(Self { lemmas })
+        for (a, b) in cluster_antonyms(&synsets) {
+            add_antonyms(&mut lemmas, a, b);
+        }
+        Ok(Self { lemmas, morphy: Morphy::default() })
+    }
+
+    /// Adds one of WordNet's exception lists (`noun.exc`, `verb.exc`, `adj.exc`, `adv.exc`:
+    /// irregular inflections and their lemmas, as `geese goose`), which [`WordNet::pos`] uses
+    /// beside the regular suffix rules.
+    pub fn add_exceptions(&mut self, pos: Pos, bytes: &[u8]) -> Result<()> {
+        self.morphy.add_exceptions(pos, bytes)
     }
 
     /// Single-word synonyms of `word` over all its senses (lower case).
@@ -112,19 +126,25 @@ impl WordNet {
         self.lemmas.get(word).map(|l| l.synonyms.iter().map(String::as_str).collect()).unwrap_or_default()
     }
 
-    /// Direct antonyms of `word`.
+    /// Antonyms of `word`: direct ones, and for adjectives those between the two clusters of a
+    /// direct antonym pair (each head with its similar satellites: `boring` against `fascinating`).
     pub fn antonyms(&self, word: &str) -> Vec<&str> {
         self.lemmas.get(word).map(|l| l.antonyms.iter().map(String::as_str).collect()).unwrap_or_default()
     }
 
-    /// Whether `a` and `b` are direct antonyms.
+    /// Whether `a` and `b` are antonyms (as [`WordNet::antonyms`] counts them).
     pub fn are_antonyms(&self, a: &str, b: &str) -> bool {
         self.lemmas.get(a).is_some_and(|l| l.antonyms.contains(b))
     }
 
-    /// The parts of speech `word` can take (empty when WordNet does not know it).
+    /// The parts of speech `word` can take, as itself or as an inflection of a lemma (empty when
+    /// WordNet knows neither).
     pub fn pos(&self, word: &str) -> PosSet {
-        self.lemmas.get(word).map(|l| l.pos).unwrap_or_default()
+        let own = self.lemmas.get(word).map(|l| l.pos).unwrap_or_default();
+        let inflected = Pos::ALL.iter().filter(|&&pos| {
+            self.morphy.lemmas(word, pos).any(|lemma| self.lemmas.get(lemma.as_str()).is_some_and(|l| l.pos.0 & pos as u8 != 0))
+        });
+        PosSet(inflected.fold(own.0, |bits, &pos| bits | pos as u8))
     }
 
     /// Number of words known.
@@ -135,6 +155,43 @@ impl WordNet {
     pub fn is_empty(&self) -> bool {
         self.lemmas.is_empty()
     }
+}
+
+fn add_antonyms(lemmas: &mut HashMap<String, Lemma>, a: &str, b: &str) {
+    lemmas.entry(a.to_string()).or_default().antonyms.insert(b.to_string());
+    lemmas.entry(b.to_string()).or_default().antonyms.insert(a.to_string());
+}
+
+/// WordNet's adjectives come in clusters: a head synset with a direct antonym, and satellites
+/// similar to it. Every single word of one head's cluster is opposed to every word of its
+/// antonym's cluster (WordNet's "indirect antonyms", taken cluster against cluster), which is what
+/// keeps `boring` from `fascinating`; direct antonyms alone are ~1.8k adjective pairs.
+fn cluster_antonyms(synsets: &HashMap<(char, u64), (Pos, Synset)>) -> BTreeSet<(&str, &str)> {
+    let single = |w: &&String| !w.contains(['_', '-', '.', '\'']);
+    let mut clusters: HashMap<u64, Vec<&str>> = HashMap::new();
+    for (&(kind, offset), (pos, synset)) in synsets {
+        if *pos != Pos::Adjective || kind != 'a' {
+            continue;
+        }
+        let heads = if synset.heads.is_empty() { std::slice::from_ref(&offset) } else { synset.heads.as_slice() };
+        for head in heads {
+            clusters.entry(*head).or_default().extend(synset.words.iter().filter(single).map(String::as_str));
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    for (&(kind, offset), (pos, synset)) in synsets {
+        if *pos != Pos::Adjective || kind != 'a' || !synset.heads.is_empty() {
+            continue;
+        }
+        for &(_, target_pos, target, _) in &synset.antonyms {
+            let (Some(ours), Some(theirs)) = (clusters.get(&offset), clusters.get(&target)) else { continue };
+            if target_pos != 'a' {
+                continue;
+            }
+            pairs.extend(ours.iter().flat_map(|a| theirs.iter().filter(move |b| a != *b).map(move |b| (*a, *b))));
+        }
+    }
+    pairs
 }
 
 fn file_char(pos: Pos) -> char {
@@ -152,7 +209,7 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
     let mut fields = body.split_ascii_whitespace();
     let offset: u64 = fields.next()?.parse().ok()?;
     fields.next()?; // lex_filenum
-    fields.next()?; // ss_type
+    let satellite = fields.next()? == "s";
     let count = usize::from_str_radix(fields.next()?, 16).ok()?;
     let mut words = Vec::with_capacity(count);
     for _ in 0..count {
@@ -164,6 +221,7 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
     }
     let pointers: usize = fields.next()?.parse().ok()?;
     let mut antonyms = Vec::new();
+    let mut heads = Vec::new();
     for _ in 0..pointers {
         let symbol = fields.next()?;
         let target: u64 = fields.next()?.parse().ok()?;
@@ -174,9 +232,11 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
             let target_word = usize::from_str_radix(&source_target[2..], 16).ok()?;
             let pos = if pos == 's' { 'a' } else { pos };
             antonyms.push((source, pos, target, target_word));
+        } else if symbol == "&" && satellite {
+            heads.push(target);
         }
     }
-    Some((offset, Synset { words, antonyms }))
+    Some((offset, Synset { words, antonyms, heads }))
 }
 
 #[cfg(test)]
@@ -196,6 +256,30 @@ mod tests {
         assert!(wn.are_antonyms("bad", "good"));
         assert_eq!(wn.pos("good"), PosSet(Pos::Adjective as u8 | Pos::Noun as u8));
         assert!(wn.pos("commodity_item").is_empty(), "multi-word entries are not substitutes");
+    }
+
+    #[test]
+    fn adjective_clusters_are_opposed() {
+        let adj = "01123148 00 a 01 good 0 002 ! 01125429 a 0101 & 01200000 a 0000 | good\n\
+            01125429 00 a 01 bad 0 002 ! 01123148 a 0101 & 01300000 a 0000 | bad\n\
+            01200000 00 s 02 great 0 fine 0 001 & 01123148 a 0000 | very good\n\
+            01300000 00 s 01 awful 0 001 & 01125429 a 0000 | very bad\n";
+        let wn = WordNet::from_data_files(&[(Pos::Adjective, adj.as_bytes())]).unwrap();
+        for (a, b) in [("good", "bad"), ("great", "awful"), ("great", "bad"), ("fine", "awful"), ("awful", "good")] {
+            assert!(wn.are_antonyms(a, b) && wn.are_antonyms(b, a), "{a} / {b}");
+        }
+        assert!(!wn.are_antonyms("great", "good") && !wn.are_antonyms("great", "fine"), "a cluster is not opposed to itself");
+    }
+
+    #[test]
+    fn inflected_words_take_their_lemmas_pos() {
+        let mut wn = WordNet::from_data_files(&[(Pos::Adjective, ADJ.as_bytes()), (Pos::Noun, NOUN.as_bytes())]).unwrap();
+        assert_eq!(wn.pos("goods"), PosSet(Pos::Noun as u8), "noun plural by rule");
+        assert!(wn.pos("better").is_empty(), "irregular forms need the exception list");
+        wn.add_exceptions(Pos::Adjective, b"better good well\n").unwrap();
+        assert_eq!(wn.pos("better"), PosSet(Pos::Adjective as u8));
+        assert_eq!(wn.pos("fuller"), PosSet(Pos::Adjective as u8), "comparative by rule");
+        assert_eq!(wn.pos("goodness"), PosSet(Pos::Noun as u8), "a lemma keeps its own part of speech");
     }
 
     #[test]

@@ -12,7 +12,7 @@ use crate::device::{self, DeviceChoice};
 use crate::model_files::read;
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
-use crate::stages::{AttackSetup, StageSettings, attack_examples, summary_table};
+use crate::stages::{AttackSetup, StageSettings, attack_examples, examples_table, logged_successes, summary_table};
 
 pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
@@ -69,14 +69,21 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         batch_size: 64,
     };
     let mut summaries = Vec::new();
+    let mut shown = String::new();
     for recipe in recipes {
         let name = serde_json::to_value(recipe)?.as_str().unwrap_or("attack").to_string();
-        let summary = attack_examples(&setup, recipe, &examples, args.seed, &run.path.join(format!("{name}.jsonl")), false)?;
+        let jsonl = run.path.join(format!("{name}.jsonl"));
+        let summary = attack_examples(&setup, recipe, &examples, args.seed, &jsonl, false)?;
         eprintln!("{}: accuracy under attack {:.1}%, success {:.1}%", summary.recipe_name, 100.0 * summary.accuracy_under_attack, 100.0 * summary.success_rate);
+        let successes = logged_successes(&jsonl, args.show)?;
+        if !successes.is_empty() {
+            shown += &format!("\n## {}: the first {} successful attacks ({name}.jsonl has every example)\n\n", summary.recipe_name, successes.len());
+            shown += &examples_table(&successes);
+        }
         summaries.push(summary);
     }
     let table = summary_table(&what, &summaries);
-    run.write("summary.md", table.as_bytes())?;
+    run.write("summary.md", format!("{table}{shown}").as_bytes())?;
     run.write_json("metrics.json", &summaries)?;
     println!("{table}");
     Ok(())

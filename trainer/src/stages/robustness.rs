@@ -173,3 +173,27 @@ pub fn summary_table(model: &str, summaries: &[AttackSummary]) -> String {
     }
     s
 }
+
+/// The first `n` successful attacks logged in `jsonl`, in the order they were attacked.
+pub fn logged_successes(jsonl: &Path, n: usize) -> Result<Vec<AttackResult>> {
+    let text = std::fs::read_to_string(jsonl).with_context(|| format!("reading {}", jsonl.display()))?;
+    let mut out = Vec::new();
+    for (line_no, line) in text.lines().enumerate() {
+        let entry: LoggedAttack = serde_json::from_str(line).with_context(|| format!("{} line {}", jsonl.display(), line_no + 1))?;
+        if entry.result.outcome == Outcome::Succeeded && out.len() < n {
+            out.push(entry.result);
+        }
+    }
+    Ok(out)
+}
+
+/// Adversarial examples as a markdown table: the sentence before and after, the swaps, the queries.
+pub fn examples_table(results: &[AttackResult]) -> String {
+    let cell = |s: &str| s.replace('|', "\\|");
+    let mut s = String::from("| original | adversarial | swaps | queries |\n|---|---|---|---|\n");
+    for r in results {
+        let swaps: Vec<String> = r.changes.iter().map(|c| format!("{} → {}", cell(&c.from), cell(&c.to))).collect();
+        s.push_str(&format!("| {} | {} | {} | {} |\n", cell(&r.original), cell(&r.adversarial), swaps.join(", "), r.queries));
+    }
+    s
+}

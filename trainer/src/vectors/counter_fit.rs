@@ -40,7 +40,7 @@ pub struct Constraints {
 }
 
 impl Constraints {
-    /// WordNet's single-word synonyms and direct antonyms among `vectors`' words. A pair that
+    /// WordNet's single-word synonyms and antonyms (direct and adjective-cluster) among `vectors`' words. A pair that
     /// WordNet lists as both (different senses) counts as antonyms only, as in the paper.
     pub fn from_wordnet(vectors: &WordVectors, wordnet: &WordNet) -> Self {
         let index = vectors.index();
