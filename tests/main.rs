@@ -12,3 +12,4 @@ mod tickets;
 mod report;
 mod reproduce;
 mod training;
+mod user_data;

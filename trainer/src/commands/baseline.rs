@@ -19,7 +19,7 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
     }
     let selected = device::select(device)?;
     let (dev, name) = (&selected.device, selected.description.as_str());
-    let settings = args.stage.settings();
+    let settings = args.stage.settings()?;
     let out = &args.out;
     RunDir::create(out, args.stage.resume)?;
     let files = ModelFiles::open(&settings.model_dir)?;

@@ -38,7 +38,7 @@ pub fn run(args: CalibrateArgs, device: DeviceChoice) -> Result<()> {
     let kit = AttackKit::load(&args.model.dir(), None, dev)?;
     let tokenizer = kit.files.tokenizer_on(128, dev)?;
     let mut encoder = MeanPoolEncoder { model: &kit.encoder, tokenizer: &tokenizer, device: dev.clone(), batch_size: 64 };
-    let settings = StageSettings::preset(Preset::Paper, args.data, args.model.dir());
+    let settings = StageSettings::preset(Preset::Paper, args.data.source()?, args.model.dir());
     let (_, split) = settings.split()?;
     let vocabulary: Vec<&str> = (0..kit.neighbours.len()).map(|i| kit.neighbours.word(i)).collect();
     let mut rng = ChaCha8Rng::seed_from_u64(args.seed);
@@ -86,7 +86,7 @@ pub fn run(args: CalibrateArgs, device: DeviceChoice) -> Result<()> {
         "command": std::env::args().collect::<Vec<_>>(),
         "what": "angular similarity (1 - arccos(cos)/pi) of mean-pooled base-encoder embeddings of the 15-word window around one swapped word, \
                  in dev sentences of 15+ words; one swap of each kind per eligible word (TextFooler's stop words excluded)",
-        "encoder": kit.files.dir.display().to_string(), "neighbours": kit.neighbours.vectors, "data": format!("{:?}", args.data),
+        "encoder": kit.files.dir.display().to_string(), "neighbours": kit.neighbours.vectors, "data": settings.data.to_string(),
         "sentences": args.sentences, "seed": args.seed, "keep": KEEP,
         "proposed_floor": floor, "synonym_swaps": synonym, "neighbour_swaps": neighbour, "random_swaps": random,
         "use_floor_in_text_attack": 0.840845,

@@ -14,7 +14,7 @@ pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
         bail!("--sparsity {bad} is outside [0, 1): it is the fraction of gated weights pruned");
     }
     let selected = device::select(device)?;
-    let mut settings = args.stage.settings();
+    let mut settings = args.stage.settings()?;
     let scores_file = scores_path(&args.search);
     let scores = read(&scores_file, "search scores (run `rticket search` first)")?;
     // The tickets read what the search read, at its length (it measures their dev and test

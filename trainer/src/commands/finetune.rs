@@ -7,7 +7,7 @@ use crate::device::{self, DeviceChoice};
 use crate::stages::{StageSettings, run_finetune};
 
 pub fn run(args: FinetuneArgs, device: DeviceChoice) -> Result<()> {
-    let mut settings = StageSettings::preset(args.preset, args.data, args.model.dir());
+    let mut settings = StageSettings::preset(args.preset, args.data.source()?, args.model.dir());
     if let Some(v) = args.lr {
         settings.fit.lr = v;
     }

@@ -18,6 +18,7 @@ use std::io::Read;
 use anyhow::{Context, Result, bail};
 
 use crate::cli::{Cli, Command, ModelArg, TextInput};
+use crate::data::{Columns, DataSource};
 use crate::device;
 use crate::model_files::default_model_dir;
 
@@ -82,12 +83,25 @@ impl crate::cli::TrainingFlags {
     }
 }
 
+impl crate::cli::DataArgs {
+    /// The data these flags name; a missing file, an unknown format or a half-given split is
+    /// refused here, before any model loads.
+    pub fn source(&self) -> Result<DataSource> {
+        let columns = Columns { text: self.text_column.clone(), label: self.label_column.clone() };
+        match (&self.train, &self.dev, &self.test) {
+            (Some(train), Some(dev), Some(test)) => DataSource::split_files(train.clone(), dev.clone(), test.clone(), self.format, columns),
+            (None, None, None) => DataSource::named(&self.data, self.format, columns),
+            _ => bail!("give all three of --train, --dev and --test, or one file with --data (split 80/10/10 here)"),
+        }
+    }
+}
+
 impl crate::cli::StageArgs {
-    /// The preset's settings with the training overrides applied.
-    pub fn settings(&self) -> crate::stages::StageSettings {
-        let mut settings = crate::stages::StageSettings::preset(self.preset, self.data, self.model.dir());
+    /// The preset's settings on the data given, with the training overrides applied.
+    pub fn settings(&self) -> Result<crate::stages::StageSettings> {
+        let mut settings = crate::stages::StageSettings::preset(self.preset, self.data.source()?, self.model.dir());
         self.training.apply(&mut settings);
-        settings
+        Ok(settings)
     }
 
     /// Refuses `--select-under-attack` for a command whose stage keeps no epoch by dev (`what`

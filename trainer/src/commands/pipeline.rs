@@ -30,7 +30,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     eprintln!("pipeline ({preset_name} preset, sparsity {}) on {name} -> {}", args.sparsity, out.display());
     let started = std::time::Instant::now();
 
-    let base = args.stage.settings();
+    let base = args.stage.settings()?;
     let gates = HardConcreteConfig::new();
 
     // Stage 1: fine-tune.
@@ -98,7 +98,7 @@ fn report(
 ) -> Result<String> {
     let mut r = String::new();
     writeln!(r, "# rticket pipeline report\n")?;
-    writeln!(r, "- preset `{preset}`, data `{:?}`, target sparsity {:.0}%", args.stage.data, 100.0 * args.sparsity)?;
+    writeln!(r, "- preset `{preset}`, data `{}`, target sparsity {:.0}%", args.stage.data.source()?, 100.0 * args.sparsity)?;
     writeln!(r, "- base model sha256 `{}`", finetune.base_model_sha256)?;
     writeln!(r, "- device: {device}; wall time {seconds:.0} s")?;
     writeln!(r)?;

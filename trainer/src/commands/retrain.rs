@@ -1,25 +1,24 @@
 //! `rticket retrain`: stage 3b from the command line, under the masks of any ticket.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use rticket_core::ticket::Ticket;
 
 use crate::cli::RetrainArgs;
+use crate::data::require_same_labels;
 use crate::device::{self, DeviceChoice};
 use crate::model_files::{ModelFiles, read};
 use crate::stages::{DrawnTicket, export_ticket, run_retrain};
 
 pub fn run(args: RetrainArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
-    let mut settings = args.stage.settings();
+    let mut settings = args.stage.settings()?;
     let drawn_from = Ticket::from_bytes(&read(&args.ticket, "ticket")?)?;
     drawn_from.check_base(&ModelFiles::open(&settings.model_dir)?.weights_sha256())?;
     if drawn_from.values.is_some() {
         eprintln!("{} is already retrained: only its masks are used", args.ticket.display());
     }
     let (labels, _) = settings.split()?;
-    if labels != drawn_from.meta.classifier.labels {
-        bail!("the ticket was drawn for labels {:?}, the data has {labels:?}: retrain it on its own data", drawn_from.meta.classifier.labels);
-    }
+    require_same_labels(&drawn_from.meta.classifier.labels, &labels, &format!("the ticket {}", args.ticket.display()))?;
     // The retrained head reads what the ticket's head read (a mask-only ticket: mean pooling,
     // no pooler among its gated matrices).
     settings.pooling = drawn_from.meta.classifier.pooling;

@@ -13,7 +13,7 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
     args.stage.refuse_selection("search", "keeps the gate scores of its last epoch")?;
     let selected = device::select(device)?;
     // The sample the user asked for: the quick preset's halving is the pipeline's choice.
-    let mut settings = search_settings_on(&args.stage.settings(), args.mode, !args.no_adversary);
+    let mut settings = search_settings_on(&args.stage.settings()?, args.mode, !args.no_adversary);
     // A paper-mode search reads what its fine-tuned start read: the same end of long texts,
     // at the same length (the preset's when the file does not record one).
     if let Some(start) = args.start.as_deref() {

@@ -13,7 +13,7 @@ use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
 use super::{DevAttackOnSplit, StageSettings};
-use crate::data::Split;
+use crate::data::{DataSource, Split};
 use crate::model_files::{ModelFiles, default_model_dir, sha256_hex};
 use crate::outputs::RunDir;
 use crate::train::{DevAttack, EpochMetrics, Evaluation, FitConfig, FitOutput, Rollback, Selection, evaluate, fit};
@@ -80,6 +80,8 @@ impl StageContext {
         device_name: &str,
         extra: serde_json::Value,
     ) -> Result<Self> {
+        // The data first: a file of the user's with a bad row is refused before a folder is made.
+        let (labels, split) = settings.split()?;
         let run = RunDir::create(out, resume)?;
         run.write_json(
             "run.json",
@@ -94,16 +96,19 @@ impl StageContext {
         )?;
         let files = ModelFiles::open(&settings.model_dir)?;
         let tokenizer = files.tokenizer_on(settings.max_len, device)?.with_window(settings.window)?;
-        let (labels, split) = settings.split()?;
-        run.write_json(
-            "split.json",
-            &serde_json::json!({
-                "seed": settings.split_seed,
-                "train": split.train.iter().map(|e| e.id).collect::<Vec<_>>(),
-                "dev": split.dev.iter().map(|e| e.id).collect::<Vec<_>>(),
-                "test": split.test.iter().map(|e| e.id).collect::<Vec<_>>(),
-            }),
-        )?;
+        let mut split_json = serde_json::json!({
+            "seed": settings.split_seed,
+            "train": split.train.iter().map(|e| e.id).collect::<Vec<_>>(),
+            "dev": split.dev.iter().map(|e| e.id).collect::<Vec<_>>(),
+            "test": split.test.iter().map(|e| e.id).collect::<Vec<_>>(),
+        });
+        // A user's data: which files the ids (0-based rows, the header not counted) index, and
+        // the labels in head order. The built-in corpora's split.json stays as it was.
+        if let DataSource::Files(data) = &settings.data {
+            split_json["data"] = serde_json::to_value(data)?;
+            split_json["labels"] = serde_json::to_value(&labels)?;
+        }
+        run.write_json("split.json", &split_json)?;
         Ok(Self {
             settings: settings.clone(),
             files,

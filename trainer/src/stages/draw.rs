@@ -70,9 +70,12 @@ pub fn export_draws(
             ctx.files.weights_sha256()
         );
     }
-    // The head reads what it read in the search (a mask-only search reads mean pooling).
+    // The head reads what it read in the search (a mask-only search reads mean pooling), and
+    // its outputs must mean the data's classes.
     let mut config = ctx.classifier_config();
     config.pooling = scores_pooling(scores_bytes)?;
+    let searched = SequenceClassifier::config_from_safetensors(scores_bytes).context("the scores file records no classifier config")?;
+    crate::data::require_same_labels(&searched.labels, &ctx.labels, "the search these scores come from")?;
     let mut model = ctx.files.classifier(&config, &ctx.device)?;
     let scores = scores_from_file(scores_bytes, &model)?;
     let (hidden, labels) = (ctx.files.config.hidden_size, ctx.labels.len());

@@ -125,6 +125,10 @@ pub fn run_search(
                     settings.max_len
                 );
             }
+            // Its head's outputs must mean the data's classes.
+            if let Ok(config) = SequenceClassifier::config_from_safetensors(&bytes) {
+                crate::data::require_same_labels(&config.labels, &ctx.labels, &path.display().to_string())?;
+            }
             let weights = Weights::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
             SequenceClassifier::load(&ctx.classifier_config(), &weights, &ctx.train_device())?.no_grad()
         }

@@ -9,15 +9,15 @@ use serde::{Deserialize, Serialize};
 
 use super::RetrainHead;
 use crate::cli::Preset;
-use crate::data::{DatasetName, SPLIT_SEED, Split, SplitSizes, load_polarity_csv, stratified_split};
-use crate::model_files::assets_dir;
+use crate::data::{DataSource, SPLIT_SEED, Split, SplitSizes, require_every_class};
 use crate::train::{FitConfig, ObjectiveConfig, shuffled_batches};
 
 /// Settings common to every stage.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StageSettings {
     pub preset: Preset,
-    pub data: DatasetName,
+    /// A built-in corpus (recorded as its name: `"mr"`) or the user's files.
+    pub data: DataSource,
     pub model_dir: PathBuf,
     pub split_seed: u64,
     pub dev_fraction: f64,
@@ -62,8 +62,9 @@ pub fn base_fit(preset: Preset) -> FitConfig {
 
 impl StageSettings {
     /// Fine-tuning (and retraining) settings of a preset.
-    pub fn preset(preset: Preset, data: DatasetName, model_dir: PathBuf) -> Self {
-        let document = data == DatasetName::MovieReviews;
+    pub fn preset(preset: Preset, data: impl Into<DataSource>, model_dir: PathBuf) -> Self {
+        let data = data.into();
+        let document = data.is_documents();
         let (max_len, train_limit) = match preset {
             // A 1024-example sample at 64 tokens: minutes on 2 CPU cores.
             Preset::Quick => (if document { 128 } else { 64 }, Some(1024)),
@@ -91,16 +92,17 @@ impl StageSettings {
         }
     }
 
-    /// The corpus split these settings describe (with the train limit applied).
+    /// The label names and the split these settings describe (with the train limit applied).
     pub fn split(&self) -> Result<(Vec<String>, Split)> {
-        let corpus = load_polarity_csv(&self.data.path(&assets_dir()))?;
         let sizes = SplitSizes { dev: self.dev_fraction, test: self.test_fraction };
-        let mut split = stratified_split(&corpus.examples, corpus.labels.len(), sizes, self.split_seed);
+        let (labels, mut split) = self.data.load(sizes, self.split_seed)?;
         if let Some(limit) = self.train_limit.filter(|&l| l < split.train.len()) {
             let mut chosen = shuffled_batches(split.train.len(), limit, self.split_seed)[0].clone();
             chosen.sort_unstable();
             split.train = chosen.into_iter().map(|i| split.train[i].clone()).collect();
+            let what = format!("the training sample of {limit} (--train-limit)");
+            require_every_class(&labels, &split.train, &what, "raise --train-limit")?;
         }
-        Ok((corpus.labels, split))
+        Ok((labels, split))
     }
 }
