@@ -50,6 +50,14 @@ fn through_every_stage(out: &std::path::Path, data: &[&str], labels: &[&str]) ->
     run(&[&["attack", "--model", m, "--ticket", &ticket, "--examples", "3", "--out", &attack][..], data].concat());
     let metrics: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{attack}/metrics.json")).unwrap()).unwrap();
     assert_eq!(metrics[0]["examples"], 3, "{metrics}");
+    // As if killed before its summary: a plain rerun refuses to overwrite the log, --resume reads it back.
+    std::fs::remove_file(format!("{attack}/metrics.json")).unwrap();
+    let again = [&["--device", "cpu", "attack", "--model", m, "--ticket", &ticket, "--examples", "3", "--out", &attack][..], data].concat();
+    let (ok, _, stderr) = rticket(&again);
+    assert!(!ok && stderr.contains("pass --resume"), "{stderr}");
+    run(&[&again[2..], &["--resume"]].concat());
+    let resumed: serde_json::Value = serde_json::from_slice(&std::fs::read(format!("{attack}/metrics.json")).unwrap()).unwrap();
+    assert_eq!(resumed, metrics, "the resumed summary is the logged one");
 
     let answers = run(&["classify", "--model", m, "--ticket", &ticket, "the team scored a goal", "profits rose at the bank"]);
     for line in answers.lines() {

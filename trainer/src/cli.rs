@@ -332,8 +332,12 @@ pub struct AttackArgs {
     /// A ticket to attack (applied to the base model).
     #[arg(long)]
     pub ticket: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "text-fooler")]
-    pub recipe: RecipeArg,
+    /// One recipe, several (comma-separated) or all.
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "text-fooler")]
+    pub recipe: Vec<RecipeArg>,
+    /// Continue a killed attack in --out: the examples its logs hold are read back, not attacked again.
+    #[arg(long)]
+    pub resume: bool,
     /// The data whose dev or test split is attacked (the one the model was trained on).
     #[command(flatten)]
     pub data: DataArgs,

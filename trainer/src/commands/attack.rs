@@ -7,7 +7,7 @@ use rticket_core::model::SavedMeta;
 use rticket_core::ticket::Ticket;
 use rticket_core::{SequenceClassifier, Weights};
 
-use crate::cli::{AttackArgs, Preset, RecipeArg, SplitArg};
+use crate::cli::{AttackArgs, Preset, SplitArg};
 use crate::device::{self, DeviceChoice};
 use crate::model_files::read;
 use crate::outputs::RunDir;
@@ -43,14 +43,24 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         SplitArg::Test => split.test,
     };
     let examples = crate::data::balanced_subset(examples, args.examples.unwrap_or(usize::MAX), crate::data::SPLIT_SEED);
-    let recipes: Vec<Recipe> = match args.recipe {
-        RecipeArg::All => Recipe::ALL.to_vec(),
-        one => vec![one.recipe().expect("not all")],
-    };
+    let mut recipes: Vec<Recipe> = Vec::new();
+    for arg in &args.recipe {
+        let more = match arg.recipe() {
+            Some(one) => vec![one],
+            None => Recipe::ALL.to_vec(),
+        };
+        recipes.extend(more.into_iter().filter(|r| !recipes.contains(r)).collect::<Vec<_>>());
+    }
     // BERT-Attack's own candidates need a masked-LM head in the base model's weights.
     let head = kit.masked_lm_head(dev)?;
     let masked_lm = head.as_ref().map(|head| ModelMaskedLm { encoder: &kit.encoder, head, tokenizer: &tokenizer, device: dev.clone() });
-    let run = RunDir::create(&args.out, false)?;
+    let run = RunDir::create(&args.out, args.resume)?;
+    // The recipe's serde name (`text-fooler`) names its log.
+    let stem = |r: &Recipe| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "attack".into());
+    let logs = |r: &Recipe| run.path.join(format!("{}.jsonl", stem(r)));
+    if !args.resume && let Some(log) = recipes.iter().map(logs).find(|p| p.exists()) {
+        bail!("{} holds the log of an earlier attack: pass --resume to continue it, or another --out", log.display());
+    }
     run.write_json("run.json", &serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "model": what, "device": selected.description, "split": format!("{:?}", args.split),
@@ -72,9 +82,9 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let mut summaries = Vec::new();
     let mut shown = String::new();
     for recipe in recipes {
-        let name = serde_json::to_value(recipe)?.as_str().unwrap_or("attack").to_string();
-        let jsonl = run.path.join(format!("{name}.jsonl"));
-        let summary = attack_examples(&setup, recipe, &examples, args.seed, &jsonl, false)?;
+        let name = stem(&recipe);
+        let jsonl = logs(&recipe);
+        let summary = attack_examples(&setup, recipe, &examples, args.seed, &jsonl, args.resume)?;
         eprintln!("{}: accuracy under attack {:.1}%, success {:.1}%", summary.recipe_name, 100.0 * summary.accuracy_under_attack, 100.0 * summary.success_rate);
         let successes = logged_successes(&jsonl, args.show)?;
         if !successes.is_empty() {
