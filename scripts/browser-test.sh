@@ -20,9 +20,9 @@ for f in minilm/model.safetensors wordnet/data.noun; do
 done
 # The page's table: GloVe counter-fitted to WordNet, as natively, over the 20,000 most frequent
 # words (6 MB, against 31 MB for the native 100,000).
-if [ ! -f "$ASSETS/neighbours-page-v3.safetensors" ]; then
+if [ ! -f "$ASSETS/neighbours-page-v4.safetensors" ]; then
   echo "[browser] the page's neighbour table (once, ~1 min)"
-  rticket neighbours --vocabulary 20000 --out "$ASSETS/neighbours-page-v3.safetensors"
+  rticket neighbours --vocabulary 20000 --out "$ASSETS/neighbours-page-v4.safetensors"
 fi
 echo "[browser] a dense classifier and a mask-only ticket (small samples: minutes, not a benchmark)"
 rticket finetune --preset quick --train-limit 256 --out "$WORK/finetune" > /dev/null

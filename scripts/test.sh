@@ -2,9 +2,9 @@
 # Every test of the project. Assumes scripts/setup.sh has run (make test does that).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-echo "[test] build, and the attacks' default neighbour table once (GloVe counter-fitted to WordNet, ~2 min)"
+echo "[test] build, and the attacks' default neighbour table once (GloVe counter-fitted to WordNet, ~7 min on 2 cores)"
 cargo build --workspace --all-targets
-TABLE="${RTICKET_ASSETS:-$PWD/assets}/neighbours-v3.safetensors"
+TABLE="${RTICKET_ASSETS:-$PWD/assets}/neighbours-v4.safetensors"
 [ -f "$TABLE" ] || "${CARGO_TARGET_DIR:-target}/debug/rticket" --device cpu neighbours
 echo "[test] cargo test (native: unit + integration tests on the real assets)"
 cargo test --workspace

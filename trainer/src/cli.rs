@@ -352,7 +352,7 @@ pub struct AttackArgs {
     /// How many successful attacks per recipe summary.md shows (the JSONL logs have all).
     #[arg(long, default_value_t = 20)]
     pub show: usize,
-    /// The neighbour table [default: assets/neighbours-v3.safetensors, built by `rticket neighbours` when missing].
+    /// The neighbour table [default: assets/neighbours-v4.safetensors, built by `rticket neighbours` when missing].
     #[arg(long)]
     pub neighbours: Option<PathBuf>,
     #[arg(long)]
@@ -570,7 +570,7 @@ pub struct NeighboursArgs {
     /// GloVe only: counter-fitting's full-batch steps (the paper's 20).
     #[arg(long, default_value_t = 20)]
     pub iterations: usize,
-    /// Output file [default: assets/neighbours-v3.safetensors]; a markdown report of the
+    /// Output file [default: assets/neighbours-v4.safetensors]; a markdown report of the
     /// vectors' quality and the build's settings (JSON) are written beside it.
     #[arg(long)]
     pub out: Option<PathBuf>,

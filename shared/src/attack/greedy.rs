@@ -173,8 +173,13 @@ pub async fn attack<V: Victim>(
         if config.pos_match
             && let Some(wn) = resources.wordnet
         {
+            // A stop word is a closed-class word (pronoun, conjunction, preposition, ...), which a
+            // tagger would never give the content word's part of speech; WordNet lists almost none
+            // of them, so without this rule `like -> how` and `made -> although` would pass.
             let pos = wn.pos(&word).with_nouns_as_verbs();
-            options.retain(|c| pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).with_nouns_as_verbs().intersects(pos));
+            options.retain(|c| {
+                !config.stop_words.contains(c) && (pos.is_empty() || wn.pos(c).is_empty() || wn.pos(c).with_nouns_as_verbs().intersects(pos))
+            });
         }
         // Each option's similarity to the reference text (1 where no constraint applies).
         let mut similarity = vec![1.0f32; options.len()];

@@ -15,7 +15,7 @@ use crate::{Error, Result};
 pub const TABLE_FORMAT: &str = "rticket.neighbours";
 /// The table version this build reads and writes (2: the `vectors` metadata names the space;
 /// 3: the same format, built with WordNet's adjective-cluster antonyms).
-pub const TABLE_VERSION: &str = "3";
+pub const TABLE_VERSION: &str = "4";
 /// `vectors` of a table built from the encoder's input embeddings (whole-word pieces only).
 pub const ENCODER_VECTORS: &str = "encoder-input-embeddings";
 /// `vectors` of a table built from GloVe 6B 50d counter-fitted to WordNet 3.0.

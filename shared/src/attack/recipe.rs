@@ -72,7 +72,8 @@ pub struct RecipeConfig {
     pub importance: Importance,
     pub candidates: CandidateSource,
     /// A substitute must share a WordNet part of speech with the word (when WordNet knows both);
-    /// nouns and verbs may swap (TextAttack's `allow_verb_noun_swap`).
+    /// nouns and verbs may swap (TextAttack's `allow_verb_noun_swap`); a stop word never replaces
+    /// a content word (a closed-class word, which a tagger would tag apart).
     pub pos_match: bool,
     /// Words the attack never modifies.
     pub stop_words: StopWords,

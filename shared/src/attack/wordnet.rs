@@ -1,6 +1,7 @@
 //! WordNet 3.0 from its `data.{noun,verb,adj,adv}` files (as bytes): single-word synonyms,
-//! antonyms (direct, and between the adjective clusters of direct antonyms), and the parts of
-//! speech each word can take, inflected forms included (through [`Morphy`]).
+//! antonyms (direct, between opposed adjective clusters, and carried to inflections and to the
+//! adverbs derived from adjectives), and the parts of speech each word can take, inflected forms
+//! included (through [`Morphy`]).
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -57,6 +58,8 @@ struct Lemma {
     pos: PosSet,
     synonyms: BTreeSet<String>,
     antonyms: BTreeSet<String>,
+    /// For an adverb, the adjectives it is derived from (`annoyingly` -> `annoying`).
+    pertains_to: BTreeSet<String>,
 }
 
 /// What the attacks need from WordNet.
@@ -72,6 +75,10 @@ struct Synset {
     antonyms: Vec<(usize, char, u64, usize)>,
     /// For an adjective satellite (`s`), the head synsets it is similar to (`&` pointers).
     heads: Vec<u64>,
+    /// For an adjective, the adjective synsets WordNet says to "see also" (`^`: `exciting` -> `interesting`).
+    also_see: Vec<u64>,
+    /// For an adverb, the adjectives it derives from (`\` pointers): (source word, adjective offset, target word).
+    pertainyms: Vec<(usize, u64, usize)>,
 }
 
 impl WordNet {
@@ -107,6 +114,14 @@ impl WordNet {
                 };
                 add_antonyms(&mut lemmas, a, b);
             }
+            for &(source, target_offset, target_word) in &synset.pertainyms {
+                let Some((_, target)) = synsets.get(&('a', target_offset)) else { continue };
+                let sources = if source == 0 { synset.words.iter().collect() } else { synset.words.get(source - 1).into_iter().collect::<Vec<_>>() };
+                let Some(adjective) = target.words.get(target_word.wrapping_sub(1)) else { continue };
+                for adverb in sources {
+                    lemmas.entry(adverb.clone()).or_default().pertains_to.insert(adjective.clone());
+                }
+            }
         }
         for (a, b) in cluster_antonyms(&synsets) {
             add_antonyms(&mut lemmas, a, b);
@@ -126,15 +141,35 @@ impl WordNet {
         self.lemmas.get(word).map(|l| l.synonyms.iter().map(String::as_str).collect()).unwrap_or_default()
     }
 
-    /// Antonyms of `word`: direct ones, and for adjectives those between the two clusters of a
-    /// direct antonym pair (each head with its similar satellites: `boring` against `fascinating`).
+    /// Antonyms (lemmas) of `word` or of what it stands for (see [`WordNet::lemma_keys`]): direct
+    /// ones, and for adjectives those between opposed clusters (each head with its similar
+    /// satellites and the heads it says to "see also": `boring` against `fascinating`, `tiresome`
+    /// against `exhilarating`).
     pub fn antonyms(&self, word: &str) -> Vec<&str> {
-        self.lemmas.get(word).map(|l| l.antonyms.iter().map(String::as_str).collect()).unwrap_or_default()
+        let keys = self.lemma_keys(word);
+        let all: BTreeSet<&str> = keys.iter().filter_map(|k| self.lemmas.get(k)).flat_map(|l| l.antonyms.iter().map(String::as_str)).collect();
+        all.into_iter().collect()
     }
 
-    /// Whether `a` and `b` are antonyms (as [`WordNet::antonyms`] counts them).
+    /// Whether `a` and `b` are antonyms, inflections and derived adverbs included
+    /// (`smartest`/`stupidest`, `endearingly`/`annoyingly` when their adjectives are opposed).
     pub fn are_antonyms(&self, a: &str, b: &str) -> bool {
-        self.lemmas.get(a).is_some_and(|l| l.antonyms.contains(b))
+        let theirs = self.lemma_keys(b);
+        self.lemma_keys(a).iter().filter_map(|k| self.lemmas.get(k)).any(|l| theirs.iter().any(|t| l.antonyms.contains(t)))
+    }
+
+    /// The lemmas `word` stands for when asking about opposites: itself, the lemmas it inflects
+    /// (`stupidest` -> `stupid`) and the adjectives an adverb derives from (`annoyingly` -> `annoying`).
+    pub fn lemma_keys(&self, word: &str) -> Vec<String> {
+        let mut keys = vec![word.to_string()];
+        for pos in Pos::ALL {
+            keys.extend(self.morphy.lemmas(word, pos).filter(|l| self.lemmas.get(l.as_str()).is_some_and(|e| e.pos.0 & pos as u8 != 0)));
+        }
+        let derived: Vec<String> = keys.iter().filter_map(|k| self.lemmas.get(k)).flat_map(|l| l.pertains_to.iter().cloned()).collect();
+        keys.extend(derived);
+        keys.sort_unstable();
+        keys.dedup();
+        keys
     }
 
     /// The parts of speech `word` can take, as itself or as an inflection of a lemma (empty when
@@ -165,7 +200,9 @@ fn add_antonyms(lemmas: &mut HashMap<String, Lemma>, a: &str, b: &str) {
 /// WordNet's adjectives come in clusters: a head synset with a direct antonym, and satellites
 /// similar to it. Every single word of one head's cluster is opposed to every word of its
 /// antonym's cluster (WordNet's "indirect antonyms", taken cluster against cluster), which is what
-/// keeps `boring` from `fascinating`; direct antonyms alone are ~1.8k adjective pairs.
+/// keeps `boring` from `fascinating`; direct antonyms alone are ~1.8k adjective pairs. A head's
+/// "see also" synsets share its side (`exciting` sees `interesting`, so `exhilarating`, similar to
+/// `exciting`, is opposed to `tiresome`, similar to `uninteresting`).
 fn cluster_antonyms(synsets: &HashMap<(char, u64), (Pos, Synset)>) -> BTreeSet<(&str, &str)> {
     let single = |w: &&String| !w.contains(['_', '-', '.', '\'']);
     let mut clusters: HashMap<u64, Vec<&str>> = HashMap::new();
@@ -178,16 +215,25 @@ fn cluster_antonyms(synsets: &HashMap<(char, u64), (Pos, Synset)>) -> BTreeSet<(
             clusters.entry(*head).or_default().extend(synset.words.iter().filter(single).map(String::as_str));
         }
     }
+    // A synset's side: its cluster when it is a head, its own words when it is a satellite.
+    let side = |offset: u64| -> Vec<&str> {
+        match (clusters.get(&offset), synsets.get(&('a', offset))) {
+            (Some(cluster), _) => cluster.clone(),
+            (None, Some((_, synset))) => synset.words.iter().filter(single).map(String::as_str).collect(),
+            (None, None) => Vec::new(),
+        }
+    };
     let mut pairs = BTreeSet::new();
     for (&(kind, offset), (pos, synset)) in synsets {
         if *pos != Pos::Adjective || kind != 'a' || !synset.heads.is_empty() {
             continue;
         }
         for &(_, target_pos, target, _) in &synset.antonyms {
-            let (Some(ours), Some(theirs)) = (clusters.get(&offset), clusters.get(&target)) else { continue };
-            if target_pos != 'a' {
+            if target_pos != 'a' || !clusters.contains_key(&target) {
                 continue;
             }
+            let ours: Vec<&str> = std::iter::once(offset).chain(synset.also_see.iter().copied()).flat_map(&side).collect();
+            let theirs = side(target);
             pairs.extend(ours.iter().flat_map(|a| theirs.iter().filter(move |b| a != *b).map(move |b| (*a, *b))));
         }
     }
@@ -222,6 +268,8 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
     let pointers: usize = fields.next()?.parse().ok()?;
     let mut antonyms = Vec::new();
     let mut heads = Vec::new();
+    let mut also_see = Vec::new();
+    let mut pertainyms = Vec::new();
     for _ in 0..pointers {
         let symbol = fields.next()?;
         let target: u64 = fields.next()?.parse().ok()?;
@@ -234,9 +282,15 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
             antonyms.push((source, pos, target, target_word));
         } else if symbol == "&" && satellite {
             heads.push(target);
+        } else if symbol == "^" && matches!(pos, 'a' | 's') {
+            also_see.push(target);
+        } else if symbol == "\\" && matches!(pos, 'a' | 's') && source_target.len() == 4 {
+            let source = usize::from_str_radix(&source_target[..2], 16).ok()?;
+            let target_word = usize::from_str_radix(&source_target[2..], 16).ok()?;
+            pertainyms.push((source, target, target_word));
         }
     }
-    Some((offset, Synset { words, antonyms, heads }))
+    Some((offset, Synset { words, antonyms, heads, also_see, pertainyms }))
 }
 
 #[cfg(test)]
@@ -269,6 +323,23 @@ mod tests {
             assert!(wn.are_antonyms(a, b) && wn.are_antonyms(b, a), "{a} / {b}");
         }
         assert!(!wn.are_antonyms("great", "good") && !wn.are_antonyms("great", "fine"), "a cluster is not opposed to itself");
+    }
+
+    #[test]
+    fn see_also_inflections_and_derived_adverbs_share_opposites() {
+        let adj = "01123148 00 a 01 good 0 003 ! 01125429 a 0101 & 01200000 a 0000 ^ 01500000 a 0000 | good\n\
+            01125429 00 a 01 bad 0 001 ! 01123148 a 0101 | bad\n\
+            01200000 00 s 01 great 0 001 & 01123148 a 0000 | very good\n\
+            01500000 00 a 01 kind 0 000 | kind\n";
+        let adv = "00011111 02 r 01 nicely 0 001 \\ 01200000 a 0101 | in a great manner\n\
+            00022222 02 r 01 badly 0 001 \\ 01125429 a 0101 | in a bad manner\n";
+        let wn = WordNet::from_data_files(&[(Pos::Adjective, adj.as_bytes()), (Pos::Adverb, adv.as_bytes())]).unwrap();
+        assert!(wn.are_antonyms("kind", "bad") && wn.are_antonyms("bad", "kind"), "a head's see-also is on its side");
+        assert!(wn.are_antonyms("nicely", "badly"), "adverbs take their adjectives' opposites");
+        assert!(wn.are_antonyms("greatest", "bad") && wn.are_antonyms("bad", "kinder"), "inflections take their lemmas' opposites");
+        assert_eq!(wn.lemma_keys("nicely"), vec!["great", "nicely"]);
+        assert_eq!(wn.antonyms("greater"), vec!["bad"]);
+        assert!(!wn.are_antonyms("kind", "good") && !wn.are_antonyms("nicely", "great") && !wn.are_antonyms("badly", "bad"));
     }
 
     #[test]

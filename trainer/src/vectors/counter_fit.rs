@@ -2,7 +2,7 @@
 //! pull synonyms together, push antonyms apart, and keep each word's close neighbourhood from
 //! the original space, by full-batch gradient steps on unit vectors.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use rticket_core::attack::WordNet;
 use serde::{Deserialize, Serialize};
@@ -58,7 +58,17 @@ impl Constraints {
             }
             out
         };
-        let antonyms = pairs(&|w| wordnet.antonyms(w).into_iter().map(String::from).collect());
+        // An antonym lemma stands for every table word that inflects it or derives from it, so
+        // `smartest` is pushed from `stupidest` and `endearingly` from `annoyingly`.
+        let mut standing_for: HashMap<String, Vec<String>> = HashMap::new();
+        for word in &vectors.words {
+            for key in wordnet.lemma_keys(word) {
+                standing_for.entry(key).or_default().push(word.clone());
+            }
+        }
+        let antonyms = pairs(&|w| {
+            wordnet.antonyms(w).into_iter().flat_map(|a| standing_for.get(a).cloned().unwrap_or_else(|| vec![a.to_string()])).collect()
+        });
         let synonyms = pairs(&|w| wordnet.synonyms(w).into_iter().map(String::from).collect());
         let mut synonyms: Vec<(u32, u32)> = synonyms.difference(&antonyms).copied().collect();
         let mut antonyms: Vec<(u32, u32)> = antonyms.into_iter().collect();
