@@ -37,9 +37,28 @@ node -e '
   fs.writeFileSync(out, JSON.stringify({ text, ticket: pick(t), dense: pick(d) }));
 ' "$WORK/native-ticket.json" "$WORK/native-dense.json" "$TEXT" "$WORK/expected.json"
 
+echo "[browser] a 3-class ticket from a CSV of the user's own (topics: world, sports, business)"
+{
+  echo "text,label"
+  for tail in today "on monday" "this week" "last night" "this morning"; do
+    for s in "the president met foreign leaders" "elections were held across the country" "the minister signed a treaty"; do echo "$s $tail,world"; done
+    for s in "the team won the final match" "the striker scored a late goal" "fans filled the stadium"; do echo "$s $tail,sports"; done
+    for s in "the company reported higher profits" "shares fell after the earnings call" "the bank raised rates"; do echo "$s $tail,business"; done
+  done
+} > "$WORK/topics.csv"
+rticket search --mode mask-only --data "$WORK/topics.csv" --out "$WORK/search-topics" > /dev/null
+rticket draw --search "$WORK/search-topics" --data "$WORK/topics.csv" --sparsity 0.3 --out "$WORK/draw-topics" > /dev/null
+THREE_TEXT="the goalkeeper saved a penalty in the match"
+rticket classify --ticket "$WORK/draw-topics/ticket-30.safetensors" "$THREE_TEXT" > "$WORK/native-three.json"
+node -e '
+  const fs = require("fs"); const [f, text, out] = process.argv.slice(1);
+  const j = JSON.parse(fs.readFileSync(f, "utf8"));
+  fs.writeFileSync(out, JSON.stringify({ text, label: j.label, probability: j.probability, labels: Object.keys(j.probabilities) }));
+' "$WORK/native-three.json" "$THREE_TEXT" "$WORK/expected-three.json"
+
 echo "[browser] build the page"
 trunk build
 echo "[browser] headless Chromium"
 DIST="$PWD/dist" ASSETS="$ASSETS" TICKET="$WORK/draw/ticket-30.safetensors" DENSE="$WORK/finetune/classifier.safetensors" \
-  EXPECTED="$WORK/expected.json" OUT="$OUT" PLAYWRIGHT="$PWD/.tools/node_modules/playwright-core" \
+  EXPECTED="$WORK/expected.json" THREE_TICKET="$WORK/draw-topics/ticket-30.safetensors" THREE_EXPECTED="$WORK/expected-three.json" OUT="$OUT" PLAYWRIGHT="$PWD/.tools/node_modules/playwright-core" \
   node tests/browser/e2e.mjs

@@ -30,6 +30,23 @@ fn minilm_mean_pooling_matches_the_reference_cosines() {
 }
 
 #[test]
+fn a_pair_joined_by_the_separator_encodes_as_berts_pair_encoding() {
+    let files = minilm();
+    let ours = files.tokenizer(64).unwrap().encode_batch(&["A gripping story. [SEP] The film is dull."]).unwrap();
+    let json = std::fs::read(rticket::model_files::assets_dir().join("minilm/tokenizer.json")).unwrap();
+    let mut reference = tokenizers::Tokenizer::from_bytes(&json).unwrap();
+    reference.with_padding(None).with_truncation(None).unwrap();
+    let pair = reference.encode(("A gripping story.", "The film is dull."), true).unwrap();
+    let ids: Vec<i64> = pair.get_ids().iter().map(|&i| i as i64).collect();
+    let types: Vec<i64> = pair.get_type_ids().iter().map(|&t| t as i64).collect();
+    assert_eq!(ours.input_ids, ids);
+    assert_eq!(ours.token_type_ids, types);
+    assert!(types.contains(&1) && types[0] == 0, "{types:?}");
+    let single = files.tokenizer(64).unwrap().encode_batch(&["A gripping story."]).unwrap();
+    assert!(single.token_type_ids.iter().all(|&t| t == 0), "a single text is one segment");
+}
+
+#[test]
 fn padding_does_not_change_an_embedding() {
     // Alone vs. batched with a much longer text: the padded copy must give the same vector.
     let alone = mean_embeddings(&["a quiet film"]);

@@ -1,5 +1,5 @@
-//! The user's own data through every stage on the real MiniLM: a 3-class CSV split here and a
-//! JSON Lines train/dev/test split with string labels, each from fine-tuning to an attacked,
+//! The user's own data through every stage on the real MiniLM: a 3-class CSV split here, a
+//! TSV of sentence pairs, and a JSON Lines train/dev/test split with string labels, each from fine-tuning to an attacked,
 //! classifying ticket that names its labels; and a ticket refused on data with other labels.
 
 use rticket_core::ticket::Ticket;
@@ -121,6 +121,36 @@ fn a_users_csv_and_jsonl_go_from_fine_tuning_to_an_attacked_ticket() {
     assert!(!ok && stderr.contains("was trained on the labels [\"1\", \"2\", \"10\"]"), "{stderr}");
     let (ok, _, stderr) = rticket(&["--device", "cpu", "attack", "--model", m, "--ticket", &csv_ticket, "--out", wrong]);
     assert!(!ok && stderr.contains("and the data has [\"negative\", \"positive\"]"), "{stderr}");
+}
+
+#[test]
+fn a_tsv_of_sentence_pairs_goes_through_every_stage_and_is_attacked_in_its_second_text() {
+    // GLUE's layout (sentence1, sentence2): does the second sentence share the first's topic?
+    let out = TempDir::new("user-pairs");
+    let tsv = out.path().join("pairs.tsv");
+    let all = sentences(8);
+    let mut text = String::from("index\tsentence1\tsentence2\tlabel\n");
+    for (i, (first, topic)) in all.iter().enumerate() {
+        let (second, other) = &all[(i * 7 + 3) % all.len()];
+        text += &format!("{i}\t{first}\t{second}\t{}\n", if topic == other { "same" } else { "different" });
+    }
+    std::fs::write(&tsv, text).unwrap();
+    through_every_stage(&out.path().join("tsv"), &["--data", tsv.to_str().unwrap()], &["different", "same"]);
+    // A pair is one text, its two sentences joined; every change the attack kept lies in the second.
+    let log = std::fs::read_to_string(out.path().join("tsv/attack/text-fooler.jsonl")).unwrap();
+    let mut changes = 0;
+    for line in log.lines() {
+        let entry: serde_json::Value = serde_json::from_str(line).unwrap();
+        let words: Vec<&str> = entry["result"]["original"].as_str().unwrap().split_whitespace().collect();
+        assert_eq!(words.iter().filter(|w| **w == "[SEP]").count(), 1, "{entry}");
+        let separator = words.iter().position(|w| *w == "[SEP]").unwrap();
+        for change in entry["result"]["changes"].as_array().unwrap() {
+            assert!(change["position"].as_u64().unwrap() as usize > separator, "{entry}");
+            changes += 1;
+        }
+    }
+    assert!(log.lines().count() == 3, "{log}");
+    eprintln!("{changes} changes, all in the second sentence");
 }
 
 #[test]

@@ -4,6 +4,11 @@
 //! on; both are switched off here. Texts longer than `max_len` tokens are truncated (documented
 //! behaviour, reported per text in [`EncodedBatch::truncated`]), never an error: the model reads
 //! their first tokens, or their last ones ([`Window`]).
+//!
+//! A sentence pair travels as one text, its two segments joined by [`SEGMENT_SEPARATOR`]: the
+//! tokenizer matches `[SEP]` as its special token, and the tokens after it get segment id 1, as
+//! BERT's pair encoding gives them. (A text too long is cut from its end: the second segment
+//! gives way first.)
 
 use std::ops::Range;
 
@@ -16,6 +21,9 @@ use crate::{Error, Result};
 /// `max_len / 16` shapes (4 for sentences at 64 tokens), at the cost of a few masked tokens
 /// per row.
 pub const GPU_PAD_MULTIPLE: usize = 16;
+
+/// What joins the two segments of a sentence pair in one text (`premise [SEP] hypothesis`).
+pub const SEGMENT_SEPARATOR: &str = "[SEP]";
 
 /// Which tokens of a text longer than `max_len` the model reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -61,6 +69,8 @@ pub struct TextTokenizer {
     window: Window,
     pad_id: u32,
     pad_multiple: usize,
+    /// The id of [`SEGMENT_SEPARATOR`], when the vocabulary has it.
+    separator_id: Option<u32>,
 }
 
 /// Token ids of a batch of texts, right-padded to the longest text (or past it to a multiple,
@@ -111,7 +121,8 @@ impl TextTokenizer {
             .map(|p| p.pad_id)
             .or_else(|| inner.token_to_id("[PAD]"))
             .unwrap_or(0);
-        Ok(Self { inner, max_len, window: Window::Head, pad_id, pad_multiple: 1 })
+        let separator_id = inner.token_to_id(SEGMENT_SEPARATOR);
+        Ok(Self { inner, max_len, window: Window::Head, pad_id, pad_multiple: 1, separator_id })
     }
 
     /// The same tokenizer, keeping `window`'s end of long texts.
@@ -231,15 +242,24 @@ impl TextTokenizer {
         };
         for (row, encoding) in encodings.iter().enumerate() {
             let start = row * seq_len;
+            let second_segment = self.second_segment_start(encoding.get_ids());
             for (j, (&id, &type_id)) in encoding.get_ids().iter().zip(encoding.get_type_ids()).enumerate() {
                 batch.input_ids[start + j] = id as i64;
-                batch.token_type_ids[start + j] = type_id as i64;
+                batch.token_type_ids[start + j] = if second_segment.is_some_and(|s| j >= s) { 1 } else { type_id as i64 };
                 batch.attention_mask[start + j] = 1.0;
             }
             batch.lengths.push(encoding.get_ids().len());
             batch.truncated.push(!encoding.get_overflowing().is_empty());
         }
         Ok(batch)
+    }
+
+    /// Where a pair's second segment starts: after the first separator that is not the last
+    /// token (the one closing the sequence).
+    fn second_segment_start(&self, ids: &[u32]) -> Option<usize> {
+        let separator = self.separator_id?;
+        let inner = &ids[..ids.len().saturating_sub(1)];
+        inner.iter().position(|&id| id == separator).map(|p| p + 1)
     }
 
     /// Checks that every id the tokenizer can produce has an embedding in a model of

@@ -4,11 +4,13 @@
 // classifier, checks that the page classifies a sentence with the same label and probability
 // (to 1e-3) as the native trainer, runs one attack to the end (its queries on WebGPU), saves
 // screenshots, then repeats with WebGPU switched off (the CPU fallback: the same attack must
-// come out) and checks the embedding example page.
+// come out) and checks the embedding example page. A 3-class ticket (a user's CSV) dropped on
+// the page shows its three probabilities, equal to the native ones.
 //
 // Environment: DIST, ASSETS (the asset folder), TICKET, DENSE (files), EXPECTED (JSON with the
-// native results: {"text", "ticket": {label, probability}, "dense": {...}}), OUT (screenshots),
-// PLAYWRIGHT (path of the playwright-core module).
+// native results: {"text", "ticket": {label, probability}, "dense": {...}}), THREE_TICKET and
+// THREE_EXPECTED (the 3-class ticket and its native answer), OUT (screenshots), PLAYWRIGHT (path
+// of the playwright-core module).
 import fs from "node:fs";
 import path from "node:path";
 import { createRequire } from "node:module";
@@ -18,6 +20,8 @@ const env = (k) => { if (!process.env[k]) throw new Error(`set ${k}`); return pr
 const require = createRequire(import.meta.url);
 const { chromium } = require(env("PLAYWRIGHT"));
 const expected = JSON.parse(fs.readFileSync(env("EXPECTED"), "utf8"));
+// The 3-class ticket's native answer: {"text", "label", "probability", "labels"}.
+const three = JSON.parse(fs.readFileSync(env("THREE_EXPECTED"), "utf8"));
 const out = env("OUT");
 fs.mkdirSync(out, { recursive: true });
 
@@ -100,6 +104,17 @@ async function demo(label, flags, noWebGpu) {
       check(shown.includes(message), `${label}: a bad ticket file is refused with a clear message: "${shown}"`);
     }
     check((await page.textContent('[data-testid="sparsity"]')) === "30.0%", `${label}: the loaded ticket stays after a refused file`);
+    // A 3-class ticket trained on a CSV of the user's own: three named probabilities, as natively.
+    await page.fill('[data-testid="input"]', three.text);
+    await page.setInputFiles('[data-testid="ticket-file"]', { name: "topics.safetensors", mimeType: "application/octet-stream", buffer: fs.readFileSync(env("THREE_TICKET")) });
+    await page.waitForFunction((t) => document.querySelector('[data-testid="ticket-result"]').dataset.text === t, three.text, { timeout: 600_000 });
+    const shown = await page.textContent('[data-testid="ticket-result"]');
+    const got = { label: await page.textContent('[data-testid="ticket-result-label"]'), probability: Number(await page.textContent('[data-testid="ticket-result-probability"]')) };
+    const rows = await page.locator('[data-testid="ticket-result"] > div').count();
+    check(rows === three.labels.length + 1 && three.labels.every((l) => shown.includes(`${l} `)),
+      `${label}: the 3-class ticket shows a probability for each of ${JSON.stringify(three.labels)}: "${shown.replace(/\s+/g, " ")}"`);
+    check(got.label === three.label && close(got.probability, three.probability),
+      `${label}: the 3-class ticket says ${got.label} ${got.probability.toFixed(6)}; native ${three.label} ${three.probability.toFixed(6)}`);
   }, { noWebGpu });
 }
 

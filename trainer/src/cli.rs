@@ -87,9 +87,15 @@ pub struct DataArgs {
     /// The files' layout [default: by extension: .csv, .tsv (unquoted), .jsonl or .json-lines].
     #[arg(long, value_enum)]
     pub format: Option<TableFormat>,
-    /// The column (CSV/TSV header name, JSON key) holding the text [default: text, else sentence].
+    /// The column (CSV/TSV header name, JSON key) holding the text [default: a pair sentence1 +
+    /// sentence2, premise + hypothesis or question + sentence when the table has one, else text,
+    /// else sentence].
     #[arg(long, value_name = "NAME")]
     pub text_column: Option<String>,
+    /// The column holding the second text of a sentence pair (read with --text-column's as one
+    /// input, `[SEP]` between them and segment ids 0/1, as BERT reads pairs).
+    #[arg(long, value_name = "NAME")]
+    pub text_pair_column: Option<String>,
     /// The column (CSV/TSV header name, JSON key) holding the label [default: label].
     #[arg(long, value_name = "NAME")]
     pub label_column: Option<String>,
@@ -349,6 +355,10 @@ pub struct AttackArgs {
     pub examples: Option<usize>,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Which text of a sentence pair the attacks change (TextAttack changes the second, the
+    /// hypothesis of an entailment pair); single texts are changed anywhere.
+    #[arg(long, value_enum, default_value = "second")]
+    pub attack_segment: SegmentArg,
     /// How many successful attacks per recipe summary.md shows (the JSONL logs have all).
     #[arg(long, default_value_t = 20)]
     pub show: usize,
@@ -584,6 +594,22 @@ pub enum VectorsArg {
     Glove,
     /// The base encoder's input embeddings, whole-word pieces only (the old stand-in).
     Encoder,
+}
+
+/// `--attack-segment`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SegmentArg {
+    First,
+    Second,
+}
+
+impl SegmentArg {
+    pub fn segment(self) -> rticket_core::attack::Segment {
+        match self {
+            Self::First => rticket_core::attack::Segment::First,
+            Self::Second => rticket_core::attack::Segment::Second,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -82,6 +82,34 @@ pub struct RecipeConfig {
     pub max_modify_rate: Option<f64>,
     /// At most this many distinct victim queries per example.
     pub query_budget: Option<usize>,
+    /// In a sentence pair (two segments joined by [`crate::tokenize::SEGMENT_SEPARATOR`]), the
+    /// segment the attack may change; a single text is all one segment.
+    #[serde(default)]
+    pub segment: Segment,
+}
+
+/// The segment of a sentence pair an attack changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Segment {
+    First,
+    /// TextAttack's choice for entailment pairs: the hypothesis.
+    #[default]
+    Second,
+}
+
+impl Segment {
+    /// Whether word `i` of `words` may change: in a pair, only the words of this segment (the
+    /// separator itself never).
+    pub fn contains(self, words: &[String], i: usize) -> bool {
+        match words.iter().position(|w| w == crate::tokenize::SEGMENT_SEPARATOR) {
+            None => true,
+            Some(separator) => match self {
+                Segment::First => i < separator,
+                Segment::Second => i > separator,
+            },
+        }
+    }
 }
 
 impl RecipeConfig {
@@ -127,6 +155,7 @@ impl Recipe {
             similarity: None,
             max_modify_rate: None,
             query_budget: None,
+            segment: Segment::Second,
         };
         match self {
             Recipe::TextFooler => RecipeConfig {

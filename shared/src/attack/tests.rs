@@ -353,3 +353,22 @@ fn among_flips_the_most_similar_substitute_is_kept() {
     let r = attack("a good one", 1, &plain(Recipe::TextFooler), &mut Weighted, None, resources, 0, &mut |_| {}).unwrap();
     assert_eq!(r.adversarial, "a awful one");
 }
+
+#[test]
+fn a_pair_is_attacked_in_one_segment_only() {
+    // The sentiment sits in the second text: the default (second) segment flips it.
+    let (r, _, events) = run("a long movie [SEP] the movie is good", 1, &plain(Recipe::TextFooler), false);
+    assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
+    assert!(!r.changes.is_empty() && r.changes.iter().all(|c| c.position > 3), "{r:?}");
+    assert!(r.adversarial.starts_with("a long movie [SEP] "), "{}", r.adversarial);
+    let Some(AttackEvent::Ranked(order)) = events.first() else { panic!("{events:?}") };
+    assert!(order.iter().all(|&i| i > 3), "ranked outside the second segment: {order:?}");
+    // In the first segment, when asked; the second is then left alone, even where it could flip.
+    let first = RecipeConfig { segment: Segment::First, ..plain(Recipe::TextFooler) };
+    let (r, _, _) = run("the movie is good [SEP] a long movie", 1, &first, false);
+    assert_eq!(r.outcome, Outcome::Succeeded, "{r:?}");
+    assert!(r.changes.iter().all(|c| c.position < 4), "{r:?}");
+    assert!(r.adversarial.ends_with(" [SEP] a long movie"), "{}", r.adversarial);
+    let (r, _, _) = run("the movie is good [SEP] a long movie", 1, &plain(Recipe::TextFooler), false);
+    assert!(r.changes.iter().all(|c| c.position > 4), "{r:?}");
+}

@@ -2,7 +2,7 @@
 //! and a summary in the paper's layout.
 
 use anyhow::{Context, Result, bail};
-use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, Resources};
+use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, RecipeConfig, Resources};
 use rticket_core::model::SavedMeta;
 use rticket_core::ticket::Ticket;
 use rticket_core::{SequenceClassifier, Weights};
@@ -64,8 +64,8 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     run.write_json("run.json", &serde_json::json!({
         "command": std::env::args().collect::<Vec<_>>(),
         "model": what, "device": selected.description, "split": format!("{:?}", args.split),
-        "examples": examples.len(), "seed": args.seed,
-        "recipes": recipes.iter().map(|r| r.config_for(masked_lm.is_some())).collect::<Vec<_>>(),
+        "data": args.data.source()?, "examples": examples.len(), "seed": args.seed,
+        "recipes": recipes.iter().map(|r| RecipeConfig { segment: args.attack_segment.segment(), ..r.config_for(masked_lm.is_some()) }).collect::<Vec<_>>(),
         "recipe_names": recipes.iter().map(|r| r.config_for(masked_lm.is_some()).name()).collect::<Vec<_>>(),
         "similarity_encoder": "base encoder, mean pooling (stand-in for the Universal Sentence Encoder)",
         "neighbours": { "path": args.neighbours.clone().unwrap_or_else(crate::resources::default_neighbours_path),
@@ -78,6 +78,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         resources: Resources { masked_lm: masked_lm.as_ref().map(|m| m as &dyn MaskedLm), ..kit.resources() },
         device: dev.clone(),
         batch_size: 64,
+        segment: args.attack_segment.segment(),
     };
     let mut summaries = Vec::new();
     let mut shown = String::new();

@@ -87,7 +87,7 @@ impl crate::cli::DataArgs {
     /// The data these flags name; a missing file, an unknown format or a half-given split is
     /// refused here, before any model loads.
     pub fn source(&self) -> Result<DataSource> {
-        let columns = Columns { text: self.text_column.clone(), label: self.label_column.clone() };
+        let columns = Columns { text: self.text_column.clone(), text_pair: self.text_pair_column.clone(), label: self.label_column.clone() };
         match (&self.train, &self.dev, &self.test) {
             (Some(train), Some(dev), Some(test)) => DataSource::split_files(train.clone(), dev.clone(), test.clone(), self.format, columns),
             (None, None, None) => DataSource::named(&self.data, self.format, columns),

@@ -169,6 +169,7 @@ fn robustness(
             resources: kit.resources(),
             device: device.clone(),
             batch_size: 64,
+            segment: rticket_core::attack::Segment::default(),
         };
         let mut summaries = Vec::new();
         for &recipe in &recipes {

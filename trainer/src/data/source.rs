@@ -75,7 +75,7 @@ impl DataSource {
     pub fn named(value: &str, format: Option<TableFormat>, columns: Columns) -> Result<Self> {
         if let Ok(name) = DatasetName::from_str(value, false) {
             if format.is_some() || columns != Columns::default() {
-                bail!("--format, --text-column and --label-column describe a file of your own, and --data {value} is built in: drop them");
+                bail!("--format, --text-column, --text-pair-column and --label-column describe a file of your own, and --data {value} is built in: drop them");
             }
             return Ok(Self::Builtin(name));
         }
@@ -212,7 +212,7 @@ mod tests {
 
         let dir = Dir::new("serde");
         let path = dir.write("d.csv", &three_classes(10));
-        let columns = Columns { text: Some("text".into()), label: None };
+        let columns = Columns { text: Some("text".into()), text_pair: None, label: None };
         let one = DataSource::named(path.to_str().unwrap(), None, columns.clone()).unwrap();
         let split = DataSource::split_files(path.clone(), path.clone(), path.clone(), Some(TableFormat::Csv), columns).unwrap();
         for source in [one, split] {

@@ -1,11 +1,12 @@
 //! A user's labelled table: CSV, TSV or JSON Lines, one example per row, read into rows of
-//! text and label strings. Errors name the line the row starts on (a CSV's header is line 1)
+//! text and label strings (a sentence pair's two texts joined by the tokenizer's separator). Errors name the line the row starts on (a CSV's header is line 1)
 //! and say how to fix it.
 
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use clap::ValueEnum;
+use rticket_core::tokenize::SEGMENT_SEPARATOR;
 use serde::{Deserialize, Serialize};
 
 /// How a table file is laid out.
@@ -40,19 +41,52 @@ impl TableFormat {
     }
 }
 
-/// Which columns (CSV/TSV header names, JSON keys) hold the text and the label; `None` takes
-/// the default. A second text column (sentence pairs) would go here.
+/// Which columns (CSV/TSV header names, JSON keys) hold the text, the optional second text of
+/// a sentence pair, and the label; `None` takes the default.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Columns {
-    /// Default: `text`, else `sentence`.
+    /// Default: a pair of [`DEFAULT_PAIR_COLUMNS`] when the table has one, else `text`, else `sentence`.
     pub text: Option<String>,
+    /// The second segment of a sentence pair (with `text` the first).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_pair: Option<String>,
     /// Default: `label`.
     pub label: Option<String>,
 }
 
 /// Text columns tried in turn when none is named.
 const DEFAULT_TEXT_COLUMNS: [&str; 2] = ["text", "sentence"];
+/// Sentence-pair columns tried in turn when no text column is named (GLUE's names: MRPC/RTE,
+/// MNLI/SNLI, QNLI).
+const DEFAULT_PAIR_COLUMNS: [(&str, &str); 3] = [("sentence1", "sentence2"), ("premise", "hypothesis"), ("question", "sentence")];
 const DEFAULT_LABEL_COLUMN: &str = "label";
+
+/// Where a table's text (one column, or the two of a pair) and label are.
+struct Layout {
+    text: usize,
+    pair: Option<usize>,
+    label: usize,
+}
+
+impl Layout {
+    /// Finds the columns in `found` (header names or the first JSON object's keys).
+    fn find(found: &[&str], columns: &Columns) -> Result<Self> {
+        let label = find_column(found, columns.label.as_deref(), &[DEFAULT_LABEL_COLUMN], "label", "--label-column")?;
+        let position = |name: &str| found.iter().position(|f| *f == name);
+        if columns.text.is_none() && columns.text_pair.is_none() {
+            let pair = DEFAULT_PAIR_COLUMNS.iter().find_map(|(a, b)| Some((position(a)?, position(b)?)));
+            if let Some((text, pair)) = pair {
+                return Ok(Self { text, pair: Some(pair), label });
+            }
+        }
+        let text = find_column(found, columns.text.as_deref(), &DEFAULT_TEXT_COLUMNS, "text", "--text-column")?;
+        let pair = match &columns.text_pair {
+            Some(name) => Some(find_column(found, Some(name), &[], "second text", "--text-pair-column")?),
+            None => None,
+        };
+        Ok(Self { text, pair, label })
+    }
+}
 
 /// One row of a table.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,16 +138,28 @@ fn find_column(found: &[&str], wanted: Option<&str>, defaults: &[&str], what: &s
     })
 }
 
-fn text_and_label(line: usize, text: &str, label: String, text_column: &str, label_column: &str) -> Result<Row> {
+/// One segment's text, trimmed; empty, or holding the pair separator itself, is an error.
+fn segment(line: usize, text: &str, column: &str) -> Result<String> {
     let text = text.trim();
     if text.is_empty() {
-        bail!("line {line}: the text (column {text_column:?}) is empty: fill it in or delete the row");
+        bail!("line {line}: the text (column {column:?}) is empty: fill it in or delete the row");
     }
+    if text.contains(SEGMENT_SEPARATOR) {
+        bail!("line {line}: the text (column {column:?}) holds {SEGMENT_SEPARATOR}, which joins the two texts of a pair: give the second text its own column (--text-pair-column)");
+    }
+    Ok(text.to_string())
+}
+
+/// A row from its fields: `texts` holds one (column, text) or the two of a pair, which become
+/// one text joined by the separator the tokenizer reads as BERT's pair encoding.
+fn text_and_label(line: usize, texts: &[(&str, &str)], label: String, label_column: &str) -> Result<Row> {
+    let segments = texts.iter().map(|(column, text)| segment(line, text, column)).collect::<Result<Vec<_>>>()?;
+    let text = segments.join(&format!(" {SEGMENT_SEPARATOR} "));
     let label = label.trim().to_string();
     if label.is_empty() {
         bail!("line {line}: the label (column {label_column:?}) is empty: fill it in or delete the row");
     }
-    Ok(Row { line, text: text.to_string(), label })
+    Ok(Row { line, text, label })
 }
 
 fn parse_delimited(text: &str, delimiter: u8, columns: &Columns) -> Result<Vec<Row>> {
@@ -124,13 +170,13 @@ fn parse_delimited(text: &str, delimiter: u8, columns: &Columns) -> Result<Vec<R
     if found.iter().all(|f| f.is_empty()) {
         bail!("line 1: no header row: the first line must name the columns (e.g. text{}label)", if tsv { "\\t" } else { "," });
     }
-    let text_at = find_column(&found, columns.text.as_deref(), &DEFAULT_TEXT_COLUMNS, "text", "--text-column")?;
-    let label_at = find_column(&found, columns.label.as_deref(), &[DEFAULT_LABEL_COLUMN], "label", "--label-column")?;
+    let layout = Layout::find(&found, columns)?;
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| delimited_error(e, tsv))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        rows.push(text_and_label(line, &record[text_at], record[label_at].to_string(), found[text_at], found[label_at])?);
+        let texts: Vec<(&str, &str)> = std::iter::once(layout.text).chain(layout.pair).map(|at| (found[at], &record[at])).collect();
+        rows.push(text_and_label(line, &texts, record[layout.label].to_string(), found[layout.label])?);
     }
     Ok(rows)
 }
@@ -154,7 +200,7 @@ fn delimited_error(error: csv::Error, tsv: bool) -> anyhow::Error {
 
 fn parse_jsonl(text: &str, columns: &Columns) -> Result<Vec<Row>> {
     let mut rows = Vec::new();
-    let mut keys: Option<(String, String)> = None;
+    let mut keys: Option<(Vec<String>, String)> = None;
     for (index, content) in text.lines().enumerate() {
         let line = index + 1;
         if content.trim().is_empty() {
@@ -166,31 +212,32 @@ fn parse_jsonl(text: &str, columns: &Columns) -> Result<Vec<Row>> {
             Err(e) => bail!("line {line}: not valid JSON ({e}): write one object per line"),
         };
         // The keys are chosen on the first row, as a CSV's columns are on its header.
-        let (text_key, label_key) = match &keys {
+        let (text_keys, label_key) = match &keys {
             Some(keys) => keys.clone(),
             None => {
                 let found: Vec<&str> = object.keys().map(String::as_str).collect();
-                let text = find_column(&found, columns.text.as_deref(), &DEFAULT_TEXT_COLUMNS, "text", "--text-column")
-                    .with_context(|| format!("line {line}"))?;
-                let label = find_column(&found, columns.label.as_deref(), &[DEFAULT_LABEL_COLUMN], "label", "--label-column")
-                    .with_context(|| format!("line {line}"))?;
-                keys.insert((found[text].to_string(), found[label].to_string())).clone()
+                let layout = Layout::find(&found, columns).with_context(|| format!("line {line}"))?;
+                let texts = std::iter::once(layout.text).chain(layout.pair).map(|at| found[at].to_string()).collect();
+                keys.insert((texts, found[layout.label].to_string())).clone()
             }
         };
         let missing = |key: &str| {
             let found = object.keys().map(|k| format!("{k:?}")).collect::<Vec<_>>().join(", ");
             anyhow::anyhow!("line {line}: no {key:?} key (the keys are {found}): every line needs the keys the first one has")
         };
-        let text = match object.get(&text_key).ok_or_else(|| missing(&text_key))? {
-            serde_json::Value::String(text) => text,
-            other => bail!("line {line}: the text ({text_key:?}) is {}, not a string", kind(other)),
-        };
+        let mut texts = Vec::with_capacity(text_keys.len());
+        for key in &text_keys {
+            match object.get(key).ok_or_else(|| missing(key))? {
+                serde_json::Value::String(text) => texts.push((key.as_str(), text.as_str())),
+                other => bail!("line {line}: the text ({key:?}) is {}, not a string", kind(other)),
+            }
+        }
         let label = match object.get(&label_key).ok_or_else(|| missing(&label_key))? {
             serde_json::Value::String(label) => label.clone(),
             serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
             other => bail!("line {line}: the label ({label_key:?}) is {}: a label is a string or an integer", kind(other)),
         };
-        rows.push(text_and_label(line, text, label, &text_key, &label_key)?);
+        rows.push(text_and_label(line, &texts, label, &label_key)?);
     }
     Ok(rows)
 }
@@ -247,7 +294,7 @@ mod tests {
         assert_eq!(rows, vec![row(2, "hello", "1")]);
         let rows = csv("sentence,text,label\nnot this,this,1\n").unwrap();
         assert_eq!(rows[0].text, "this");
-        let columns = Columns { text: Some("review".into()), label: Some("stars".into()) };
+        let columns = Columns { text: Some("review".into()), text_pair: None, label: Some("stars".into()) };
         let rows = parse_table(b"review,stars\ngood,5\n", TableFormat::Csv, &columns).unwrap();
         assert_eq!(rows, vec![row(2, "good", "5")]);
     }
@@ -265,7 +312,7 @@ mod tests {
         let text = "{\"text\": \"a\", \"label\": \"sports\"}\n\n{\"label\": 3, \"text\": \" b \", \"other\": null}\n";
         let rows = parse_table(text.as_bytes(), TableFormat::Jsonl, &Columns::default()).unwrap();
         assert_eq!(rows, vec![row(1, "a", "sports"), row(3, "b", "3")]);
-        let rows = parse_table(b"{\"sentence\": \"a\", \"y\": -1}\n", TableFormat::Jsonl, &Columns { text: None, label: Some("y".into()) }).unwrap();
+        let rows = parse_table(b"{\"sentence\": \"a\", \"y\": -1}\n", TableFormat::Jsonl, &Columns { text: None, text_pair: None, label: Some("y".into()) }).unwrap();
         assert_eq!(rows, vec![row(1, "a", "-1")]);
     }
 
@@ -324,5 +371,27 @@ mod tests {
         assert!(err(csv("text,label\n")).contains("no rows"));
         assert!(err(parse_table(b"\n\n", TableFormat::Jsonl, &Columns::default())).contains("no rows"));
         assert!(err(csv("")).contains("line 1: no header row"));
+    }
+
+    #[test]
+    fn sentence_pairs_are_found_by_their_glue_names_or_named_and_joined_by_the_separator() {
+        let tsv = |text: &str, columns: &Columns| parse_table(text.as_bytes(), TableFormat::Tsv, columns);
+        let rows = tsv("id\tsentence1\tsentence2\tlabel\n7\tA man sings.\tA person sings.\t1\n", &Columns::default()).unwrap();
+        assert_eq!(rows, vec![row(2, "A man sings. [SEP] A person sings.", "1")]);
+        let rows = parse_table(b"{\"hypothesis\": \"b\", \"premise\": \"a\", \"label\": \"entailment\"}\n", TableFormat::Jsonl, &Columns::default()).unwrap();
+        assert_eq!(rows, vec![row(1, "a [SEP] b", "entailment")]);
+        let rows = csv("question,sentence,label\nwho?,him.,0\n").unwrap();
+        assert_eq!(rows[0].text, "who? [SEP] him.", "QNLI's pair before the single `sentence`");
+        let named = Columns { text: Some("q1".into()), text_pair: Some("q2".into()), label: None };
+        assert_eq!(tsv("q1\tq2\tlabel\nx\ty\t1\n", &named).unwrap()[0].text, "x [SEP] y");
+        let single = Columns { text: Some("sentence1".into()), ..Columns::default() };
+        assert_eq!(tsv("sentence1\tsentence2\tlabel\nx\ty\t1\n", &single).unwrap()[0].text, "x", "a named text column reads one text");
+        let e = err(tsv("sentence1\tsentence2\tlabel\nx\t \t1\n", &Columns::default()));
+        assert!(e.contains("line 2") && e.contains("\"sentence2\"") && e.contains("empty"), "{e}");
+        let e = err(tsv("text\tlabel\na [SEP] b\t1\n", &Columns::default()));
+        assert!(e.contains("line 2") && e.contains("--text-pair-column"), "{e}");
+        let missing = Columns { text_pair: Some("other".into()), ..Columns::default() };
+        let e = err(tsv("text\tlabel\na\t1\n", &missing));
+        assert!(e.contains("\"other\"") && e.contains("--text-pair-column"), "{e}");
     }
 }

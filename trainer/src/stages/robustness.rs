@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-use rticket_core::attack::{AttackResult, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, Resources, attack_blocking};
+use rticket_core::attack::{AttackResult, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, RecipeConfig, Resources, Segment, attack_blocking};
 use rticket_core::{BertModel, SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +42,8 @@ pub struct AttackSetup<'a> {
     pub resources: Resources<'a>,
     pub device: Device,
     pub batch_size: usize,
+    /// The text of a sentence pair the attacks change.
+    pub segment: Segment,
 }
 
 /// One line of an attack's JSONL log: the example, its result, and what it cost (so a
@@ -87,7 +89,7 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
     let mut results: Vec<AttackResult> = logged.into_iter().map(|l| l.result).collect();
     let open = std::fs::OpenOptions::new().create(true).write(true).append(resume).truncate(!resume).open(jsonl);
     let mut file = std::io::BufWriter::new(open.with_context(|| format!("creating {}", jsonl.display()))?);
-    let config = recipe.config_for(setup.resources.masked_lm.is_some());
+    let config = RecipeConfig { segment: setup.segment, ..recipe.config_for(setup.resources.masked_lm.is_some()) };
     let mut victim = ClassifierVictim {
         model: setup.victim,
         tokenizer: setup.tokenizer,
