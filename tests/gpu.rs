@@ -127,3 +127,14 @@ fn a_search_step_on_wgpu_equals_the_cpu_backends() {
     let differing = gpu_scores.iter().zip(&cpu_scores).filter(|(g, c)| (*g - *c).abs() > 1e-3).count();
     assert!(differing * 100 <= cpu_scores.len(), "{differing} of {} scores differ after two steps", cpu_scores.len());
 }
+
+#[test]
+fn choosing_a_device_says_which_in_one_line_and_raises_no_false_alarm() {
+    // Probing adapters once printed `error: XDG_RUNTIME_DIR is invalid ...` twice per probe
+    // (Mesa's device-select layer looking for a desktop session).
+    let (ok, stdout, stderr) = rticket(&["devices"]);
+    assert!(ok, "{stderr}");
+    assert!(!stderr.contains("XDG_RUNTIME_DIR") && !stderr.to_lowercase().contains("error"), "a false alarm: {stderr}");
+    assert_eq!(stderr.lines().filter(|l| l.starts_with("device: ")).count(), 1, "{stderr}");
+    assert!(stdout.contains("--device auto picks"), "{stdout}");
+}

@@ -28,8 +28,14 @@ pub fn select(choice: DeviceChoice) -> anyhow::Result<Selected> {
         DeviceChoice::Cpu => Ok(cpu()),
         DeviceChoice::Gpu => gpu(None),
         DeviceChoice::Auto => match hardware_adapter() {
-            Some(name) => gpu(Some(name)),
-            None => Ok(cpu()),
+            Some(name) => {
+                eprintln!("device: wgpu on {name}, a hardware GPU (--device cpu for the CPU backend)");
+                gpu(Some(name))
+            }
+            None => {
+                eprintln!("device: the CPU backend, as wgpu finds no hardware GPU (software adapters are slower than it)");
+                Ok(cpu())
+            }
         },
     }
 }
@@ -61,7 +67,9 @@ fn gpu(_: Option<String>) -> anyhow::Result<Selected> {
 #[cfg(feature = "wgpu")]
 pub fn adapters() -> Vec<(String, bool)> {
     use burn::tensor::wgpu::wgpu;
-    let instance = wgpu::Instance::default();
+    // The primary backends only (Vulkan, Metal, DX12), which burn's wgpu runtime computes on:
+    // the GL backend would start EGL and its display probing for nothing.
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor { backends: wgpu::Backends::PRIMARY, ..wgpu::InstanceDescriptor::new_without_display_handle_from_env() });
     pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY))
         .into_iter()
         .map(|adapter| {

@@ -14,6 +14,14 @@ fn main() -> ExitCode {
         // SAFETY: nothing else runs yet: no other thread can be reading the environment.
         unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
+    // Mesa's implicit Vulkan layer `device_select` only orders the GPUs for a desktop session,
+    // and looking for one prints `error: XDG_RUNTIME_DIR is invalid or not set in the
+    // environment.` twice per adapter probe on a machine without one: a false alarm at the top
+    // of every command. We list and choose adapters ourselves, so the layer is switched off.
+    if std::env::var_os("NODEVICE_SELECT").is_none() {
+        // SAFETY: as above, before any other thread starts.
+        unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    }
     let cli = rticket::cli::Cli::parse();
     match rticket::commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
