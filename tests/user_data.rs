@@ -123,6 +123,49 @@ fn a_users_csv_and_jsonl_go_from_fine_tuning_to_an_attacked_ticket() {
     assert!(!ok && stderr.contains("and the data has [\"negative\", \"positive\"]"), "{stderr}");
 }
 
+/// Every ticket file under `dir`, at any depth.
+fn tickets_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(tickets_under(&path));
+        } else if path.file_name().unwrap().to_str().unwrap().starts_with("ticket") && path.extension().is_some_and(|e| e == "safetensors") {
+            found.push(path);
+        }
+    }
+    found
+}
+
+#[test]
+fn the_pipeline_and_a_baseline_run_on_a_users_csv() {
+    let out = TempDir::new("user-pipeline");
+    let csv = out.path().join("topics.csv");
+    let mut text = String::from("text,label\n");
+    for (sentence, topic) in sentences(10) {
+        text += &format!("{sentence},{}\n", TOPICS[topic].0);
+    }
+    std::fs::write(&csv, text).unwrap();
+    let m = minilm_dir();
+    let (m, data) = (m.to_str().unwrap(), csv.to_str().unwrap());
+    let labels = ["business", "sports", "world"];
+    for (name, args) in [
+        ("pipeline", vec!["pipeline", "--preset", "quick", "--epochs", "1"]),
+        ("baseline", vec!["baseline", "--kind", "imp", "--preset", "quick", "--epochs", "1", "--sparsity", "0.3"]),
+    ] {
+        let dir = out.path().join(name);
+        run(&[&args[..], &["--model", m, "--data", data, "--out", dir.to_str().unwrap()]].concat());
+        let tickets = tickets_under(&dir);
+        assert!(!tickets.is_empty(), "{name} wrote no ticket under {}", dir.display());
+        for ticket in tickets {
+            let meta = Ticket::from_bytes(&std::fs::read(&ticket).unwrap()).unwrap().meta;
+            assert_eq!(meta.classifier.labels, labels, "{}", ticket.display());
+        }
+    }
+    let report = std::fs::read_to_string(out.path().join("pipeline/report.md")).unwrap();
+    assert!(report.contains(&format!("data `{data}`")), "{report}");
+}
+
 #[test]
 fn a_tsv_of_sentence_pairs_goes_through_every_stage_and_is_attacked_in_its_second_text() {
     // GLUE's layout (sentence1, sentence2): does the second sentence share the first's topic?
