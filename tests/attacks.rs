@@ -279,7 +279,7 @@ fn a_cut_attack_resumes_from_its_log() {
         resources: Resources { neighbours: Some(table()), wordnet: Some(&wordnet), masked_lm: None },
         device: device.clone(),
         batch_size: 64,
-        segment: rticket_core::attack::Segment::default(),
+        options: Default::default(),
     };
     let texts = [
         "the film is a charming , funny and moving portrait of family life",

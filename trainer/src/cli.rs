@@ -359,6 +359,12 @@ pub struct AttackArgs {
     /// hypothesis of an entailment pair); single texts are changed anywhere.
     #[arg(long, value_enum, default_value = "second")]
     pub attack_segment: SegmentArg,
+    /// TextFooler's cosine floor on embedding neighbours [default: TextAttack's 0.5]. In the
+    /// 50-d counter-fitted GloVe table nearly every word keeps all 50 neighbours at 0.5, so the
+    /// recipe's floor filters almost nothing here; a higher floor is a stricter attack
+    /// (recorded in run.json).
+    #[arg(long, value_name = "COSINE")]
+    pub min_cosine: Option<f32>,
     /// How many successful attacks per recipe summary.md shows (the JSONL logs have all).
     #[arg(long, default_value_t = 20)]
     pub show: usize,

@@ -2,7 +2,7 @@
 //! and a summary in the paper's layout.
 
 use anyhow::{Context, Result, bail};
-use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, RecipeConfig, Resources};
+use rticket_core::attack::{MaskedLm, ModelMaskedLm, Recipe, Resources};
 use rticket_core::model::SavedMeta;
 use rticket_core::ticket::Ticket;
 use rticket_core::{SequenceClassifier, Weights};
@@ -12,7 +12,7 @@ use crate::device::{self, DeviceChoice};
 use crate::model_files::read;
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
-use crate::stages::{AttackSetup, StageSettings, attack_examples, examples_table, logged_successes, summary_table};
+use crate::stages::{AttackOptions, AttackSetup, StageSettings, attack_examples, examples_table, logged_successes, summary_table};
 
 pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
@@ -54,6 +54,10 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     // BERT-Attack's own candidates need a masked-LM head in the base model's weights.
     let head = kit.masked_lm_head(dev)?;
     let masked_lm = head.as_ref().map(|head| ModelMaskedLm { encoder: &kit.encoder, head, tokenizer: &tokenizer, device: dev.clone() });
+    if args.min_cosine.is_some_and(|c| !(-1.0..=1.0).contains(&c)) {
+        bail!("--min-cosine {} is not a cosine: give a number from -1 to 1", args.min_cosine.unwrap_or_default());
+    }
+    let options = AttackOptions { segment: args.attack_segment.segment(), min_cosine: args.min_cosine };
     let run = RunDir::create(&args.out, args.resume)?;
     // The recipe's serde name (`text-fooler`) names its log.
     let stem = |r: &Recipe| serde_json::to_value(r).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_else(|| "attack".into());
@@ -65,8 +69,8 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         "command": std::env::args().collect::<Vec<_>>(),
         "model": what, "device": selected.description, "split": format!("{:?}", args.split),
         "data": args.data.source()?, "examples": examples.len(), "seed": args.seed,
-        "recipes": recipes.iter().map(|r| RecipeConfig { segment: args.attack_segment.segment(), ..r.config_for(masked_lm.is_some()) }).collect::<Vec<_>>(),
-        "recipe_names": recipes.iter().map(|r| r.config_for(masked_lm.is_some()).name()).collect::<Vec<_>>(),
+        "recipes": recipes.iter().map(|r| options.config(*r, masked_lm.is_some())).collect::<Vec<_>>(),
+        "recipe_names": recipes.iter().map(|r| options.config(*r, masked_lm.is_some()).name()).collect::<Vec<_>>(),
         "similarity_encoder": "base encoder, mean pooling (stand-in for the Universal Sentence Encoder)",
         "neighbours": { "path": args.neighbours.clone().unwrap_or_else(crate::resources::default_neighbours_path),
                         "vectors": kit.neighbours.vectors, "source_sha256": kit.neighbours.source_sha256 },
@@ -78,7 +82,7 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
         resources: Resources { masked_lm: masked_lm.as_ref().map(|m| m as &dyn MaskedLm), ..kit.resources() },
         device: dev.clone(),
         batch_size: 64,
-        segment: args.attack_segment.segment(),
+        options,
     };
     let mut summaries = Vec::new();
     let mut shown = String::new();

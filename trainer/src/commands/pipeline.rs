@@ -169,7 +169,7 @@ fn robustness(
             resources: kit.resources(),
             device: device.clone(),
             batch_size: 64,
-            segment: rticket_core::attack::Segment::default(),
+            options: Default::default(),
         };
         let mut summaries = Vec::new();
         for &recipe in &recipes {

@@ -359,7 +359,7 @@ impl<'a> SeedRun<'a> {
             resources: kit.resources(),
             device: self.device.clone(),
             batch_size: 64,
-            segment: rticket_core::attack::Segment::default(),
+            options: Default::default(),
         };
         let dir = self.work.join("attacks");
         std::fs::create_dir_all(&dir)?;

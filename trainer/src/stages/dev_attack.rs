@@ -44,7 +44,7 @@ impl DevAttack for DevAttackOnSplit<'_> {
             resources: self.kit.resources(),
             device: self.ctx.device.clone(),
             batch_size: 64,
-            segment: rticket_core::attack::Segment::default(),
+            options: Default::default(),
         };
         let jsonl = self.ctx.run.path.join("dev-attacks").join(format!("epoch-{epoch}.jsonl"));
         // Not resumed: a killed run redoes the whole epoch, and the attack with it.

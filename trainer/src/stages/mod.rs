@@ -20,6 +20,6 @@ pub use draw::{DrawnTicket, SearchScores, draw_tickets, export_draws, percent_la
 pub use export::{TicketReport, binary_entropy, export_ticket};
 pub use finetune::run_finetune;
 pub use retrain::{RetrainHead, run_retrain};
-pub use robustness::{AttackSetup, AttackSummary, attack_examples, examples_table, logged_successes, summarise, summary_table};
+pub use robustness::{AttackOptions, AttackSetup, AttackSummary, attack_examples, examples_table, logged_successes, summarise, summary_table};
 pub use search::{SearchMode, run_search, scores_path, search_fit, search_settings, search_settings_on};
 pub use settings::{StageSettings, base_fit};

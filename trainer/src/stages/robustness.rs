@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use burn::tensor::Device;
-use rticket_core::attack::{AttackResult, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, RecipeConfig, Resources, Segment, attack_blocking};
+use rticket_core::attack::{AttackResult, CandidateSource, ClassifierVictim, MeanPoolEncoder, Outcome, Recipe, RecipeConfig, Resources, Segment, attack_blocking};
 use rticket_core::{BertModel, SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
@@ -42,8 +42,28 @@ pub struct AttackSetup<'a> {
     pub resources: Resources<'a>,
     pub device: Device,
     pub batch_size: usize,
+    /// What the run changes in the recipes' settings.
+    pub options: AttackOptions,
+}
+
+/// A run's changes to the recipes' settings (none by default: TextAttack's recipes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttackOptions {
     /// The text of a sentence pair the attacks change.
     pub segment: Segment,
+    /// TextFooler's cosine floor on embedding neighbours, instead of TextAttack's 0.5.
+    pub min_cosine: Option<f32>,
+}
+
+impl AttackOptions {
+    /// `recipe`'s settings (with or without a masked-LM head) under these options.
+    pub fn config(&self, recipe: Recipe, masked_lm: bool) -> RecipeConfig {
+        let mut config = RecipeConfig { segment: self.segment, ..recipe.config_for(masked_lm) };
+        if let (Some(floor), Recipe::TextFooler, CandidateSource::Embedding { k, .. }) = (self.min_cosine, recipe, config.candidates) {
+            config.candidates = CandidateSource::Embedding { k, min_cosine: floor };
+        }
+        config
+    }
 }
 
 /// One line of an attack's JSONL log: the example, its result, and what it cost (so a
@@ -89,7 +109,7 @@ pub fn attack_examples(setup: &AttackSetup, recipe: Recipe, examples: &[Example]
     let mut results: Vec<AttackResult> = logged.into_iter().map(|l| l.result).collect();
     let open = std::fs::OpenOptions::new().create(true).write(true).append(resume).truncate(!resume).open(jsonl);
     let mut file = std::io::BufWriter::new(open.with_context(|| format!("creating {}", jsonl.display()))?);
-    let config = RecipeConfig { segment: setup.segment, ..recipe.config_for(setup.resources.masked_lm.is_some()) };
+    let config = setup.options.config(recipe, setup.resources.masked_lm.is_some());
     let mut victim = ClassifierVictim {
         model: setup.victim,
         tokenizer: setup.tokenizer,
@@ -198,4 +218,23 @@ pub fn examples_table(results: &[AttackResult]) -> String {
         s.push_str(&format!("| {} | {} | {} | {} |\n", cell(&r.original), cell(&r.adversarial), swaps.join(", "), r.queries));
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_change_the_segment_everywhere_and_the_floor_only_for_text_fooler() {
+        let options = AttackOptions { segment: Segment::First, min_cosine: Some(0.8) };
+        let fooler = options.config(Recipe::TextFooler, false);
+        assert_eq!(fooler.candidates, CandidateSource::Embedding { k: 50, min_cosine: 0.8 });
+        assert_eq!(fooler.segment, Segment::First);
+        for recipe in [Recipe::Pwws, Recipe::TextBugger, Recipe::BertAttack] {
+            let config = options.config(recipe, false);
+            assert_eq!(config.candidates, recipe.config().candidates, "{recipe:?}");
+            assert_eq!(config.segment, Segment::First);
+        }
+        assert_eq!(AttackOptions::default().config(Recipe::TextFooler, false), Recipe::TextFooler.config(), "no options: TextAttack's recipe");
+    }
 }
