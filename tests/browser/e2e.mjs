@@ -77,7 +77,15 @@ async function demo(label, flags, noWebGpu) {
     await page.selectOption('[data-testid="recipe"]', "text-fooler");
     const attackStarted = Date.now();
     await page.click('[data-testid="attack"]');
-    await page.waitForSelector('[data-testid="outcome"]', { timeout: 600_000 });
+    try {
+      await page.waitForSelector('[data-testid="outcome"]', { timeout: 600_000 });
+    } catch (e) {
+      // Say how far the attack got (a slow software adapter, or a stuck worker?).
+      const log = (await page.textContent('[data-testid="attack-log"]')) ?? "";
+      console.log(`${label}: the attack has not finished after ${Date.now() - attackStarted} ms; ${await page.textContent('[data-testid="queries"]')}; log tail: ${log.slice(-600)}`);
+      await page.screenshot({ path: path.join(out, `${label}-attack-timeout.png`), fullPage: true });
+      throw e;
+    }
     console.log(`${label}: attack ${Date.now() - attackStarted} ms`);
     const outcome = await page.textContent('[data-testid="outcome"]');
     const log = await page.textContent('[data-testid="attack-log"]');
