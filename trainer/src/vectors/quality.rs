@@ -60,8 +60,9 @@ pub fn quality_report(before: &WordVectors, after: &WordVectors, constraints: &C
     let mut md = format!("# {title}\n\n");
     md += "Cosine of word pairs before and after counter-fitting (quantiles 10 / 25 / 50 / 75 / 90 %, and the share at or above \
            TextFooler's 0.5 cut). Synonyms and antonyms are WordNet's pairs among the table's words (the constraints counter-fitting \
-           was given; antonyms are the direct ones and, for adjectives, each word of one cluster against each of its antonym's \
-           cluster); random pairs are 20,000 seeded draws.\n\n";
+           was given; antonyms are the direct ones and, for adjectives, each word of one cluster, with the heads it says to see also, \
+           against each of its antonym's cluster, carried to inflections and to adverbs derived from the adjectives); random pairs \
+           are 20,000 seeded draws.\n\n";
     md += "| pairs | count | before | >= 0.5 before | after | >= 0.5 after |\n|---|---:|---|---:|---|---:|\n";
     for (name, [b, a]) in [("synonyms", &synonyms), ("antonyms", &antonyms), ("random", &random)] {
         let q = |d: &Distribution| d.quantiles.iter().map(|c| format!("{c:.2}")).collect::<Vec<_>>().join(" / ");
