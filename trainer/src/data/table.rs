@@ -71,19 +71,20 @@ struct Layout {
 impl Layout {
     /// Finds the columns in `found` (header names or the first JSON object's keys).
     fn find(found: &[&str], columns: &Columns) -> Result<Self> {
-        let label = find_column(found, columns.label.as_deref(), &[DEFAULT_LABEL_COLUMN], "label", "--label-column")?;
         let position = |name: &str| found.iter().position(|f| *f == name);
-        if columns.text.is_none() && columns.text_pair.is_none() {
-            let pair = DEFAULT_PAIR_COLUMNS.iter().find_map(|(a, b)| Some((position(a)?, position(b)?)));
-            if let Some((text, pair)) = pair {
-                return Ok(Self { text, pair: Some(pair), label });
+        let default_pair = DEFAULT_PAIR_COLUMNS.iter().find_map(|(a, b)| Some((position(a)?, position(b)?)));
+        let (text, pair) = match default_pair {
+            Some((text, pair)) if columns.text.is_none() && columns.text_pair.is_none() => (text, Some(pair)),
+            _ => {
+                let text = find_column(found, columns.text.as_deref(), &DEFAULT_TEXT_COLUMNS, "text", "--text-column")?;
+                let pair = match &columns.text_pair {
+                    Some(name) => Some(find_column(found, Some(name), &[], "second text", "--text-pair-column")?),
+                    None => None,
+                };
+                (text, pair)
             }
-        }
-        let text = find_column(found, columns.text.as_deref(), &DEFAULT_TEXT_COLUMNS, "text", "--text-column")?;
-        let pair = match &columns.text_pair {
-            Some(name) => Some(find_column(found, Some(name), &[], "second text", "--text-pair-column")?),
-            None => None,
         };
+        let label = find_column(found, columns.label.as_deref(), &[DEFAULT_LABEL_COLUMN], "label", "--label-column")?;
         Ok(Self { text, pair, label })
     }
 }
