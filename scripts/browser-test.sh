@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The browser end-to-end test (tests/browser/e2e.mjs): trains a small real ticket and dense
-# classifier on MiniLM + MR (a few minutes on 2 cores), records the native trainer's answers,
+# classifier on MiniLM + MR, and a 3-class ticket on a generated topics CSV (a few minutes on 2
+# cores), records the native trainer's answers,
 # builds the page with trunk, and checks the page and the embedding example against them in
 # headless Chromium. Screenshots land in target/browser-test/.
 set -euo pipefail
