@@ -124,8 +124,10 @@ pub async fn attack<V: Victim>(
         return Ok(result);
     }
     result.outcome = Outcome::Failed;
-    let positions: Vec<usize> = (0..words.len())
-        .filter(|&i| Words::is_wordlike(&words.0[i]) && !config.stop_words.contains(&words.0[i]) && config.segment.contains(&words.0, i))
+    let positions: Vec<usize> = config
+        .segment
+        .positions(&words.0)
+        .filter(|&i| Words::is_wordlike(&words.0[i]) && !config.stop_words.contains(&words.0[i]))
         .collect();
     if positions.is_empty() {
         result.note = Some("no attackable word: only stop words, punctuation or symbols".into());

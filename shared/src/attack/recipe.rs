@@ -99,14 +99,14 @@ pub enum Segment {
 }
 
 impl Segment {
-    /// Whether word `i` of `words` may change: in a pair, only the words of this segment (the
-    /// separator itself never).
-    pub fn contains(self, words: &[String], i: usize) -> bool {
+    /// The positions of `words` an attack may change: all of a single text; in a pair, this
+    /// segment's words (the separator itself never).
+    pub fn positions(self, words: &[String]) -> std::ops::Range<usize> {
         match words.iter().position(|w| w == crate::tokenize::SEGMENT_SEPARATOR) {
-            None => true,
+            None => 0..words.len(),
             Some(separator) => match self {
-                Segment::First => i < separator,
-                Segment::Second => i > separator,
+                Segment::First => 0..separator,
+                Segment::Second => separator + 1..words.len(),
             },
         }
     }

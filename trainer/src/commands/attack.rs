@@ -54,8 +54,8 @@ pub fn run(args: AttackArgs, device: DeviceChoice) -> Result<()> {
     // BERT-Attack's own candidates need a masked-LM head in the base model's weights.
     let head = kit.masked_lm_head(dev)?;
     let masked_lm = head.as_ref().map(|head| ModelMaskedLm { encoder: &kit.encoder, head, tokenizer: &tokenizer, device: dev.clone() });
-    if args.min_cosine.is_some_and(|c| !(-1.0..=1.0).contains(&c)) {
-        bail!("--min-cosine {} is not a cosine: give a number from -1 to 1", args.min_cosine.unwrap_or_default());
+    if let Some(floor) = args.min_cosine.filter(|c| !(-1.0..=1.0).contains(c)) {
+        bail!("--min-cosine {floor} is not a cosine: give a number from -1 to 1");
     }
     let options = AttackOptions { segment: args.attack_segment.segment(), min_cosine: args.min_cosine };
     let run = RunDir::create(&args.out, args.resume)?;

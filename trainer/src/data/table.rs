@@ -1,6 +1,6 @@
 //! A user's labelled table: CSV, TSV or JSON Lines, one example per row, read into rows of
-//! text and label strings (a sentence pair's two texts joined by the tokenizer's separator). Errors name the line the row starts on (a CSV's header is line 1)
-//! and say how to fix it.
+//! text and label strings (a sentence pair's two texts joined by the tokenizer's separator).
+//! Errors name the line the row starts on (a CSV's header is line 1) and say how to fix it.
 
 use std::path::Path;
 
@@ -86,6 +86,11 @@ impl Layout {
         };
         let label = find_column(found, columns.label.as_deref(), &[DEFAULT_LABEL_COLUMN], "label", "--label-column")?;
         Ok(Self { text, pair, label })
+    }
+
+    /// The text columns in reading order: the text, then a pair's second text.
+    fn texts(&self) -> impl Iterator<Item = usize> {
+        std::iter::once(self.text).chain(self.pair)
     }
 }
 
@@ -176,7 +181,7 @@ fn parse_delimited(text: &str, delimiter: u8, columns: &Columns) -> Result<Vec<R
     for record in reader.records() {
         let record = record.map_err(|e| delimited_error(e, tsv))?;
         let line = record.position().map_or(0, |p| p.line() as usize);
-        let texts: Vec<(&str, &str)> = std::iter::once(layout.text).chain(layout.pair).map(|at| (found[at], &record[at])).collect();
+        let texts: Vec<(&str, &str)> = layout.texts().map(|at| (found[at], &record[at])).collect();
         rows.push(text_and_label(line, &texts, record[layout.label].to_string(), found[layout.label])?);
     }
     Ok(rows)
@@ -218,7 +223,7 @@ fn parse_jsonl(text: &str, columns: &Columns) -> Result<Vec<Row>> {
             None => {
                 let found: Vec<&str> = object.keys().map(String::as_str).collect();
                 let layout = Layout::find(&found, columns).with_context(|| format!("line {line}"))?;
-                let texts = std::iter::once(layout.text).chain(layout.pair).map(|at| found[at].to_string()).collect();
+                let texts = layout.texts().map(|at| found[at].to_string()).collect();
                 keys.insert((texts, found[layout.label].to_string())).clone()
             }
         };
