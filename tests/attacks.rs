@@ -8,7 +8,7 @@ use rticket::vectors::{Constraints, CounterFitting, GLOVE_DIR, counter_fit, is_s
 use rticket_core::attack::neighbours::COUNTER_FITTED_GLOVE;
 use rticket_core::attack::{
     AttackEvent, ClassifierVictim, MeanPoolEncoder, NeighbourTable, Outcome, Recipe, Resources, SentenceEncoder, StopWords,
-    TEXT_FOOLER_MIN_SIMILARITY, Words, angular, attack_blocking,
+    TEXT_FOOLER_MIN_COSINE, TEXT_FOOLER_MIN_SIMILARITY, Words, angular, attack_blocking,
 };
 use rticket_core::{Weights, Window};
 
@@ -85,8 +85,8 @@ fn words_of_several_word_pieces_now_get_candidates() {
     let tokenizer = minilm().tokenizer(64).unwrap();
     for word in ["pretentious", "tedious", "mediocre", "forgettable", "contrived"] {
         let pieces = tokenizer.encode_batch(&[word]).unwrap().lengths[0] - 2; // without [CLS] and [SEP]
-        let kept: Vec<(&str, f32)> = table().neighbours(word).into_iter().filter(|(_, c)| *c >= 0.5).collect();
-        assert!(!kept.is_empty(), "{word} ({pieces} pieces) has no candidate at cosine >= 0.5");
+        let kept: Vec<(&str, f32)> = table().neighbours(word).into_iter().filter(|(_, c)| *c >= TEXT_FOOLER_MIN_COSINE).collect();
+        assert!(!kept.is_empty(), "{word} ({pieces} pieces) has no candidate at cosine >= {TEXT_FOOLER_MIN_COSINE}");
         if word == "pretentious" {
             assert!(pieces > 1, "{word} is one MiniLM piece: the test no longer shows what it says");
         }
@@ -173,7 +173,7 @@ fn textfooler_on_minilm_keeps_every_constraint() {
             assert!(!StopWords::TextFooler.contains(&change.from), "{change:?} changed a stop word");
             let rank = table().neighbours(&change.from).iter().position(|(w, _)| *w == change.to);
             let cos = rank.map(|r| table().neighbours(&change.from)[r].1);
-            assert!(rank.is_some_and(|r| r < 50) && cos.unwrap() >= 0.5, "{change:?} is not a close neighbour");
+            assert!(rank.is_some_and(|r| r < 50) && cos.unwrap() >= TEXT_FOOLER_MIN_COSINE, "{change:?} is not a close neighbour");
             let (a, b) = (wordnet.pos(&change.from).with_nouns_as_verbs(), wordnet.pos(&change.to).with_nouns_as_verbs());
             assert!(a.is_empty() || b.is_empty() || a.intersects(b), "{change:?} changes the part of speech");
             assert!(!StopWords::TextFooler.contains(&change.to), "{change:?} puts a closed-class word for a content word");

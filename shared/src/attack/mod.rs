@@ -20,7 +20,7 @@ pub use greedy::{AttackEvent, AttackResult, Change, Outcome, Resources, attack};
 pub use masked_lm::{MaskedLm, ModelMaskedLm};
 pub use model_victim::{ClassifierVictim, MeanPoolEncoder};
 pub use neighbours::NeighbourTable;
-pub use recipe::{CandidateSource, Importance, Recipe, RecipeConfig, Segment, SimilarityConstraint, StopWords, TEXT_FOOLER_MIN_SIMILARITY};
+pub use recipe::{CandidateSource, Importance, Recipe, RecipeConfig, Segment, SimilarityConstraint, StopWords, TEXT_FOOLER_MIN_COSINE, TEXT_FOOLER_MIN_SIMILARITY};
 pub use stopwords::is_stop_word;
 pub use victim::{QueryError, QueryLedger, SentenceEncoder, Victim, angular, cosine};
 pub use wordnet::{Pos, PosSet, WordNet};
