@@ -14,7 +14,7 @@ use crate::common::TempDir;
 
 /// The quick preset's plan at MR 30% / documents 20%, for `seeds` and one phase.
 fn quick_plan(seeds: Vec<u64>, phase: Phase) -> Plan {
-    Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![phase], search: Default::default(), training: Default::default() }
+    Plan { data: DatasetName::Mr.into(), preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![], recipe_examples: 100, phases: vec![phase], search: Default::default(), training: Default::default() }
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn the_committed_report_matches_its_records() {
 
 fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
     ModelRecord {
-        dataset: DatasetName::Mr,
+        dataset: DatasetName::Mr.into(),
         seed,
         method: method.into(),
         sparsity,
@@ -68,7 +68,7 @@ fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
 
 fn attack(seed: u64, method: &str, sparsity: f64, clean: f64, under: f64) -> AttackRecord {
     AttackRecord {
-        dataset: DatasetName::Mr,
+        dataset: DatasetName::Mr.into(),
         seed,
         method: method.into(),
         sparsity,
@@ -98,7 +98,7 @@ fn write(dir: &Path, name: &str, value: &impl serde::Serialize) {
 
 /// Writes a model's record and its attack's (on the whole test split) where `reproduce` puts them.
 fn write_attacked(data: &Path, model: &ModelRecord, attack: &AttackRecord) {
-    let dir = seed_dir(data, model.dataset, model.seed);
+    let dir = seed_dir(data, &model.dataset, model.seed);
     write(&dir, &model_file(&model.method, model.sparsity), model);
     let recipe = serde_name(&attack.summary.recipe);
     write(&dir, &attack_file(&attack.method, attack.sparsity, &recipe, attack.summary.examples, true), attack);
@@ -191,11 +191,11 @@ fn the_documents_get_their_own_verdict_seed_by_seed() {
     let plan = quick_plan(vec![1, 2], Phase::Documents);
     write(&data, "plan.json", &plan);
     let on_documents = |mut m: ModelRecord| {
-        m.dataset = DatasetName::MovieReviews;
+        m.dataset = DatasetName::MovieReviews.into();
         m
     };
     let attacked = |mut a: AttackRecord| {
-        a.dataset = DatasetName::MovieReviews;
+        a.dataset = DatasetName::MovieReviews.into();
         a.summary.examples = 150;
         a
     };

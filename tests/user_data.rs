@@ -166,6 +166,52 @@ fn the_pipeline_and_a_baseline_run_on_a_users_csv() {
     assert!(report.contains(&format!("data `{data}`")), "{report}");
 }
 
+/// `reproduce` and `report` on a user's 3-class CSV: records under the file's own key, the plan
+/// naming the file, a report that names it and passes `report --check`; the same results
+/// folder refuses a reproduction on other data.
+#[test]
+fn reproduce_and_report_run_on_a_users_csv() {
+    let out = TempDir::new("user-reproduce");
+    let csv = out.path().join("topics.csv");
+    let mut text = String::from("text,label\n");
+    for (sentence, topic) in sentences(10) {
+        text += &format!("{sentence},{}\n", TOPICS[topic].0);
+    }
+    std::fs::write(&csv, text).unwrap();
+    let m = minilm_dir();
+    let (results, work) = (out.path().join("results"), out.path().join("work"));
+    let reproduce = |data: &[&str]| {
+        #[rustfmt::skip]
+        let args = [
+            &["--device", "cpu", "reproduce", "--model", m.to_str().unwrap(), "--phases", "core", "--methods", "fine-tune,random",
+              "--seeds", "1", "--train-limit", "32", "--train-epochs", "1", "--retrain-epochs", "1",
+              "--results", results.to_str().unwrap(), "--work", work.to_str().unwrap()][..],
+            data,
+        ].concat();
+        rticket(&args)
+    };
+    let (ok, _, err) = reproduce(&["--data", csv.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let seed = results.join("data/topics/seed-1");
+    for record in ["fine-tune-0.json", "random-30.json", "attacks/fine-tune-0-text-fooler-3.json", "attacks/random-30-text-fooler-3.json"] {
+        assert!(seed.join(record).exists(), "no {record} under {}: {err}", seed.display());
+    }
+    let record: serde_json::Value = serde_json::from_slice(&std::fs::read(seed.join("random-30.json")).unwrap()).unwrap();
+    assert_eq!(record["dataset"], "topics");
+    let ticket = Ticket::from_bytes(&std::fs::read(record["ticket"]["file"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(ticket.meta.classifier.labels, ["business", "sports", "world"]);
+    let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(results.join("data/plan.json")).unwrap()).unwrap();
+    assert_eq!(plan["data"]["path"], csv.to_str().unwrap(), "{plan}");
+    let report = std::fs::read_to_string(results.join("README.md")).unwrap();
+    assert!(report.contains(&format!("- Data: {}", csv.display())) && report.contains(&format!("## Ablations (`{}`, 30%)", csv.display())), "{report}");
+    assert!(!report.contains("MR sentences"), "{report}");
+    let (ok, _, err) = rticket(&["report", "--results", results.to_str().unwrap(), "--check"]);
+    assert!(ok, "{err}");
+    // MR into the same folder would mix two reproductions' plans.
+    let (ok, _, err) = reproduce(&[]);
+    assert!(!ok && err.contains("records a reproduction on") && err.contains("another --results"), "{err}");
+}
+
 #[test]
 fn a_tsv_of_sentence_pairs_goes_through_every_stage_and_is_attacked_in_its_second_text() {
     // GLUE's layout (sentence1, sentence2): does the second sentence share the first's topic?

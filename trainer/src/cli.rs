@@ -296,9 +296,13 @@ pub struct ReproduceArgs {
     /// Test sentences attacked by PWWS, TextBugger and BERT-Attack (TextFooler attacks the whole split).
     #[arg(long, default_value_t = 100)]
     pub recipe_examples: usize,
-    /// Which parts to run, in this order.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "core,sweep,recipes,documents")]
-    pub phases: Vec<crate::reproduce::Phase>,
+    /// The data of the MR phases (core, sweep, recipes): MR by default, or your own table(s).
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Which parts to run, in this order [default: core,sweep,recipes,documents on MR;
+    /// core,sweep,recipes on other data (documents are the built-in movie reviews)].
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub phases: Option<Vec<crate::reproduce::Phase>>,
     /// Train and attack only these methods now (default: every method a phase has); the
     /// others' records, where they exist, still enter the report.
     #[arg(long, value_enum, value_delimiter = ',')]
@@ -361,8 +365,8 @@ pub struct AttackArgs {
     pub attack_segment: SegmentArg,
     /// TextFooler's cosine floor on embedding neighbours [default: TextAttack's 0.5]. In the
     /// 50-d counter-fitted GloVe table nearly every word keeps all 50 neighbours at 0.5, so the
-    /// recipe's floor filters almost nothing here; a higher floor is a stricter attack
-    /// (recorded in run.json).
+    /// recipe's floor filters almost nothing here; a higher floor is a stricter attack (`rticket
+    /// calibrate` proposes one for the table; recorded in run.json).
     #[arg(long, value_name = "COSINE")]
     pub min_cosine: Option<f32>,
     /// How many successful attacks per recipe summary.md shows (the JSONL logs have all).

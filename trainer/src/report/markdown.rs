@@ -9,7 +9,7 @@ use rticket_core::attack::Recipe;
 use super::records::Records;
 use super::stats::{cell, mean_sd, points, without_noise};
 use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, Method, Phase, Plan, SAME_SPARSITY, serde_name};
+use crate::reproduce::{AttackRecord, DatasetKey, Method, Phase, Plan, SAME_SPARSITY, serde_name};
 use crate::stages::RetrainHead;
 
 /// Names of the report's rows.
@@ -27,6 +27,11 @@ pub fn method_name(method: &str) -> &str {
     }
 }
 
+/// The records' key of the movie-review documents (the `documents` phase).
+fn documents_key() -> DatasetKey {
+    DatasetName::MovieReviews.into()
+}
+
 /// The headline table's rows, in the paper's order.
 const HEADLINE: [Method; 6] = [Method::FineTune, Method::Imp, Method::Random, Method::Freelb, Method::RobustTicket, Method::MaskOnly];
 
@@ -34,7 +39,7 @@ const HEADLINE: [Method; 6] = [Method::FineTune, Method::Imp, Method::Random, Me
 pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
     let mut r = String::new();
     let plan = &records.plan;
-    let mr = DatasetName::Mr;
+    let mr = records.plan.main_key();
     let _ = writeln!(r, "# Reproduction: robust tickets for all-MiniLM-L6-v2\n");
     let _ = writeln!(
         r,
@@ -46,7 +51,7 @@ pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
     verdict(&mut r, records);
     let shown = Sections::of(records, plots);
     if shown.core {
-        headline(&mut r, records, mr, plan.sparsity, &HEADLINE);
+        headline(&mut r, records, &mr, plan.sparsity, &HEADLINE);
     }
     if shown.recipes {
         other_recipes(&mut r, records, plan);
@@ -62,7 +67,7 @@ pub fn render(records: &Records, plots: &[(&str, &str)]) -> String {
     if shown.documents {
         documents(&mut r, records, plan);
     }
-    shown.left_out(&mut r);
+    shown.left_out(&mut r, plan);
     tickets(&mut r, records);
     set_aside(&mut r, records);
     wall_time(&mut r, records);
@@ -81,25 +86,25 @@ struct Sections {
 impl Sections {
     fn of(records: &Records, plots: &[(&str, &str)]) -> Self {
         let plan = &records.plan;
-        let mr = DatasetName::Mr;
+        let mr = records.plan.main_key();
         let planned = |phase| plan.phases.contains(&phase);
-        let swept = plan.sweep.iter().any(|&s| SWEEP.iter().any(|m| !records.models(mr, m.key(), s).is_empty()));
+        let swept = plan.sweep.iter().any(|&s| SWEEP.iter().any(|m| !records.models(&mr, m.key(), s).is_empty()));
         Self {
-            core: planned(Phase::Core) || !records.seeds(mr).is_empty(),
+            core: planned(Phase::Core) || !records.seeds(&mr).is_empty(),
             // A sparsity plot drawn from the table's sparsity alone is shown with its table.
             sweep: planned(Phase::Sweep) || swept || plots.iter().any(|(f, _)| f.starts_with("sparsity")),
-            recipes: planned(Phase::Recipes) || Plan::EXTRA_RECIPES.iter().any(|&recipe| records.attack_set(mr, recipe).is_some()),
-            documents: planned(Phase::Documents) || !records.seeds(DatasetName::MovieReviews).is_empty(),
+            recipes: planned(Phase::Recipes) || Plan::EXTRA_RECIPES.iter().any(|&recipe| records.attack_set(&mr, recipe).is_some()),
+            documents: planned(Phase::Documents) || !records.seeds(&documents_key()).is_empty(),
         }
     }
 
     /// One line naming the phases left out, so that their absence reads as a choice.
-    fn left_out(&self, r: &mut String) {
-        let omitted: Vec<&str> = [
-            (self.core, "`core` (the MR table and the ablations)"),
-            (self.recipes, "`recipes` (the other attacks)"),
-            (self.sweep, "`sweep` (accuracy against sparsity)"),
-            (self.documents, "`documents` (the movie-review documents)"),
+    fn left_out(&self, r: &mut String, plan: &Plan) {
+        let omitted: Vec<String> = [
+            (self.core, format!("`core` (the {} table and the ablations)", plan.main_name())),
+            (self.recipes, "`recipes` (the other attacks)".into()),
+            (self.sweep, "`sweep` (accuracy against sparsity)".into()),
+            (self.documents, "`documents` (the movie-review documents)".into()),
         ]
         .into_iter()
         .filter_map(|(shown, name)| (!shown).then_some(name))
@@ -129,7 +134,14 @@ fn setup(r: &mut String, records: &Records) {
         let _ = writeln!(r, "- Command: `{c}`");
     }
     let _ = writeln!(r, "- Device: {}; base model weights sha256 {}.", devices.join(", "), bases.iter().map(|b| format!("`{b}`")).collect::<Vec<_>>().join(", "));
-    let _ = writeln!(r, "- Data: MR sentences (3200 / 400 / 400, fixed seeded split; README), movie-review documents (1200 / 150 / 150). Checkpoints are chosen on dev; test is reported.");
+    match &plan.data {
+        crate::data::DataSource::Builtin(DatasetName::Mr) => {
+            let _ = writeln!(r, "- Data: MR sentences (3200 / 400 / 400, fixed seeded split; README), movie-review documents (1200 / 150 / 150). Checkpoints are chosen on dev; test is reported.");
+        }
+        data => {
+            let _ = writeln!(r, "- Data: {data} (the main table, sweep and recipes; a single file is split 80 / 10 / 10, seeded and stratified), movie-review documents (1200 / 150 / 150). Checkpoints are chosen on dev; test is reported.");
+        }
+    }
     let _ = writeln!(r, "- {}", scale(plan));
     let search = &plan.search;
     if let Some(eta) = search.search_eta {
@@ -172,7 +184,7 @@ fn setup(r: &mut String, records: &Records) {
         );
     }
     if let Some(epochs) = plan.training.retrain_epochs {
-        let trained = plan.training_settings(DatasetName::Mr, PathBuf::new()).fit.epochs;
+        let trained = plan.training_settings(plan.data.clone(), PathBuf::new()).fit.epochs;
         let _ = writeln!(
             r,
             "- Retraining that makes a ticket (robust tickets and their ablations, random pruning, IMP after its last round) \
@@ -223,7 +235,7 @@ fn setup(r: &mut String, records: &Records) {
 
 /// What the preset reduces, in words.
 fn scale(plan: &Plan) -> String {
-    let mr = plan.training_settings(DatasetName::Mr, PathBuf::new());
+    let mr = plan.training_settings(plan.data.clone(), PathBuf::new());
     let (epochs, retrain) = (mr.fit.epochs, plan.retraining_settings(&mr).fit.epochs);
     let baselines = if retrain == epochs {
         format!("IMP (each round) and random retrained for the same {epochs} epoch(s)")
@@ -264,7 +276,7 @@ fn table_bar_met(over_fine_tuning: f64, over_imp: f64, clean: f64) -> bool {
 
 /// (accuracy under TextFooler, clean test accuracy) of one method by seed, for the seeds
 /// where it has both a model and its TextFooler record on `examples` test examples.
-fn by_seed(records: &Records, dataset: DatasetName, method: Method, sparsity: f64, examples: usize) -> BTreeMap<u64, (f64, f64)> {
+fn by_seed(records: &Records, dataset: &DatasetKey, method: Method, sparsity: f64, examples: usize) -> BTreeMap<u64, (f64, f64)> {
     let attacks = records.attacks(dataset, method.key(), sparsity, Recipe::TextFooler, examples);
     records
         .models(dataset, method.key(), sparsity)
@@ -275,14 +287,14 @@ fn by_seed(records: &Records, dataset: DatasetName, method: Method, sparsity: f6
 
 fn verdict(r: &mut String, records: &Records) {
     let _ = writeln!(r, "## Does the robust ticket show the paper's effect?\n");
-    let documents = records.attack_set(DatasetName::MovieReviews, Recipe::TextFooler);
-    match records.attack_set(DatasetName::Mr, Recipe::TextFooler) {
+    let documents = records.attack_set(&documents_key(), Recipe::TextFooler);
+    match records.attack_set(&records.plan.main_key(), Recipe::TextFooler) {
         Some(n) => mr_verdict(r, records, n),
         None if documents.is_none() => {
             let _ = writeln!(r, "No TextFooler records yet.\n");
         }
         None if records.plan.phases.contains(&Phase::Core) => {
-            let _ = writeln!(r, "MR sentences: no TextFooler records yet.\n");
+            let _ = writeln!(r, "{}: no TextFooler records yet.\n", records.plan.main_name());
         }
         None => {}
     }
@@ -294,7 +306,7 @@ fn verdict(r: &mut String, records: &Records) {
 /// The documents' row: fine-tuning against the robust ticket, seed by seed (few seeds, and
 /// their differences disagree more than on MR, so each is shown).
 fn documents_verdict(r: &mut String, records: &Records, examples: usize) {
-    let docs = DatasetName::MovieReviews;
+    let docs = &documents_key();
     let s = records.plan.document_sparsity;
     let ticket = by_seed(records, docs, Method::RobustTicket, s, examples);
     let tuned = by_seed(records, docs, Method::FineTune, 0.0, examples);
@@ -321,12 +333,12 @@ fn documents_verdict(r: &mut String, records: &Records, examples: usize) {
 
 fn mr_verdict(r: &mut String, records: &Records, n: usize) {
     let plan = &records.plan;
-    let mr = DatasetName::Mr;
+    let mr = records.plan.main_key();
     let s = plan.sparsity;
     let methods = [(Method::RobustTicket, s), (Method::FineTune, 0.0), (Method::Imp, s)];
     // Only seeds where all three have a model and its TextFooler record: a mean over other
     // seeds for one method than for another would compare different draws.
-    let per_seed = |method: Method, sparsity: f64| by_seed(records, mr, method, sparsity, n);
+    let per_seed = |method: Method, sparsity: f64| by_seed(records, &mr, method, sparsity, n);
     let tables: Vec<BTreeMap<u64, (f64, f64)>> = methods.iter().map(|&(m, sp)| per_seed(m, sp)).collect();
     let seeds: Vec<u64> = tables[0].keys().copied().filter(|seed| tables.iter().all(|t| t.contains_key(seed))).collect();
     // (accuracy under attack, clean accuracy) of one method, averaged over `on` (all in `table`).
@@ -359,7 +371,7 @@ fn mr_verdict(r: &mut String, records: &Records, n: usize) {
     // correct prediction; on the same seeds as the comparison it goes with.
     // A method with records on only some of `on` is averaged over those, and says how many.
     let success = |method: Method, sparsity: f64, on: &[u64]| {
-        let attacks = records.attacks(mr, method.key(), sparsity, Recipe::TextFooler, n);
+        let attacks = records.attacks(&mr, method.key(), sparsity, Recipe::TextFooler, n);
         let rates: Vec<f64> = attacks.iter().filter(|a| on.contains(&a.seed)).map(|a| a.summary.success_rate).collect();
         let partial = if rates.len() < on.len() { format!(" ({} of {} seeds)", rates.len(), on.len()) } else { String::new() };
         mean_sd(&rates).map_or("–".to_string(), |(m, _)| format!("{:.1}%{partial}", 100.0 * m))
@@ -439,9 +451,15 @@ fn per_seed_margins(r: &mut String, tables: &[BTreeMap<u64, (f64, f64)>], seeds:
     );
 }
 
-fn headline(r: &mut String, records: &Records, dataset: DatasetName, sparsity: f64, methods: &[Method]) {
+fn headline(r: &mut String, records: &Records, dataset: &DatasetKey, sparsity: f64, methods: &[Method]) {
     let tf = records.attack_set(dataset, Recipe::TextFooler);
-    let name = if dataset == DatasetName::Mr { "MR sentences" } else { "Movie-review documents" };
+    let name = if *dataset == documents_key() {
+        "Movie-review documents".to_string()
+    } else if records.plan.data == DatasetName::Mr.into() {
+        "MR sentences".to_string()
+    } else {
+        records.plan.main_name()
+    };
     let _ = writeln!(
         r,
         "## {name}, {:.0}% sparsity: clean accuracy and TextFooler ({} test examples)\n",
@@ -478,9 +496,9 @@ fn headline(r: &mut String, records: &Records, dataset: DatasetName, sparsity: f
 }
 
 fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
-    let mr = DatasetName::Mr;
-    let _ = writeln!(r, "## MR, {:.0}%: the other attacks\n", 100.0 * plan.sparsity);
-    let sets: Vec<(Recipe, Option<usize>)> = Plan::EXTRA_RECIPES.iter().map(|&recipe| (recipe, records.attack_set(mr, recipe))).collect();
+    let mr = records.plan.main_key();
+    let _ = writeln!(r, "## {}, {:.0}%: the other attacks\n", plan.main_name(), 100.0 * plan.sparsity);
+    let sets: Vec<(Recipe, Option<usize>)> = Plan::EXTRA_RECIPES.iter().map(|&recipe| (recipe, records.attack_set(&mr, recipe))).collect();
     if sets.iter().all(|(_, n)| n.is_none()) {
         let _ = writeln!(r, "Not run yet (phase `recipes`).\n");
         return;
@@ -502,7 +520,7 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
         .iter()
         .map(|&method| {
             let s = method.sparsity_at(plan.sparsity);
-            (method, sets.iter().map(|(recipe, n)| n.map(|n| records.attacks(mr, method.key(), s, *recipe, n)).unwrap_or_default()).collect())
+            (method, sets.iter().map(|(recipe, n)| n.map(|n| records.attacks(&mr, method.key(), s, *recipe, n)).unwrap_or_default()).collect())
         })
         .collect();
     let mut uneven = false;
@@ -541,7 +559,7 @@ fn other_recipes(r: &mut String, records: &Records, plan: &Plan) {
         let _ = writeln!(r, "\nWhere a row's recipes have records from different numbers of seeds, `seeds` gives each recipe's count in column order.");
     }
     let _ = writeln!(r, "\n{}", recipe_margins(&rows, &sets));
-    let _ = writeln!(r, "\n{}\n", attack_set_note(records, mr, &sets));
+    let _ = writeln!(r, "\n{}\n", attack_set_note(records, &mr, &sets));
 }
 
 /// The robust ticket against fine-tuning, IMP and FreeLB under each other attack, on the seeds
@@ -590,10 +608,10 @@ fn recipe_margins(rows: &[(Method, Vec<Vec<&AttackRecord>>)], sets: &[(Recipe, O
 }
 
 /// Which test sentences the recipes attacked, from the records' label counts.
-fn attack_set_note(records: &Records, dataset: DatasetName, sets: &[(Recipe, Option<usize>)]) -> String {
+fn attack_set_note(records: &Records, dataset: &DatasetKey, sets: &[(Recipe, Option<usize>)]) -> String {
     let mut balances: Vec<Vec<usize>> = Vec::new();
     for (recipe, n) in sets {
-        for a in records.attacks.iter().filter(|a| a.dataset == dataset && a.summary.recipe == *recipe && Some(a.summary.examples) == *n) {
+        for a in records.attacks.iter().filter(|a| a.dataset == *dataset && a.summary.recipe == *recipe && Some(a.summary.examples) == *n) {
             if !balances.contains(&a.labels) {
                 balances.push(a.labels.clone());
             }
@@ -617,18 +635,18 @@ fn attack_set_note(records: &Records, dataset: DatasetName, sets: &[(Recipe, Opt
 }
 
 fn ablations(r: &mut String, records: &Records, plan: &Plan) {
-    let _ = writeln!(r, "## Ablations (MR, {:.0}%)\n", 100.0 * plan.sparsity);
+    let _ = writeln!(r, "## Ablations ({}, {:.0}%)\n", plan.main_name(), 100.0 * plan.sparsity);
     let rows = [
         ("Robust ticket (full method)", Method::RobustTicket),
         ("Without mask learning: IMP mask + retraining (the IMP row above)", Method::Imp),
         ("Without the adversarial loss in the search", Method::NoAdversary),
         ("Robust ticket mask with re-initialised weights", Method::Reinit),
     ];
-    let tf = records.attack_set(DatasetName::Mr, Recipe::TextFooler);
+    let tf = records.attack_set(&records.plan.main_key(), Recipe::TextFooler);
     let _ = writeln!(r, "| variant | seeds | clean test | TextFooler Aua | Suc |\n|---|---|---|---|---|");
     for (label, method) in rows {
-        let models = records.models(DatasetName::Mr, method.key(), plan.sparsity);
-        let attacks = tf.map(|n| records.attacks(DatasetName::Mr, method.key(), plan.sparsity, Recipe::TextFooler, n)).unwrap_or_default();
+        let models = records.models(&records.plan.main_key(), method.key(), plan.sparsity);
+        let attacks = tf.map(|n| records.attacks(&records.plan.main_key(), method.key(), plan.sparsity, Recipe::TextFooler, n)).unwrap_or_default();
         let _ = writeln!(
             r,
             "| {label} | {} | {} | {} | {} |",
@@ -644,13 +662,12 @@ fn ablations(r: &mut String, records: &Records, plan: &Plan) {
 fn gate_movement(r: &mut String, records: &Records, plan: &Plan) {
     let rows: Vec<(Method, Vec<&crate::reproduce::ScoreStats>)> = [Method::RobustTicket, Method::NoAdversary, Method::MaskOnly]
         .into_iter()
-        .map(|m| (m, records.models(DatasetName::Mr, m.key(), plan.sparsity).into_iter().filter_map(|r| r.search.as_ref()).collect()))
+        .map(|m| (m, records.models(&records.plan.main_key(), m.key(), plan.sparsity).into_iter().filter_map(|r| r.search.as_ref()).collect()))
         .collect();
     if rows.iter().all(|(_, s)| s.is_empty()) {
         return;
     }
-    let _ = writeln!(r, "## How far the searches moved the gate scores (MR)
-");
+    let _ = writeln!(r, "## How far the searches moved the gate scores ({})\n", plan.main_name());
     let _ = writeln!(r, "log_alpha over all gated weights at the end of the search; every score starts at ln 5 = 1.609. Mean over seeds.
 ");
     let _ = writeln!(r, "| search | seeds | mean | sd | 1st pct | 10th | median | 90th | 99th | moved > 0.5 |\n|---|---|---|---|---|---|---|---|---|---|");
@@ -683,19 +700,19 @@ fn percent(cell: String) -> String {
 pub const SWEEP: [Method; 4] = [Method::RobustTicket, Method::MaskOnly, Method::Imp, Method::Random];
 
 fn sweep(r: &mut String, records: &Records, plots: &[(&str, &str)]) {
-    let mr = DatasetName::Mr;
+    let mr = records.plan.main_key();
     let seed = records.plan.seeds.first().copied().unwrap_or_default();
-    let _ = writeln!(r, "## Accuracy against sparsity (MR, seed {seed})\n");
+    let _ = writeln!(r, "## Accuracy against sparsity ({}, seed {seed})\n", records.plan.main_name());
     if let Some((file, _)) = plots.iter().find(|(f, _)| f.starts_with("sparsity")) {
         let _ = writeln!(r, "![clean accuracy and accuracy under TextFooler against sparsity]({file})\n");
     }
-    let tf = records.attack_set(mr, Recipe::TextFooler);
+    let tf = records.attack_set(&mr, Recipe::TextFooler);
     let _ = writeln!(r, "| method | sparsity | models | clean test | TextFooler Aua |\n|---|---|---|---|---|");
     for method in SWEEP {
-        for s in records.sparsities(mr, method.key()) {
-            let mut models = records.models(mr, method.key(), s);
+        for s in records.sparsities(&mr, method.key()) {
+            let mut models = records.models(&mr, method.key(), s);
             models.retain(|m| m.seed == seed);
-            let mut attacks = tf.map(|n| records.attacks(mr, method.key(), s, Recipe::TextFooler, n)).unwrap_or_default();
+            let mut attacks = tf.map(|n| records.attacks(&mr, method.key(), s, Recipe::TextFooler, n)).unwrap_or_default();
             attacks.retain(|a| a.seed == seed);
             let _ = writeln!(
                 r,
@@ -708,7 +725,7 @@ fn sweep(r: &mut String, records: &Records, plots: &[(&str, &str)]) {
             );
         }
     }
-    let imp_swept = records.sparsities(mr, Method::Imp.key()).iter().any(|&s| (s - records.plan.sparsity).abs() >= SAME_SPARSITY);
+    let imp_swept = records.sparsities(&mr, Method::Imp.key()).iter().any(|&s| (s - records.plan.sparsity).abs() >= SAME_SPARSITY);
     let imp = if imp_swept {
         "IMP's runs to higher sparsities (10% of the remaining weights per round) share their first rounds with the lower ones"
     } else {
@@ -725,11 +742,11 @@ fn density(r: &mut String, plots: &[(&str, &str)]) {
 }
 
 fn documents(r: &mut String, records: &Records, plan: &Plan) {
-    if records.seeds(DatasetName::MovieReviews).is_empty() {
+    if records.seeds(&documents_key()).is_empty() {
         let _ = writeln!(r, "## Movie-review documents\n\nNot run yet (phase `documents`).\n");
         return;
     }
-    headline(r, records, DatasetName::MovieReviews, plan.document_sparsity, &[Method::FineTune, Method::RobustTicket]);
+    headline(r, records, &documents_key(), plan.document_sparsity, &[Method::FineTune, Method::RobustTicket]);
     let documents = plan.training_settings(DatasetName::MovieReviews, PathBuf::new());
     let (end, outside) = match documents.window {
         rticket_core::Window::Head => ("first", "past"),

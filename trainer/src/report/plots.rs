@@ -8,7 +8,6 @@ use rticket_core::attack::Recipe;
 use super::markdown::{SWEEP, method_name};
 use super::records::Records;
 use super::stats::mean_sd;
-use crate::data::DatasetName;
 use crate::reproduce::Method;
 
 const COLOURS: [RGBColor; 6] = [
@@ -37,18 +36,18 @@ type Points = Vec<(f64, f64)>;
 
 /// One method's lines: clean test accuracy, and TextFooler Aua.
 fn sweep_points(records: &Records, method: Method) -> (Points, Points) {
-    let mr = DatasetName::Mr;
-    let tf = records.attack_set(mr, Recipe::TextFooler);
+    let mr = records.plan.main_key();
+    let tf = records.attack_set(&mr, Recipe::TextFooler);
     // The plan's first seed only: every point of a line from the same search.
     let seed = records.plan.seeds.first().copied().unwrap_or_default();
     let (mut clean, mut attacked) = (Vec::new(), Vec::new());
-    for s in records.sparsities(mr, method.key()) {
-        let tests: Vec<f64> = records.models(mr, method.key(), s).iter().filter(|m| m.seed == seed).map(|m| m.test_accuracy).collect();
+    for s in records.sparsities(&mr, method.key()) {
+        let tests: Vec<f64> = records.models(&mr, method.key(), s).iter().filter(|m| m.seed == seed).map(|m| m.test_accuracy).collect();
         if let Some((mean, _)) = mean_sd(&tests) {
             clean.push((100.0 * s, 100.0 * mean));
         }
         let aua: Vec<f64> = tf
-            .map(|n| records.attacks(mr, method.key(), s, Recipe::TextFooler, n))
+            .map(|n| records.attacks(&mr, method.key(), s, Recipe::TextFooler, n))
             .unwrap_or_default()
             .iter()
             .filter(|a| a.seed == seed)
@@ -106,7 +105,7 @@ fn sparsity(records: &Records) -> Result<Option<String>> {
 
 fn layer_density(records: &Records) -> Result<Option<String>> {
     let plan = &records.plan;
-    let Some(record) = records.models(DatasetName::Mr, Method::RobustTicket.key(), plan.sparsity).into_iter().find(|m| m.ticket.is_some())
+    let Some(record) = records.models(&records.plan.main_key(), Method::RobustTicket.key(), plan.sparsity).into_iter().find(|m| m.ticket.is_some())
     else {
         return Ok(None);
     };

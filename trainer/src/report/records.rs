@@ -5,8 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use rticket_core::attack::Recipe;
 
-use crate::data::DatasetName;
-use crate::reproduce::{AttackRecord, ModelRecord, Plan, SAME_SPARSITY, load_all, superseded_records};
+use crate::reproduce::{AttackRecord, DatasetKey, ModelRecord, Plan, SAME_SPARSITY, load_all, superseded_records};
 
 /// Everything under `results/data`.
 pub struct Records {
@@ -28,19 +27,19 @@ impl Records {
     }
 
     /// The records of one method at one sparsity (all seeds).
-    pub fn models(&self, dataset: DatasetName, method: &str, sparsity: f64) -> Vec<&ModelRecord> {
+    pub fn models(&self, dataset: &DatasetKey, method: &str, sparsity: f64) -> Vec<&ModelRecord> {
         self.models
             .iter()
-            .filter(|m| m.dataset == dataset && m.method == method && (m.sparsity - sparsity).abs() < SAME_SPARSITY)
+            .filter(|m| m.dataset == *dataset && m.method == method && (m.sparsity - sparsity).abs() < SAME_SPARSITY)
             .collect()
     }
 
     /// The attack records of one method, sparsity and recipe on exactly `examples` test examples.
-    pub fn attacks(&self, dataset: DatasetName, method: &str, sparsity: f64, recipe: Recipe, examples: usize) -> Vec<&AttackRecord> {
+    pub fn attacks(&self, dataset: &DatasetKey, method: &str, sparsity: f64, recipe: Recipe, examples: usize) -> Vec<&AttackRecord> {
         self.attacks
             .iter()
             .filter(|a| {
-                a.dataset == dataset
+                a.dataset == *dataset
                     && a.method == method
                     && (a.sparsity - sparsity).abs() < SAME_SPARSITY
                     && a.summary.recipe == recipe
@@ -50,22 +49,22 @@ impl Records {
     }
 
     /// The largest example count any `recipe` record on `dataset` has (the report's attack set).
-    pub fn attack_set(&self, dataset: DatasetName, recipe: Recipe) -> Option<usize> {
-        self.attacks.iter().filter(|a| a.dataset == dataset && a.summary.recipe == recipe).map(|a| a.summary.examples).max()
+    pub fn attack_set(&self, dataset: &DatasetKey, recipe: Recipe) -> Option<usize> {
+        self.attacks.iter().filter(|a| a.dataset == *dataset && a.summary.recipe == recipe).map(|a| a.summary.examples).max()
     }
 
     /// The seeds with any record on `dataset`.
-    pub fn seeds(&self, dataset: DatasetName) -> Vec<u64> {
-        let mut seeds: Vec<u64> = self.models.iter().filter(|m| m.dataset == dataset).map(|m| m.seed).collect();
+    pub fn seeds(&self, dataset: &DatasetKey) -> Vec<u64> {
+        let mut seeds: Vec<u64> = self.models.iter().filter(|m| m.dataset == *dataset).map(|m| m.seed).collect();
         seeds.sort_unstable();
         seeds.dedup();
         seeds
     }
 
     /// The sparsities `method` has records at on `dataset`, ascending.
-    pub fn sparsities(&self, dataset: DatasetName, method: &str) -> Vec<f64> {
+    pub fn sparsities(&self, dataset: &DatasetKey, method: &str) -> Vec<f64> {
         let mut out: Vec<f64> = Vec::new();
-        for m in self.models.iter().filter(|m| m.dataset == dataset && m.method == method) {
+        for m in self.models.iter().filter(|m| m.dataset == *dataset && m.method == method) {
             if !out.iter().any(|s| (s - m.sparsity).abs() < SAME_SPARSITY) {
                 out.push(m.sparsity);
             }

@@ -15,11 +15,11 @@ use anyhow::{Context, Result, bail};
 use rticket_core::attack::Recipe;
 
 pub use plan::{Method, Phase, Plan, SearchOverrides, TrainingOverrides};
-pub use records::{AttackRecord, DevSelection, ModelRecord, SAME_SPARSITY, ScoreStats, StageTime, TicketRecord, attack_file, load_all, model_file, seed_dir, serde_name, superseded_records};
+pub use records::{AttackRecord, DatasetKey, DevSelection, ModelRecord, SAME_SPARSITY, ScoreStats, StageTime, TicketRecord, attack_file, load_all, model_file, seed_dir, serde_name, superseded_records};
 pub use seed_run::SeedRun;
 
 use crate::cli::ReproduceArgs;
-use crate::data::DatasetName;
+use crate::data::{DataSource, DatasetName};
 use crate::device::{self, DeviceChoice};
 use crate::outputs::RunDir;
 use crate::resources::AttackKit;
@@ -28,10 +28,15 @@ use crate::stages::RetrainHead;
 pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
     let selected = device::select(device)?;
     let (dev, name) = (&selected.device, selected.description.as_str());
-    let mut phases = args.phases.clone();
+    let data = args.data.source()?;
+    let mut phases = args.phases.clone().unwrap_or_else(|| Phase::defaults(&data));
     phases.sort();
     phases.dedup();
+    if data == DatasetName::MovieReviews.into() && phases.contains(&Phase::Documents) {
+        bail!("--data movie-reviews runs the movie-review documents in the core phases already: leave `documents` out of --phases");
+    }
     let plan = Plan {
+        data,
         preset: args.preset,
         seeds: args.seeds.clone(),
         sparsity: args.sparsity,
@@ -50,14 +55,15 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             bail!("sparsity {s} is not a fraction in (0, 1): pass e.g. --sparsity 0.3");
         }
     }
-    let data = args.results.join("data");
-    std::fs::create_dir_all(&data).with_context(|| format!("creating {}", data.display()))?;
+    let records = args.results.join("data");
+    std::fs::create_dir_all(&records).with_context(|| format!("creating {}", records.display()))?;
     // This invocation runs only its own phases and seeds; plan.json records everything run so far.
     let (phases, seeds) = (plan.phases.clone(), plan.seeds.clone());
-    let plan = record_plan(plan, &data)?;
+    let plan = record_plan(plan, &records)?;
     let model_dir = args.model.dir();
     let kit = AttackKit::load(&model_dir, None, dev)?;
-    let seed_run = |dataset, seed| SeedRun::new(&plan, dataset, seed, model_dir.clone(), &args.work, &data, dev, name);
+    let documents = DataSource::from(DatasetName::MovieReviews);
+    let seed_run = |dataset: &DataSource, seed| SeedRun::new(&plan, dataset, seed, model_dir.clone(), &args.work, &records, dev, name);
     let chosen = |methods: &[Method]| -> Vec<Method> {
         methods.iter().copied().filter(|m| args.methods.as_ref().is_none_or(|only| only.contains(m))).collect()
     };
@@ -65,7 +71,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
         match phase {
             Phase::Core => {
                 for &seed in &seeds {
-                    let run = seed_run(DatasetName::Mr, seed);
+                    let run = seed_run(&plan.data, seed);
                     for method in chosen(&Method::CORE) {
                         let model = run.model(method, plan.sparsity)?;
                         run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
@@ -76,7 +82,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             Phase::Sweep => {
                 // The recorded plan's first seed, whichever seeds this invocation was given: the
                 // report's sweep section reads that seed.
-                let run = seed_run(DatasetName::Mr, plan.seeds[0]);
+                let run = seed_run(&plan.data, plan.seeds[0]);
                 for &sparsity in &plan.sweep {
                     for method in chosen(&[Method::RobustTicket, Method::MaskOnly, Method::Imp, Method::Random]) {
                         let model = run.model(method, sparsity)?;
@@ -87,7 +93,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             }
             Phase::Recipes => {
                 for &seed in &seeds {
-                    let run = seed_run(DatasetName::Mr, seed);
+                    let run = seed_run(&plan.data, seed);
                     for method in chosen(&Method::CORE) {
                         let model = run.model(method, plan.sparsity)?;
                         for recipe in Plan::EXTRA_RECIPES {
@@ -99,7 +105,7 @@ pub fn run(args: ReproduceArgs, device: DeviceChoice) -> Result<()> {
             }
             Phase::Documents => {
                 for &seed in &seeds {
-                    let run = seed_run(DatasetName::MovieReviews, seed);
+                    let run = seed_run(&documents, seed);
                     for method in chosen(&[Method::FineTune, Method::RobustTicket]) {
                         let model = run.model(method, plan.document_sparsity)?;
                         run.attack(&kit, &model, Recipe::TextFooler, usize::MAX)?;
@@ -149,6 +155,14 @@ fn merged_with_recorded(mut plan: Plan, data: &Path) -> Result<Plan> {
             recorded_head.name()
         );
     }
+    if recorded.data != plan.data {
+        bail!(
+            "{} records a reproduction on {}; this one is on {}: pass another --results and --work",
+            path.display(),
+            recorded.data,
+            plan.data
+        );
+    }
     let head = *plan.training.retrain_head.get_or_insert(recorded_head);
     if (recorded.preset, recorded.search, recorded.training) != (plan.preset, plan.search, plan.training) {
         let head_hint = if head == recorded_head {
@@ -188,7 +202,7 @@ mod tests {
 
     fn plan(seeds: Vec<u64>, phases: Vec<Phase>) -> Plan {
         let training = TrainingOverrides { retrain_head: Some(RetrainHead::Fresh), ..Default::default() };
-        Plan { preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default(), training }
+        Plan { data: DatasetName::Mr.into(), preset: Preset::Quick, seeds, sparsity: 0.3, document_sparsity: 0.2, sweep: vec![0.5], recipe_examples: 100, phases, search: Default::default(), training }
     }
 
     #[test]

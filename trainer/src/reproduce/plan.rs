@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
 use crate::cli::Preset;
-use crate::data::DatasetName;
+use super::records::DatasetKey;
+use crate::data::{DataSource, DatasetName};
 use crate::stages::{RetrainHead, StageSettings};
 
 /// The methods of the paper's tables and ablations, each a way to get a classifier.
@@ -78,9 +79,23 @@ pub enum Phase {
     Documents,
 }
 
+impl Phase {
+    /// The phases a reproduction on `data` runs unless told: all on MR; on other data, all
+    /// but the built-in documents.
+    pub fn defaults(data: &DataSource) -> Vec<Phase> {
+        match data {
+            DataSource::Builtin(DatasetName::Mr) => vec![Phase::Core, Phase::Sweep, Phase::Recipes, Phase::Documents],
+            _ => vec![Phase::Core, Phase::Sweep, Phase::Recipes],
+        }
+    }
+}
+
 /// A reproduction's scale; written to `results/data/plan.json`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
+    /// The data of the `core`, `sweep` and `recipes` phases (MR in plans made before user data).
+    #[serde(default = "Plan::mr")]
+    pub data: DataSource,
     pub preset: Preset,
     pub seeds: Vec<u64>,
     /// The sparsity of the tables (PAPER.md: 30% for SST-2; 20% for IMDB).
@@ -235,9 +250,27 @@ impl TrainingOverrides {
 }
 
 impl Plan {
+    fn mr() -> DataSource {
+        DatasetName::Mr.into()
+    }
+
+    /// The records' key of the `core`, `sweep` and `recipes` phases' data.
+    pub fn main_key(&self) -> DatasetKey {
+        DatasetKey::of(&self.data)
+    }
+
+    /// How the report names the `core`, `sweep` and `recipes` phases' data.
+    pub fn main_name(&self) -> String {
+        match &self.data {
+            DataSource::Builtin(DatasetName::Mr) => "MR".into(),
+            DataSource::Builtin(DatasetName::MovieReviews) => "movie-review documents".into(),
+            files => format!("`{files}`"),
+        }
+    }
+
     /// The settings of this plan's weight training (fine-tuning, baselines, retraining) on
     /// `dataset`: the preset's, with the training overrides applied.
-    pub fn training_settings(&self, dataset: DatasetName, model_dir: PathBuf) -> StageSettings {
+    pub fn training_settings(&self, dataset: impl Into<DataSource>, model_dir: PathBuf) -> StageSettings {
         let mut settings = StageSettings::preset(self.preset, dataset, model_dir);
         self.training.apply(&mut settings);
         settings

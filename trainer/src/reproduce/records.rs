@@ -5,15 +5,60 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use crate::data::DatasetName;
+use crate::data::{DataFiles, DataSource, DatasetName, UserData};
 use crate::stages::{AttackSummary, StageSummary};
+
+/// The data a record is about, and its folder under the records root: a built-in corpus's
+/// name (`mr`, `movie-reviews`, as records made before user data wrote them) or, for a user's
+/// files, a name made from the file's stem (a split's `train` file: its folder's name).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct DatasetKey(pub String);
+
+impl DatasetKey {
+    /// The key of `source`. A user's file named like a built-in corpus gets `-file` appended,
+    /// so its records never sit in the corpus's folder.
+    pub fn of(source: &DataSource) -> Self {
+        let name = |path: &Path| path.file_stem().map(|s| s.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let stem = match source {
+            DataSource::Builtin(name) => return (*name).into(),
+            DataSource::Files(UserData { files: DataFiles::One { path }, .. }) => name(path),
+            // A split's files are often train/dev/test in a folder named for the data.
+            DataSource::Files(UserData { files: DataFiles::Split { train, .. }, .. }) => match (name(train), train.parent()) {
+                (stem, Some(folder)) if stem == "train" && !name(folder).is_empty() => name(folder),
+                (stem, _) => stem,
+            },
+        };
+        let mut key: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect();
+        if key.is_empty() {
+            key = "data".into();
+        }
+        if DatasetName::value_variants().iter().any(|n| serde_name(n) == key) {
+            key += "-file";
+        }
+        Self(key)
+    }
+}
+
+impl From<DatasetName> for DatasetKey {
+    fn from(name: DatasetName) -> Self {
+        Self(serde_name(&name))
+    }
+}
+
+impl std::fmt::Display for DatasetKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// One trained model (dense or ticket) of one seed.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ModelRecord {
-    pub dataset: DatasetName,
+    pub dataset: DatasetKey,
     pub seed: u64,
     /// The method: `fine-tune`, `imp`, `random`, `freelb`, `robust-ticket`, `mask-only`,
     /// `no-adversary`, `reinit`.
@@ -160,7 +205,7 @@ impl ScoreStats {
 /// One attack recipe on one model record.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct AttackRecord {
-    pub dataset: DatasetName,
+    pub dataset: DatasetKey,
     pub seed: u64,
     pub method: String,
     pub sparsity: f64,
@@ -181,8 +226,8 @@ pub const SAME_SPARSITY: f64 = 1e-3;
 impl AttackRecord {
     /// Whether `other` records the same model, recipe and example count.
     pub fn same_attack(&self, other: &AttackRecord) -> bool {
-        (self.dataset, self.seed, &self.method, self.summary.recipe, self.summary.examples)
-            == (other.dataset, other.seed, &other.method, other.summary.recipe, other.summary.examples)
+        (&self.dataset, self.seed, &self.method, self.summary.recipe, self.summary.examples)
+            == (&other.dataset, other.seed, &other.method, other.summary.recipe, other.summary.examples)
             && (self.sparsity - other.sparsity).abs() < SAME_SPARSITY
     }
 }
@@ -206,8 +251,8 @@ pub fn attack_prefix(method: &str, sparsity: f64) -> String {
 }
 
 /// The folder of one dataset and seed under the records root.
-pub fn seed_dir(root: &Path, dataset: DatasetName, seed: u64) -> PathBuf {
-    root.join(serde_name(&dataset)).join(format!("seed-{seed}"))
+pub fn seed_dir(root: &Path, dataset: &DatasetKey, seed: u64) -> PathBuf {
+    root.join(&dataset.0).join(format!("seed-{seed}"))
 }
 
 /// The name serde gives a unit enum value (`DatasetName::Mr` -> `mr`), as in the records.
@@ -293,5 +338,29 @@ impl RecordFiles {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Columns;
+
+    #[test]
+    fn a_dataset_key_is_the_corpus_name_or_the_files_stem_never_a_corpus_of_its_own() {
+        let file = |path: &str| DataSource::Files(UserData { files: DataFiles::One { path: path.into() }, format: None, columns: Columns::default() });
+        assert_eq!(DatasetKey::of(&DatasetName::Mr.into()).0, "mr");
+        assert_eq!(DatasetKey::of(&DatasetName::MovieReviews.into()).0, "movie-reviews");
+        assert_eq!(DatasetKey::of(&file("data/My Topics.v2.csv")).0, "my-topics-v2");
+        assert_eq!(DatasetKey::of(&file("elsewhere/mr.csv")).0, "mr-file");
+        let split = DataSource::Files(UserData {
+            files: DataFiles::Split { train: "nli/train.jsonl".into(), dev: "nli/dev.jsonl".into(), test: "nli/test.jsonl".into() },
+            format: None,
+            columns: Columns::default(),
+        });
+        assert_eq!(DatasetKey::of(&split).0, "nli");
+        // Records made before user data name their corpus the same way.
+        let record: DatasetKey = serde_json::from_str(r#""mr""#).unwrap();
+        assert_eq!(record, DatasetName::Mr.into());
     }
 }

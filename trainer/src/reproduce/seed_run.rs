@@ -13,8 +13,8 @@ use rticket_core::{SequenceClassifier, Weights};
 use serde::Serialize;
 
 use super::plan::{Method, Plan};
-use super::records::{AttackRecord, ModelRecord, SUPERSEDED, ScoreStats, StageTime, TicketRecord, attack_file, attack_prefix, model_file, seed_dir, serde_name};
-use crate::data::{DatasetName, SPLIT_SEED, balanced_subset, label_counts};
+use super::records::{AttackRecord, DatasetKey, ModelRecord, SUPERSEDED, ScoreStats, StageTime, TicketRecord, attack_file, attack_prefix, model_file, seed_dir, serde_name};
+use crate::data::{DataSource, SPLIT_SEED, balanced_subset, label_counts};
 use crate::model_files::{ModelFiles, read, sha256_hex};
 use crate::outputs::write_atomically;
 use crate::resources::AttackKit;
@@ -27,7 +27,7 @@ use crate::stages::{
 /// The stages and records of one dataset and seed.
 pub struct SeedRun<'a> {
     pub plan: &'a Plan,
-    pub dataset: DatasetName,
+    pub dataset: DatasetKey,
     pub seed: u64,
     /// Fine-tuning and retraining settings, with this seed.
     pub base: StageSettings,
@@ -43,7 +43,7 @@ impl<'a> SeedRun<'a> {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         plan: &'a Plan,
-        dataset: DatasetName,
+        data: &DataSource,
         seed: u64,
         model_dir: PathBuf,
         work_root: &Path,
@@ -51,15 +51,16 @@ impl<'a> SeedRun<'a> {
         device: &'a Device,
         device_name: &'a str,
     ) -> Self {
-        let mut base = plan.training_settings(dataset, model_dir);
+        let mut base = plan.training_settings(data.clone(), model_dir);
         base.fit.seed = seed;
+        let dataset = DatasetKey::of(data);
         Self {
             plan,
+            work: seed_dir(work_root, &dataset, seed),
+            records: seed_dir(records_root, &dataset, seed),
             dataset,
             seed,
             base,
-            work: seed_dir(work_root, dataset, seed),
-            records: seed_dir(records_root, dataset, seed),
             device,
             device_name,
         }
@@ -86,7 +87,7 @@ impl<'a> SeedRun<'a> {
         } else {
             None
         };
-        eprintln!("== {:?} seed {}: {} at {:.0}%", self.dataset, self.seed, method.key(), 100.0 * sparsity);
+        eprintln!("== {} seed {}: {} at {:.0}%", self.dataset, self.seed, method.key(), 100.0 * sparsity);
         let record = self.train(method, sparsity)?;
         if let Some(mut recorded) = recorded {
             if let Some(how) = recorded.same_model_as(&record) {
@@ -287,7 +288,7 @@ impl<'a> SeedRun<'a> {
         let classifier = summary.outputs.first().cloned();
         let classifier_sha256 = classifier.as_deref().map(|path| read(path, "classifier").map(|bytes| sha256_hex(&bytes))).transpose()?;
         Ok(ModelRecord {
-            dataset: self.dataset,
+            dataset: self.dataset.clone(),
             seed: self.seed,
             method: method.key().into(),
             sparsity: 0.0,
@@ -312,7 +313,7 @@ impl<'a> SeedRun<'a> {
         let ticket = Ticket::from_bytes(&bytes).with_context(|| format!("reading {}", file.display()))?;
         let report = TicketReport::measure(&ticket, &bytes, file)?;
         Ok(ModelRecord {
-            dataset: self.dataset,
+            dataset: self.dataset.clone(),
             seed: self.seed,
             method: method.key().into(),
             sparsity: ticket.meta.sparsity,
@@ -349,7 +350,7 @@ impl<'a> SeedRun<'a> {
             let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
             return serde_json::from_str(&text).with_context(|| format!("{} is not an attack record: delete it to rerun", path.display()));
         }
-        eprintln!("== {:?} seed {}: {} on {} at {:.0}%, {} examples", self.dataset, self.seed, recipe.name(), model.method, 100.0 * model.sparsity, chosen.len());
+        eprintln!("== {} seed {}: {} on {} at {:.0}%, {} examples", self.dataset, self.seed, recipe.name(), model.method, 100.0 * model.sparsity, chosen.len());
         let victim = self.victim(kit, model)?;
         let tokenizer = kit.files.tokenizer_on(self.base.max_len, self.device)?.with_window(self.base.window)?;
         let setup = AttackSetup {
@@ -366,7 +367,7 @@ impl<'a> SeedRun<'a> {
         let jsonl = self.work.join(attack_file(&model.method, model.sparsity, &recipe_key, chosen.len(), whole_split)).with_extension("jsonl");
         let summary = attack_examples(&setup, recipe, &chosen, 0, &jsonl, true)?;
         let record = AttackRecord {
-            dataset: self.dataset,
+            dataset: self.dataset.clone(),
             seed: self.seed,
             method: model.method.clone(),
             sparsity: model.sparsity,
