@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod common;
+mod cpu_backend;
 mod encoder;
 mod gpu;
 mod attacks;

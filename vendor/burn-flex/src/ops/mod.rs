@@ -111,6 +111,7 @@ mod int;
 pub mod interpolate;
 pub mod mask;
 pub mod matmul;
+mod par;
 mod module;
 pub mod pool;
 mod qtensor;
