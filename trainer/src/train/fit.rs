@@ -14,6 +14,7 @@ use rticket_core::model::{EncoderInput, read_rows};
 use rticket_core::{SequenceClassifier, TextTokenizer};
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint_dir;
 use super::evaluate::{Evaluation, argmax, constant_prediction_warning, evaluate_with_predictions};
 use super::objective::ObjectiveConfig;
 use super::progress::progress_bar;
@@ -180,6 +181,11 @@ pub fn fit(
         resumed_after: Vec::new(),
         rollbacks: Vec::new(),
     };
+    if let Some(dir) = checkpoint
+        && checkpoint_dir::recover(dir)?
+    {
+        eprintln!("{name}: the run was killed while swapping in a checkpoint: took the previous one back from {}.old", dir.display());
+    }
     if let Some(dir) = checkpoint.filter(|d| d.join("state.json").exists()) {
         let saved: CheckpointState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)
             .with_context(|| format!("reading {}", dir.join("state.json").display()))?;
@@ -360,8 +366,7 @@ fn load_model(model: SequenceClassifier, path: &Path) -> Result<SequenceClassifi
     model.try_load_record(record).with_context(|| format!("applying checkpoint {}", path.display()))
 }
 
-/// Writes the checkpoint into a fresh folder, then swaps it in, so a run killed mid-write
-/// leaves the previous checkpoint whole.
+/// Writes the checkpoint (see [`checkpoint_dir::replace`]: a run killed mid-write keeps the previous one).
 fn save_checkpoint(
     dir: &Path,
     state: &CheckpointState,
@@ -370,27 +375,13 @@ fn save_checkpoint(
     weight_optimizer: &burn::optim::ModuleOptimizer,
     gate_optimizer: &burn::optim::ModuleOptimizer,
 ) -> Result<()> {
-    let staging = sibling(dir, "partial");
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging)?;
-    let record_error = |e| anyhow::anyhow!("writing checkpoint: {e:?}");
-    model.clone().into_record().save(staging.join("model.bpk")).map_err(record_error)?;
-    best.clone().into_record().save(staging.join("best.bpk")).map_err(record_error)?;
-    weight_optimizer.save(staging.join("optim-weights.bpk")).map_err(record_error)?;
-    gate_optimizer.save(staging.join("optim-gates.bpk")).map_err(record_error)?;
-    std::fs::write(staging.join("state.json"), serde_json::to_vec_pretty(state)?)?;
-    let old = sibling(dir, "old");
-    let _ = std::fs::remove_dir_all(&old);
-    if dir.exists() {
-        std::fs::rename(dir, &old)?;
-    }
-    std::fs::rename(&staging, dir)?;
-    let _ = std::fs::remove_dir_all(&old);
-    Ok(())
-}
-
-fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-    name.push(format!(".{suffix}"));
-    dir.with_file_name(name)
+    checkpoint_dir::replace(dir, |staging| {
+        let record_error = |e| anyhow::anyhow!("writing checkpoint: {e:?}");
+        model.clone().into_record().save(staging.join("model.bpk")).map_err(record_error)?;
+        best.clone().into_record().save(staging.join("best.bpk")).map_err(record_error)?;
+        weight_optimizer.save(staging.join("optim-weights.bpk")).map_err(record_error)?;
+        gate_optimizer.save(staging.join("optim-gates.bpk")).map_err(record_error)?;
+        std::fs::write(staging.join("state.json"), serde_json::to_vec_pretty(state)?)?;
+        Ok(())
+    })
 }

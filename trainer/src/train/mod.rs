@@ -5,6 +5,7 @@
 //! schedule, clipping, evaluation and model selection on the dev split are shared.
 
 mod batches;
+mod checkpoint_dir;
 mod evaluate;
 mod fit;
 mod grads;
