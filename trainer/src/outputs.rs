@@ -56,8 +56,7 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Whether `path` or one of its stage folders holds a checkpoint.
 fn has_checkpoint(path: &Path) -> bool {
-    path.join("checkpoint").exists()
-        || std::fs::read_dir(path)
-            .map(|entries| entries.flatten().any(|e| e.path().join("checkpoint").exists()))
-            .unwrap_or(false)
+    // `checkpoint.old` alone: killed while swapping a new checkpoint in (the loop takes it back).
+    let holds = |dir: &Path| dir.join("checkpoint").exists() || dir.join("checkpoint.old").exists();
+    holds(path) || std::fs::read_dir(path).map(|entries| entries.flatten().any(|e| holds(&e.path()))).unwrap_or(false)
 }
