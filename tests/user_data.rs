@@ -124,6 +124,17 @@ fn a_users_csv_and_jsonl_go_from_fine_tuning_to_an_attacked_ticket() {
 }
 
 /// Every ticket file under `dir`, at any depth.
+/// `dir/topics.csv`: 10 sentences of each topic, labels named.
+fn topics_csv(dir: &std::path::Path) -> std::path::PathBuf {
+    let csv = dir.join("topics.csv");
+    let mut text = String::from("text,label\n");
+    for (sentence, topic) in sentences(10) {
+        text += &format!("{sentence},{}\n", TOPICS[topic].0);
+    }
+    std::fs::write(&csv, text).unwrap();
+    csv
+}
+
 fn tickets_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -140,12 +151,7 @@ fn tickets_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[test]
 fn the_pipeline_and_a_baseline_run_on_a_users_csv() {
     let out = TempDir::new("user-pipeline");
-    let csv = out.path().join("topics.csv");
-    let mut text = String::from("text,label\n");
-    for (sentence, topic) in sentences(10) {
-        text += &format!("{sentence},{}\n", TOPICS[topic].0);
-    }
-    std::fs::write(&csv, text).unwrap();
+    let csv = topics_csv(out.path());
     let m = minilm_dir();
     let (m, data) = (m.to_str().unwrap(), csv.to_str().unwrap());
     let labels = ["business", "sports", "world"];
@@ -172,12 +178,7 @@ fn the_pipeline_and_a_baseline_run_on_a_users_csv() {
 #[test]
 fn reproduce_and_report_run_on_a_users_csv() {
     let out = TempDir::new("user-reproduce");
-    let csv = out.path().join("topics.csv");
-    let mut text = String::from("text,label\n");
-    for (sentence, topic) in sentences(10) {
-        text += &format!("{sentence},{}\n", TOPICS[topic].0);
-    }
-    std::fs::write(&csv, text).unwrap();
+    let csv = topics_csv(out.path());
     let m = minilm_dir();
     let (results, work) = (out.path().join("results"), out.path().join("work"));
     let reproduce = |data: &[&str]| {
