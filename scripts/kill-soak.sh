@@ -2,7 +2,7 @@
 # Kill soak (issue 44): a short mask search is killed with SIGKILL at KILLS random instants,
 # some of them just after an epoch ends (while its checkpoint is being written), and resumed
 # each time; the finished run's scores and step log must equal an uninterrupted run's bit for bit.
-# Not part of CI (about 30 minutes on 2 cores). Usage: scripts/kill-soak.sh [KILLS] [OUT]
+# Not part of CI (about 20 minutes on 2 cores). Usage: scripts/kill-soak.sh [KILLS] [OUT]
 set -euo pipefail
 KILLS=${1:-20}
 OUT=${2:-runs/kill-soak}
@@ -14,14 +14,14 @@ say() { echo "[kill-soak] $*"; }
 start="$OUT/finetune/classifier.safetensors"
 if [ ! -f "$start" ]; then
   say "fine-tuning the start (64 sentences, 1 epoch)"
-  "$BIN" --device cpu finetune --preset quick --train-limit 64 --epochs 1 --out "$OUT/finetune" 2>"$OUT/finetune.log"
+  "$BIN" --device cpu finetune --preset quick --train-limit 64 --epochs 1 --out "$OUT/finetune" >/dev/null 2>"$OUT/finetune.log"
 fi
-search=(--device cpu search --mode paper --preset quick --train-limit 48 --epochs 4 --adv-steps 1 --start "$start")
+search=(--device cpu search --mode paper --preset quick --train-limit 48 --epochs 10 --adv-steps 1 --start "$start")
 
 rm -rf "$OUT/straight" "$OUT/killed"
 say "the uninterrupted run"
 t0=$(date +%s.%N)
-"$BIN" "${search[@]}" --out "$OUT/straight" 2>"$OUT/straight.log"
+"$BIN" "${search[@]}" --out "$OUT/straight" >/dev/null 2>"$OUT/straight.log"
 length=$(echo "$(date +%s.%N) - $t0" | bc)
 say "took ${length}s"
 
@@ -29,21 +29,22 @@ resumes=0
 for i in $(seq 1 "$KILLS"); do
   flag=(); [ -d "$OUT/killed" ] && flag=(--resume)
   log="$OUT/killed-$i.log"
-  "$BIN" "${search[@]}" --out "$OUT/killed" "${flag[@]}" 2>"$log" &
+  "$BIN" "${search[@]}" --out "$OUT/killed" "${flag[@]}" >/dev/null 2>"$log" &
   pid=$!
   if (( i % 4 == 0 )); then
-    # Just after an epoch line: the checkpoint is being written.
-    until grep -q " epoch [0-9]*:" "$log" 2>/dev/null || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done
+    # Just after an epoch's line: its checkpoint is being written.
+    until grep -q " epoch [0-9]*: train loss" "$log" 2>/dev/null || ! kill -0 $pid 2>/dev/null; do sleep 0.05; done
     sleep "0.$(( RANDOM % 400 ))"
     when="after an epoch line"
   else
-    delay=$(echo "scale=2; $length * $RANDOM / 32767" | bc)
+    # Over the first quarter of a whole run's length: a try resumes, trains an epoch or two at most.
+    delay=$(echo "scale=2; $length * $RANDOM / 32767 / 4" | bc)
     sleep "$delay"
     when="at ${delay}s"
   fi
   if kill -9 $pid 2>/dev/null; then
     wait $pid 2>/dev/null || true
-    say "kill $i: SIGKILL $when ($(grep -c ' epoch [0-9]*:' "$log" || true) epoch(s) finished in this try)"
+    say "kill $i: SIGKILL $when ($(grep -c ' epoch [0-9]*: train loss' "$log" || true) epoch(s) finished in this try)"
     resumes=$((resumes + 1))
   else
     wait $pid || true
@@ -52,7 +53,7 @@ for i in $(seq 1 "$KILLS"); do
   fi
 done
 say "finishing the killed run"
-"$BIN" "${search[@]}" --out "$OUT/killed" --resume 2>"$OUT/killed-final.log" || {
+"$BIN" "${search[@]}" --out "$OUT/killed" --resume >/dev/null 2>"$OUT/killed-final.log" || {
   # A run that finished before its kill refuses a second --resume; its outputs stand.
   grep -q "already holds a finished run" "$OUT/killed-final.log" || { cat "$OUT/killed-final.log" >&2; exit 1; }
 }

@@ -65,12 +65,19 @@ impl StepLog {
                 }
             }
         }
-        let file = std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
-        let mut out = BufWriter::new(file);
+        // The kept records go to a temporary file that replaces the log in one rename: truncating
+        // the log in place would lose them to a kill before the next flush (the kill soak found it).
+        let mut staged = path.as_os_str().to_owned();
+        staged.push(".partial");
+        let staged = PathBuf::from(staged);
+        let mut out = BufWriter::new(std::fs::File::create(&staged).with_context(|| format!("writing {}", staged.display()))?);
         for line in kept {
             writeln!(out, "{line}")?;
         }
-        Ok(Self { path: path.to_path_buf(), out })
+        out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).with_context(|| format!("writing {}", staged.display()))?;
+        std::fs::rename(&staged, path).with_context(|| format!("replacing {}", path.display()))?;
+        let file = std::fs::OpenOptions::new().append(true).open(path).with_context(|| format!("writing {}", path.display()))?;
+        Ok(Self { path: path.to_path_buf(), out: BufWriter::new(file) })
     }
 
     pub fn write(&mut self, record: &StepRecord) -> Result<()> {
@@ -102,5 +109,39 @@ mod tests {
         assert_eq!(logit_spread(&[vec![0.3, -0.2], vec![0.3, -0.2], vec![0.3, -0.2]]), 0.0);
         let spread = logit_spread(&[vec![1.0, -1.0], vec![-1.0, 1.0]]);
         assert!((spread - 1.0).abs() < 1e-12, "{spread}");
+    }
+
+    #[test]
+    fn a_resumed_log_keeps_the_steps_before_the_checkpoint_even_if_killed_at_once() {
+        let dir = std::env::temp_dir().join(format!("rticket-step-log-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("steps.jsonl");
+        let record = |step| StepRecord {
+            step,
+            epoch: 1 + step / 2,
+            loss: 0.5,
+            iterate_losses: vec![0.5],
+            batch_accuracy: 1.0,
+            logit_spread: 0.1,
+            grad_norm: Some(1.0),
+            density: None,
+            lambda: None,
+            lr: 1e-3,
+            gate_lr: 0.0,
+        };
+        let mut log = StepLog::open(&path, 0).unwrap();
+        (0..5).for_each(|s| log.write(&record(s)).unwrap());
+        log.flush().unwrap();
+        drop(log);
+        // Resumed at step 3, then killed before it wrote or flushed anything (no Drop runs).
+        std::mem::forget(StepLog::open(&path, 3).unwrap());
+        assert_eq!(read_step_log(&path).unwrap(), (0..3).map(record).collect::<Vec<_>>());
+        assert!(!dir.join("steps.jsonl.partial").exists());
+        // And it appends after them.
+        let mut log = StepLog::open(&path, 3).unwrap();
+        log.write(&record(3)).unwrap();
+        log.flush().unwrap();
+        assert_eq!(read_step_log(&path).unwrap(), (0..4).map(record).collect::<Vec<_>>());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
