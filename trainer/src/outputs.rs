@@ -56,7 +56,6 @@ pub fn write_atomically(target: &Path, bytes: &[u8]) -> Result<()> {
 
 /// Whether `path` or one of its stage folders holds a checkpoint.
 fn has_checkpoint(path: &Path) -> bool {
-    // `checkpoint.old` alone: killed while swapping a new checkpoint in (the loop takes it back).
-    let holds = |dir: &Path| dir.join("checkpoint").exists() || dir.join("checkpoint.old").exists();
+    let holds = |dir: &Path| crate::train::checkpoint_exists(&dir.join("checkpoint"));
     holds(path) || std::fs::read_dir(path).map(|entries| entries.flatten().any(|e| holds(&e.path()))).unwrap_or(false)
 }

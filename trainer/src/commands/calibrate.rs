@@ -7,8 +7,9 @@
 //! It also proposes TextFooler's *neighbour* floor for our word vectors. TextAttack's cosine 0.5
 //! was set for 300-d counter-fitted paragram vectors; in our 50-d counter-fitted GloVe nearly
 //! every one of a word's 50 neighbours clears it. Among the neighbours of the dev sentences' words,
-//! the floor that best separates WordNet synonyms from the rest (Youden's J: share of synonyms
-//! kept minus share of others kept) is the one the recipe uses.
+//! it proposes the floor that best separates WordNet synonyms from the rest (Youden's J: share of
+//! synonyms kept minus share of others kept); the recipe keeps TextAttack's 0.5 (see
+//! `TEXT_FOOLER_MIN_COSINE` for why) and `attack --min-cosine` applies the proposal.
 
 use anyhow::Result;
 use rand::seq::IndexedRandom;

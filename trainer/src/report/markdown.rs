@@ -642,11 +642,12 @@ fn ablations(r: &mut String, records: &Records, plan: &Plan) {
         ("Without the adversarial loss in the search", Method::NoAdversary),
         ("Robust ticket mask with re-initialised weights", Method::Reinit),
     ];
-    let tf = records.attack_set(&records.plan.main_key(), Recipe::TextFooler);
+    let main = plan.main_key();
+    let tf = records.attack_set(&main, Recipe::TextFooler);
     let _ = writeln!(r, "| variant | seeds | clean test | TextFooler Aua | Suc |\n|---|---|---|---|---|");
     for (label, method) in rows {
-        let models = records.models(&records.plan.main_key(), method.key(), plan.sparsity);
-        let attacks = tf.map(|n| records.attacks(&records.plan.main_key(), method.key(), plan.sparsity, Recipe::TextFooler, n)).unwrap_or_default();
+        let models = records.models(&main, method.key(), plan.sparsity);
+        let attacks = tf.map(|n| records.attacks(&main, method.key(), plan.sparsity, Recipe::TextFooler, n)).unwrap_or_default();
         let _ = writeln!(
             r,
             "| {label} | {} | {} | {} | {} |",
@@ -660,9 +661,10 @@ fn ablations(r: &mut String, records: &Records, plan: &Plan) {
 }
 
 fn gate_movement(r: &mut String, records: &Records, plan: &Plan) {
+    let main = plan.main_key();
     let rows: Vec<(Method, Vec<&crate::reproduce::ScoreStats>)> = [Method::RobustTicket, Method::NoAdversary, Method::MaskOnly]
         .into_iter()
-        .map(|m| (m, records.models(&records.plan.main_key(), m.key(), plan.sparsity).into_iter().filter_map(|r| r.search.as_ref()).collect()))
+        .map(|m| (m, records.models(&main, m.key(), plan.sparsity).into_iter().filter_map(|r| r.search.as_ref()).collect()))
         .collect();
     if rows.iter().all(|(_, s)| s.is_empty()) {
         return;

@@ -34,6 +34,12 @@ pub(super) fn recover(dir: &Path) -> Result<bool> {
     Ok(true)
 }
 
+/// Whether `dir` holds a checkpoint, or only the previous one that a kill left aside (which
+/// [`recover`] takes back).
+pub fn exists(dir: &Path) -> bool {
+    dir.exists() || sibling(dir, "old").exists()
+}
+
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     let mut name = dir.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(format!(".{suffix}"));

@@ -17,6 +17,7 @@ mod step;
 mod step_log;
 
 pub use batches::{batches_by_length, shuffled_batches};
+pub use checkpoint_dir::exists as checkpoint_exists;
 pub use evaluate::{Evaluation, argmax, evaluate, predict_probabilities};
 pub use fit::{CollapseGuard, EpochMetrics, FitConfig, FitOutput, Rollback, fit};
 pub use grads::ParamIds;

@@ -65,17 +65,10 @@ impl StepLog {
                 }
             }
         }
-        // The kept records go to a temporary file that replaces the log in one rename: truncating
-        // the log in place would lose them to a kill before the next flush (the kill soak found it).
-        let mut staged = path.as_os_str().to_owned();
-        staged.push(".partial");
-        let staged = PathBuf::from(staged);
-        let mut out = BufWriter::new(std::fs::File::create(&staged).with_context(|| format!("writing {}", staged.display()))?);
-        for line in kept {
-            writeln!(out, "{line}")?;
-        }
-        out.into_inner().map_err(|e| e.into_error()).and_then(|f| f.sync_all()).with_context(|| format!("writing {}", staged.display()))?;
-        std::fs::rename(&staged, path).with_context(|| format!("replacing {}", path.display()))?;
+        // The kept records replace the log in one rename: truncating it in place would lose them
+        // to a kill before the next flush (the kill soak found it).
+        let kept: String = kept.into_iter().map(|line| line + "\n").collect();
+        crate::outputs::write_atomically(path, kept.as_bytes())?;
         let file = std::fs::OpenOptions::new().append(true).open(path).with_context(|| format!("writing {}", path.display()))?;
         Ok(Self { path: path.to_path_buf(), out: BufWriter::new(file) })
     }
@@ -136,7 +129,7 @@ mod tests {
         // Resumed at step 3, then killed before it wrote or flushed anything (no Drop runs).
         std::mem::forget(StepLog::open(&path, 3).unwrap());
         assert_eq!(read_step_log(&path).unwrap(), (0..3).map(record).collect::<Vec<_>>());
-        assert!(!dir.join("steps.jsonl.partial").exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "a temporary file is left beside the log");
         // And it appends after them.
         let mut log = StepLog::open(&path, 3).unwrap();
         log.write(&record(3)).unwrap();
