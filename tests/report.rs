@@ -58,11 +58,12 @@ fn model(seed: u64, method: &str, sparsity: f64, test: f64) -> ModelRecord {
             density: vec![("encoder.layer.0.attention.self.query".into(), 0.6), ("encoder.layer.1.attention.self.query".into(), 0.8)],
         }),
         search: None,
-        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0, redone_epochs: 0, selection: None }],
+        stages: vec![StageTime { stage: "finetune".into(), dir: PathBuf::from(format!("w/{seed}/finetune")), seconds: 60.0, redone_epochs: 0, selection: None, random_streams: Some(2) }],
         preset: "quick".into(),
         device: "test".into(),
         base_model_sha256: "cd".repeat(32),
         command: "rticket reproduce".into(),
+        random_streams: 2,
     }
 }
 
@@ -305,7 +306,7 @@ fn the_report_names_the_searches_the_collapse_guard_redid() {
     for seed in [1, 2] {
         let mut ticket = model(seed, "no-adversary", 0.3, 0.7);
         let redone_epochs = usize::from(seed == 2);
-        ticket.stages.push(StageTime { stage: "search".into(), dir: PathBuf::from(format!("w/{seed}/search-no-adversary")), seconds: 600.0, redone_epochs, selection: None });
+        ticket.stages.push(StageTime { stage: "search".into(), dir: PathBuf::from(format!("w/{seed}/search-no-adversary")), seconds: 600.0, redone_epochs, selection: None, random_streams: Some(2) });
         write(&data, &format!("mr/seed-{seed}/no-adversary-30.json"), &ticket);
     }
     rticket::report::write(&tmp.0).unwrap();
@@ -330,7 +331,7 @@ fn the_report_names_the_epochs_kept_under_attack_on_dev() {
     // The ticket's record repeats the fine-tuning it started from: named once.
     ticket.stages[0].selection = fine_tune.stages[0].selection.clone();
     let retrain = selection(1, [0.6525, 0.62, 0.61]);
-    ticket.stages.push(StageTime { stage: "retrain".into(), dir: PathBuf::from("w/1/retrain-robust-ticket-30"), seconds: 60.0, redone_epochs: 0, selection: retrain });
+    ticket.stages.push(StageTime { stage: "retrain".into(), dir: PathBuf::from("w/1/retrain-robust-ticket-30"), seconds: 60.0, redone_epochs: 0, selection: retrain, random_streams: Some(2) });
     for record in [&fine_tune, &ticket] {
         write(&data, &format!("mr/seed-1/{}", model_file(&record.method, record.sparsity)), record);
     }

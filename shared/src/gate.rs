@@ -6,7 +6,9 @@
 
 use burn::config::Config;
 use burn::module::{Module, Param};
-use burn::tensor::{Device, Distribution, Tensor, activation::sigmoid};
+use burn::tensor::{Device, Distribution, Tensor, TensorData, activation::sigmoid};
+
+use crate::random::{StreamKey, fill_indexed_pair};
 
 /// Constants of a hard-concrete gate.
 #[derive(Config, Debug, PartialEq)]
@@ -66,12 +68,29 @@ impl HardConcreteGate {
     /// output: same as `log_alpha`.
     pub fn values(&self) -> Tensor<2> {
         let log_alpha = self.log_alpha.val();
-        let soft = if log_alpha.device().is_autodiff() {
-            self.sample_soft(log_alpha)
-        } else {
-            sigmoid(log_alpha)
-        };
-        self.stretch(soft)
+        if !log_alpha.device().is_autodiff() {
+            return self.deterministic();
+        }
+        let (z, slope) = self.sample(None);
+        straight_through(log_alpha, slope, z)
+    }
+
+    /// `weight * z`, the weight the forward pass sees, with the gradient reaching the scores
+    /// (and the weight, when it is trained). A frozen weight (the search) takes one fused pass:
+    /// `W * z` and `W * dz/dlog_alpha` are computed together, untracked, and the scores'
+    /// gradient is `dL/dW_eff * W * dz/dlog_alpha` through a straight-through term that adds
+    /// exactly zero to the value, where the gate's own arithmetic would leave a dozen tracked
+    /// element-wise ops per matrix and pass.
+    pub fn gate_weight(&self, weight: Tensor<2>) -> Tensor<2> {
+        let log_alpha = self.log_alpha.val();
+        if !log_alpha.device().is_autodiff() {
+            return weight * self.deterministic();
+        }
+        if weight.is_require_grad() {
+            return weight * self.values();
+        }
+        let (weighted_z, weighted_slope) = self.sample(Some(weight));
+        straight_through(log_alpha, weighted_slope, weighted_z)
     }
 
     /// The deterministic gate, whatever the device.
@@ -79,13 +98,66 @@ impl HardConcreteGate {
         self.stretch(sigmoid(self.log_alpha.val()))
     }
 
-    /// s = sigmoid((ln u - ln(1 - u) + log_alpha) / beta), one u per weight.
-    fn sample_soft(&self, log_alpha: Tensor<2>) -> Tensor<2> {
-        let u = log_alpha
-            .random_like(Distribution::Uniform(self.noise_eps, 1.0 - self.noise_eps))
-            .detach();
+    /// One sample of the gates, untracked: `(scale * z, scale * dz/dlog_alpha)` (scale 1 when
+    /// `None`), with u ~ U(eps, 1 - eps) drawn per weight, s = sigmoid((ln u - ln(1 - u) +
+    /// log_alpha) / beta), z = clamp(s (zeta - gamma) + gamma, 0, 1); the slope is zero where
+    /// the clamp holds z at 0 or 1.
+    fn sample(&self, scale: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
+        let log_alpha = self.log_alpha.val();
+        let device = log_alpha.device();
+        match StreamKey::draw(&device) {
+            Some(key) => self.sample_on_host(log_alpha, scale, key),
+            None => self.sample_on_device(log_alpha, scale),
+        }
+    }
+
+    /// The CPU's sample: counter-based noise and the whole gate in one threaded pass.
+    fn sample_on_host(&self, log_alpha: Tensor<2>, scale: Option<Tensor<2>>, key: StreamKey) -> (Tensor<2>, Tensor<2>) {
+        let device = log_alpha.device();
+        let shape = log_alpha.dims();
+        let scores = log_alpha.inner().into_data();
+        let scores = scores.as_slice::<f32>().expect("gate scores are f32");
+        let scale = scale.map(|w| w.inner().into_data());
+        let scale = scale.as_ref().map(|w| w.as_slice::<f32>().expect("a gated weight is f32"));
+        let (low, high, beta, eps) = (self.limit_low as f32, self.limit_high as f32, self.temperature as f32, self.noise_eps as f32);
+        let (span, slope_factor) = (high - low, (high - low) / beta);
+        let mut values = vec![0f32; scores.len()];
+        let mut slopes = vec![0f32; scores.len()];
+        fill_indexed_pair(&mut values, &mut slopes, |i| {
+            let u = eps + key.unit(i) * (1.0 - 2.0 * eps);
+            let s = 1.0 / (1.0 + (-((u.ln() - (1.0 - u).ln() + scores[i]) / beta)).exp());
+            let stretched = s * span + low;
+            let (z, slope) = if stretched <= 0.0 {
+                (0.0, 0.0)
+            } else if stretched >= 1.0 {
+                (1.0, 0.0)
+            } else {
+                (stretched, slope_factor * s * (1.0 - s))
+            };
+            let w = scale.map_or(1.0, |w| w[i]);
+            (w * z, w * slope)
+        });
+        let tensor = |v: Vec<f32>| Tensor::from_data(TensorData::new(v, shape), &device);
+        (tensor(values), tensor(slopes))
+    }
+
+    /// Other devices' sample: their own generator, the same arithmetic in tensor ops.
+    fn sample_on_device(&self, log_alpha: Tensor<2>, scale: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
+        let log_alpha = log_alpha.detach();
+        let u = log_alpha.random_like(Distribution::Uniform(self.noise_eps, 1.0 - self.noise_eps));
         let logistic = u.clone().log() - (u.neg() + 1.0).log();
-        sigmoid((logistic + log_alpha) / self.temperature)
+        let s = sigmoid((logistic + log_alpha) / self.temperature);
+        let stretched = s.clone() * (self.limit_high - self.limit_low) + self.limit_low;
+        let inside = stretched.clone().greater_elem(0.0).float() * stretched.clone().lower_elem(1.0).float();
+        let slope = s.clone() * (s.neg() + 1.0) * inside * ((self.limit_high - self.limit_low) / self.temperature);
+        let z = stretched.clamp(0.0, 1.0);
+        match scale {
+            Some(w) => {
+                let w = w.detach();
+                (w.clone() * z, w * slope)
+            }
+            None => (z, slope),
+        }
     }
 
     fn stretch(&self, soft: Tensor<2>) -> Tensor<2> {
@@ -107,6 +179,12 @@ impl HardConcreteGate {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+}
+
+/// `value`, with the gradient `slope` with respect to `scores`: `(scores - scores) * slope +
+/// value` adds exactly zero (finite scores) and leaves one multiply on the backward pass.
+fn straight_through(scores: Tensor<2>, slope: Tensor<2>, value: Tensor<2>) -> Tensor<2> {
+    (scores.clone() - scores.detach()) * slope + value
 }
 
 #[cfg(test)]
@@ -172,6 +250,102 @@ mod tests {
         let grads = gate.values().sum().backward();
         let grad = gate.log_alpha.val().grad(&grads).expect("log_alpha has a gradient");
         assert!(grad.abs().sum().into_scalar::<f32>() > 0.0);
+    }
+
+    fn host(t: Tensor<2>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().expect("f32")
+    }
+
+    /// The gate as it was before the fused pass: every step a tracked tensor op, the noise `u`
+    /// given. Returns `W * z` and the scores' gradient of `sum(W * z * r)`.
+    fn unfused_reference(config: &HardConcreteConfig, scores: &[f32], u: &[f32], w: &[f32], r: &[f32], shape: [usize; 2]) -> (Vec<f32>, Vec<f32>) {
+        let device = Device::flex().autodiff();
+        let tensor = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), shape), &device);
+        let log_alpha = tensor(scores).require_grad();
+        let u = tensor(u);
+        let logistic = u.clone().log() - (u.neg() + 1.0).log();
+        let soft = sigmoid((logistic + log_alpha.clone()) / config.temperature);
+        let z = (soft * (config.limit_high - config.limit_low) + config.limit_low).clamp(0.0, 1.0);
+        let gated = tensor(w) * z;
+        let grads = (gated.clone() * tensor(r)).sum().backward();
+        (host(gated), host(log_alpha.grad(&grads).expect("scores have a gradient")))
+    }
+
+    fn assert_close(what: &str, got: &[f32], want: &[f32], tolerance: f32) {
+        let worst = got.iter().zip(want).map(|(a, b)| (a - b).abs() / b.abs().max(1e-3)).fold(0f32, f32::max);
+        assert!(worst <= tolerance, "{what}: worst relative error {worst} > {tolerance}");
+    }
+
+    /// A gate with spread-out scores (clamped at 0, at 1 and in between) over a random weight.
+    fn spread_gate(device: &Device, shape: [usize; 2]) -> (HardConcreteConfig, HardConcreteGate, Vec<f32>, Vec<f32>) {
+        let config = HardConcreteConfig::new();
+        let n = shape[0] * shape[1];
+        let scores: Vec<f32> = (0..n).map(|i| ((i * 37 % 101) as f32 - 50.0) / 10.0).collect();
+        let gate = config.init_with_scores(Tensor::from_data(TensorData::new(scores.clone(), shape), device));
+        let w: Vec<f32> = (0..n).map(|i| ((i * 53 % 97) as f32 - 48.5) / 50.0).collect();
+        (config, gate, scores, w)
+    }
+
+    #[test]
+    fn the_fused_cpu_gate_equals_the_unfused_arithmetic_on_the_same_noise() {
+        let device = Device::flex().autodiff();
+        let shape = [60, 70];
+        let (config, gate, scores, w) = spread_gate(&device, shape);
+        let r: Vec<f32> = (0..w.len()).map(|i| ((i * 29 % 89) as f32 - 44.0) / 40.0).collect();
+        device.seed(11);
+        let key = StreamKey::draw(&device).expect("the CPU draws keys");
+        let eps = config.noise_eps as f32;
+        let u: Vec<f32> = (0..w.len()).map(|i| eps + key.unit(i) * (1.0 - 2.0 * eps)).collect();
+        let (want_value, want_grad) = unfused_reference(&config, &scores, &u, &w, &r, shape);
+
+        device.seed(11);
+        let weight = Tensor::<2>::from_data(TensorData::new(w.clone(), shape), &device);
+        let gated = gate.gate_weight(weight);
+        let grads = (gated.clone() * Tensor::from_data(TensorData::new(r.clone(), shape), &device)).sum().backward();
+        let got_grad = host(gate.log_alpha.val().grad(&grads).expect("scores have a gradient"));
+        let got_value = host(gated);
+        // Host libm against burn's kernels for ln/exp: a few ulps; the gradient's products are
+        // associated differently ((r W) s' against r (W s')).
+        assert_close("W * z", &got_value, &want_value, 1e-5);
+        assert_close("d/dlog_alpha", &got_grad, &want_grad, 1e-4);
+        assert!(got_value.iter().filter(|&&v| v == 0.0).count() > 100, "some gates are shut");
+        assert!(got_grad.iter().filter(|&&g| g != 0.0).count() > 100, "some gates are inside (0, 1)");
+
+        // Same seed, same bits; a trained weight takes the unfused path with the same draw.
+        device.seed(11);
+        assert_eq!(host(gate.gate_weight(Tensor::from_data(TensorData::new(w.clone(), shape), &device))), got_value);
+        device.seed(11);
+        let trained = Tensor::<2>::from_data(TensorData::new(w.clone(), shape), &device).require_grad();
+        assert_close("trained W * z", &host(gate.gate_weight(trained)), &want_value, 1e-5);
+    }
+
+    #[test]
+    fn the_device_path_gradient_is_the_slope_of_its_own_sample() {
+        // Other devices draw on themselves; whatever u was, the scores' gradient of sum(W z r)
+        // must be r W dz/dlog_alpha at the z the forward pass produced.
+        let device = Device::flex().autodiff();
+        let shape = [40, 50];
+        let (config, gate, _, w) = spread_gate(&device, shape);
+        device.seed(4);
+        let weight = Tensor::<2>::from_data(TensorData::new(w.clone(), shape), &device);
+        let (gated, slope) = gate.sample_on_device(gate.log_alpha.val(), Some(weight));
+        let gated = straight_through(gate.log_alpha.val(), slope, gated);
+        let grads = gated.clone().sum().backward();
+        let grad = host(gate.log_alpha.val().grad(&grads).expect("scores have a gradient"));
+        let (span, beta) = ((config.limit_high - config.limit_low) as f32, config.temperature as f32);
+        let want: Vec<f32> = host(gated)
+            .iter()
+            .zip(&w)
+            .map(|(&g, &w)| {
+                let z = g / w;
+                if z <= 1e-6 || z >= 1.0 - 1e-6 {
+                    return 0.0;
+                }
+                let s = (z - config.limit_low as f32) / span;
+                w * span / beta * s * (1.0 - s)
+            })
+            .collect();
+        assert_close("device-path d/dlog_alpha", &grad, &want, 2e-3);
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod gate;
 pub mod mask;
 pub mod model;
+pub mod random;
 pub mod tokenize;
 pub mod ticket;
 pub mod weights;

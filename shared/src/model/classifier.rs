@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{BertConfig, Error, Result, Weights};
 
-use super::{BertModel, Dense, EncoderInput, bert};
+use super::{dropout, BertModel, Dense, EncoderInput, bert};
 
 /// Key of the head in HF classification checkpoints.
 const HEAD_KEY: &str = "classifier";
@@ -137,7 +137,7 @@ impl SequenceClassifier {
 
     fn head(&self, hidden: Tensor<3>, input: &EncoderInput) -> Tensor<2> {
         let features = sentence_features(&self.bert, hidden, input, self.pooling);
-        self.classifier.forward(self.dropout.forward(features))
+        self.classifier.forward(dropout(&self.dropout, features))
     }
 
     /// The pooling the head reads.

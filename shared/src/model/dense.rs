@@ -72,7 +72,7 @@ impl Dense {
     pub fn effective_weight(&self) -> Tensor<2> {
         let mut weight = self.weight.val();
         if let Some(gate) = &self.gate {
-            weight = weight * gate.values();
+            weight = gate.gate_weight(weight);
         }
         if let Some(mask) = &self.mask {
             weight = weight * mask.clone();

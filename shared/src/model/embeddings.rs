@@ -6,7 +6,7 @@ use burn::tensor::{Device, Distribution, Int, Tensor, module::embedding};
 
 use crate::{BertConfig, Result, Weights};
 
-use super::{INIT_STD, layer_norm};
+use super::{dropout, INIT_STD, layer_norm};
 
 /// The input layer. The word embedding is exposed on its own so that an adversary can perturb
 /// it (HF's `inputs_embeds`) before positions and types are added.
@@ -65,6 +65,6 @@ impl BertEmbeddings {
         let positions = Tensor::<1, Int>::arange(0..seq as i64, &device).reshape([1, seq]);
         let positions = embedding(self.position_embeddings.val(), positions); // [1, seq, hidden]
         let types = embedding(self.token_type_embeddings.val(), token_type_ids);
-        self.dropout.forward(self.layer_norm.forward(words + positions + types))
+        dropout(&self.dropout, self.layer_norm.forward(words + positions + types))
     }
 }

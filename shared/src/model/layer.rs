@@ -6,7 +6,7 @@ use burn::tensor::{Device, Tensor, activation};
 
 use crate::{BertConfig, HiddenAct, Result, Weights};
 
-use super::{Dense, layer_norm};
+use super::{dropout, Dense, layer_norm};
 
 /// The six gated matrices of a layer, in PAPER.md's order, with their HF key suffixes.
 pub const GATED_IN_LAYER: [&str; 6] = [
@@ -123,15 +123,15 @@ impl BertLayer {
         let key = heads(self.key.forward(hidden.clone()));
         let value = heads(self.value.forward(hidden.clone()));
         let scores = query.matmul(key.transpose()) / (head_dim as f64).sqrt() + mask_bias; // [b, heads, seq, seq]
-        let probs = self.attention_dropout.forward(activation::softmax(scores, 3));
+        let probs = dropout(&self.attention_dropout, activation::softmax(scores, 3));
         let context = probs.matmul(value).swap_dims(1, 2).reshape([batch, seq, width]);
 
-        let attended = self.hidden_dropout.forward(self.attention_output.forward(context));
+        let attended = dropout(&self.hidden_dropout, self.attention_output.forward(context));
         let attended = self.attention_norm.forward(attended + hidden);
 
         let inner = self.intermediate.forward(attended.clone());
         let inner = activate(self.act, inner);
-        let out = self.hidden_dropout.forward(self.output.forward(inner));
+        let out = dropout(&self.hidden_dropout, self.output.forward(inner));
         self.output_norm.forward(out + attended)
     }
 }

@@ -8,6 +8,7 @@
 mod bert;
 mod classifier;
 mod dense;
+mod dropout;
 mod embeddings;
 mod input;
 mod layer;
@@ -20,6 +21,7 @@ pub use classifier::{
     CONFIG_METADATA_KEY, HostTensor, Pooling, SequenceClassifier, SequenceClassifierConfig, host_tensors, sentence_features,
 };
 pub use dense::{Dense, mask_from_hf_order, read_rows, read_rows_async, read_values, to_hf_order};
+pub use dropout::dropout;
 pub use embeddings::BertEmbeddings;
 pub use input::EncoderInput;
 pub use layer::BertLayer;

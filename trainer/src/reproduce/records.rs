@@ -85,6 +85,10 @@ pub struct ModelRecord {
     pub base_model_sha256: String,
     /// The command line that produced the record.
     pub command: String,
+    /// The oldest random streams among its stages (`rticket_core::random::RANDOM_STREAMS`; 1 in
+    /// records made before the versions): a record of v1 stands, it was drawn differently.
+    #[serde(default = "crate::stages::streams_v1")]
+    pub random_streams: u32,
 }
 
 impl ModelRecord {
@@ -119,17 +123,28 @@ pub struct StageTime {
     /// How the stage chose its epoch, when it attacked dev to choose (`--select-under-attack`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<DevSelection>,
+    /// The random streams a training stage drew from (absent: a step that draws nothing, or a
+    /// record before the versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub random_streams: Option<u32>,
 }
 
 impl StageTime {
     /// A stage that trained, from its summary.
     pub fn of(stage: impl Into<String>, dir: PathBuf, summary: &StageSummary) -> Self {
-        Self { stage: stage.into(), dir, seconds: summary.seconds, redone_epochs: summary.rollbacks.len(), selection: DevSelection::of(summary) }
+        Self {
+            stage: stage.into(),
+            dir,
+            seconds: summary.seconds,
+            redone_epochs: summary.rollbacks.len(),
+            selection: DevSelection::of(summary),
+            random_streams: Some(summary.random_streams),
+        }
     }
 
     /// A step without epochs (an IMP run's bookkeeping, a draw).
     pub fn timed(stage: impl Into<String>, dir: PathBuf, seconds: f64) -> Self {
-        Self { stage: stage.into(), dir, seconds, redone_epochs: 0, selection: None }
+        Self { stage: stage.into(), dir, seconds, redone_epochs: 0, selection: None, random_streams: None }
     }
 }
 

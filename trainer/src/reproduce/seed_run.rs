@@ -298,6 +298,7 @@ impl<'a> SeedRun<'a> {
             classifier_sha256,
             ticket: None,
             search: None,
+            random_streams: oldest_streams(&stages),
             stages,
             preset: serde_name(&self.plan.preset),
             device: self.device_name.into(),
@@ -330,6 +331,7 @@ impl<'a> SeedRun<'a> {
                 density: ticket.meta.gated.iter().cloned().zip(ticket.meta.density.iter().copied()).collect(),
             }),
             search: None,
+            random_streams: oldest_streams(&stages),
             stages,
             preset: serde_name(&self.plan.preset),
             device: self.device_name.into(),
@@ -434,4 +436,10 @@ fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
 /// The command line, with the program named `rticket` whatever its path.
 fn command_line() -> String {
     std::iter::once("rticket".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ")
+}
+
+/// The oldest random streams a record's training stages drew from (the current ones when none
+/// trained: a draw alone draws nothing).
+fn oldest_streams(stages: &[StageTime]) -> u32 {
+    stages.iter().filter_map(|s| s.random_streams).min().unwrap_or(rticket_core::random::RANDOM_STREAMS)
 }

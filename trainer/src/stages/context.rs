@@ -8,6 +8,7 @@ use anyhow::{Context, Result};
 use burn::module::Module;
 use burn::tensor::Device;
 use rticket_core::model::SavedMeta;
+use rticket_core::random::RANDOM_STREAMS;
 use rticket_core::ticket::TicketMeta;
 use rticket_core::{SequenceClassifier, SequenceClassifierConfig, TextTokenizer};
 use serde::{Deserialize, Serialize};
@@ -37,6 +38,14 @@ pub struct StageSummary {
     /// accuracy and step logs.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollbacks: Vec<Rollback>,
+    /// The random streams the stage drew from ([`RANDOM_STREAMS`]; 1 in summaries before them).
+    #[serde(default = "streams_v1")]
+    pub random_streams: u32,
+}
+
+/// What a record made before streams were versioned was drawn from.
+pub fn streams_v1() -> u32 {
+    1
 }
 
 impl StageSummary {
@@ -90,6 +99,7 @@ impl StageContext {
                 "stage": stage,
                 "device": device_name,
                 "pad_multiple": crate::device::pad_multiple(device),
+                "random_streams": RANDOM_STREAMS,
                 "settings": settings,
                 "stage_settings": extra,
             }),
@@ -237,6 +247,7 @@ impl StageContext {
             seconds: self.started.elapsed().as_secs_f64() + output.resumed_seconds,
             resumed_after: output.resumed_after.clone(),
             rollbacks: output.rollbacks.clone(),
+            random_streams: RANDOM_STREAMS,
         };
         self.run.write_json("metrics.json", &summary)?;
         Ok(summary)

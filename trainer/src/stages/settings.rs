@@ -57,6 +57,7 @@ pub fn base_fit(preset: Preset) -> FitConfig {
         objective: ObjectiveConfig::default(),
         collapse_guard: None,
         selection: Default::default(),
+        random_streams: rticket_core::random::RANDOM_STREAMS,
     }
 }
 

@@ -50,6 +50,11 @@ pub struct FitConfig {
     /// What picks the epoch the run keeps (absent: clean dev accuracy, as every run before the choice).
     #[serde(default, skip_serializing_if = "Selection::is_dev_accuracy")]
     pub selection: Selection,
+    /// The random streams gate noise and dropout are drawn from
+    /// ([`rticket_core::random::RANDOM_STREAMS`]); a checkpoint made by other streams cannot
+    /// be resumed bit-exactly, so it is refused. Absent (1) in runs before the versions.
+    #[serde(default = "crate::stages::streams_v1")]
+    pub random_streams: u32,
 }
 
 /// What a run does when an epoch ends with every dev example predicted as the same class. In a
@@ -189,6 +194,15 @@ pub fn fit(
     if let Some(dir) = checkpoint.filter(|d| d.join("state.json").exists()) {
         let saved: CheckpointState = serde_json::from_slice(&std::fs::read(dir.join("state.json"))?)
             .with_context(|| format!("reading {}", dir.join("state.json").display()))?;
+        if saved.config.random_streams != config.random_streams {
+            bail!(
+                "{} holds a checkpoint drawn from random streams v{}, and this build draws v{}: resuming would not give \
+                 the run the checkpoint began; delete the folder to start again, or finish it with the build that began it",
+                dir.display(),
+                saved.config.random_streams,
+                config.random_streams
+            );
+        }
         if saved.config != *config {
             bail!(
                 "{} holds a checkpoint made with other settings; delete it or rerun with the same settings",
