@@ -8,7 +8,7 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Distribution, Tensor, TensorData, activation::sigmoid};
 
-use crate::random::{StreamKey, fill_indexed_pair};
+use crate::random::{StreamKey, collect_indexed_pair};
 
 /// Constants of a hard-concrete gate.
 #[derive(Config, Debug, PartialEq)]
@@ -120,12 +120,13 @@ impl HardConcreteGate {
         let scale = scale.map(|w| w.inner().into_data());
         let scale = scale.as_ref().map(|w| w.as_slice::<f32>().expect("a gated weight is f32"));
         let (low, high, beta, eps) = (self.limit_low as f32, self.limit_high as f32, self.temperature as f32, self.noise_eps as f32);
-        let (span, slope_factor) = (high - low, (high - low) / beta);
-        let mut values = vec![0f32; scores.len()];
-        let mut slopes = vec![0f32; scores.len()];
-        fill_indexed_pair(&mut values, &mut slopes, |i| {
+        let (span, slope_factor, power) = (high - low, (high - low) / beta, 1.0 / beta);
+        // sigmoid((ln u - ln(1 - u) + a) / beta) = 1 / (1 + ((1 - u) / u)^(1 / beta) e^(-a / beta)):
+        // one exp and a square root (beta = 2/3) per weight instead of two logs and an exp.
+        let odds_power = |odds: f32| if power == 1.5 { odds * odds.sqrt() } else { odds.powf(power) };
+        let (values, slopes) = collect_indexed_pair(scores.len(), |i| {
             let u = eps + key.unit(i) * (1.0 - 2.0 * eps);
-            let s = 1.0 / (1.0 + (-((u.ln() - (1.0 - u).ln() + scores[i]) / beta)).exp());
+            let s = 1.0 / (1.0 + odds_power((1.0 - u) / u) * (-scores[i] * power).exp());
             let stretched = s * span + low;
             let (z, slope) = if stretched <= 0.0 {
                 (0.0, 0.0)
@@ -304,9 +305,10 @@ mod tests {
         let grads = (gated.clone() * Tensor::from_data(TensorData::new(r.clone(), shape), &device)).sum().backward();
         let got_grad = host(gate.log_alpha.val().grad(&grads).expect("scores have a gradient"));
         let got_value = host(gated);
-        // Host libm against burn's kernels for ln/exp: a few ulps; the gradient's products are
-        // associated differently ((r W) s' against r (W s')).
-        assert_close("W * z", &got_value, &want_value, 1e-5);
+        // The host pass computes the sigmoid through odds^(1/beta) e^(-a/beta) where the
+        // reference takes two logs: equal in exact arithmetic, ~1e-5 apart in f32 (measured
+        // 1.6e-5 at worst, relative to max(|value|, 1e-3)); a slope 1% off fails by 100x.
+        assert_close("W * z", &got_value, &want_value, 1e-4);
         assert_close("d/dlog_alpha", &got_grad, &want_grad, 1e-4);
         assert!(got_value.iter().filter(|&&v| v == 0.0).count() > 100, "some gates are shut");
         assert!(got_grad.iter().filter(|&&g| g != 0.0).count() > 100, "some gates are inside (0, 1)");
@@ -316,7 +318,7 @@ mod tests {
         assert_eq!(host(gate.gate_weight(Tensor::from_data(TensorData::new(w.clone(), shape), &device))), got_value);
         device.seed(11);
         let trained = Tensor::<2>::from_data(TensorData::new(w.clone(), shape), &device).require_grad();
-        assert_close("trained W * z", &host(gate.gate_weight(trained)), &want_value, 1e-5);
+        assert_close("trained W * z", &host(gate.gate_weight(trained)), &want_value, 1e-4);
     }
 
     #[test]

@@ -51,37 +51,34 @@ impl StreamKey {
     }
 }
 
-/// Fills `out[i] = value(i)` for every index, over all cores natively (one core in wasm32).
-pub fn fill_indexed(out: &mut [f32], value: impl Fn(usize) -> f32 + Sync) {
+/// `[value(0), .., value(len - 1)]`, over all cores natively (one core in wasm32), written in
+/// place (no zero-filled buffer first).
+pub fn collect_indexed(len: usize, value: impl Fn(usize) -> f32 + Sync + Send) -> Vec<f32> {
+    let mut out = Vec::with_capacity(len);
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        out.par_chunks_mut(CHUNK).enumerate().for_each(|(chunk, values)| {
-            let start = chunk * CHUNK;
-            values.iter_mut().enumerate().for_each(|(i, v)| *v = value(start + i));
-        });
+        (0..len).into_par_iter().with_min_len(CHUNK).map(value).collect_into_vec(&mut out);
     }
     #[cfg(target_arch = "wasm32")]
-    out.iter_mut().enumerate().for_each(|(i, v)| *v = value(i));
+    out.extend((0..len).map(value));
+    out
 }
 
-/// Fills two outputs from one pass over the indices (a gate's value and slope).
-pub fn fill_indexed_pair(first: &mut [f32], second: &mut [f32], value: impl Fn(usize) -> (f32, f32) + Sync) {
-    assert_eq!(first.len(), second.len(), "paired outputs have one length");
+/// Two vectors from one pass over the indices (a gate's value and slope), as [`collect_indexed`].
+pub fn collect_indexed_pair(len: usize, value: impl Fn(usize) -> (f32, f32) + Sync + Send) -> (Vec<f32>, Vec<f32>) {
+    let (mut first, mut second) = (Vec::with_capacity(len), Vec::with_capacity(len));
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        first.par_chunks_mut(CHUNK).zip(second.par_chunks_mut(CHUNK)).enumerate().for_each(|(chunk, (a, b))| {
-            let start = chunk * CHUNK;
-            for (i, (x, y)) in a.iter_mut().zip(b.iter_mut()).enumerate() {
-                (*x, *y) = value(start + i);
-            }
-        });
+        (0..len).into_par_iter().with_min_len(CHUNK).map(value).unzip_into_vecs(&mut first, &mut second);
     }
     #[cfg(target_arch = "wasm32")]
-    for (i, (x, y)) in first.iter_mut().zip(second.iter_mut()).enumerate() {
-        (*x, *y) = value(i);
-    }
+    (0..len).map(value).for_each(|(a, b)| {
+        first.push(a);
+        second.push(b);
+    });
+    (first, second)
 }
 
 #[cfg(test)]
@@ -92,8 +89,7 @@ mod tests {
     fn units_are_uniform_and_independent_of_their_neighbours() {
         let key = StreamKey::from_parts(7, 11);
         let n = 1 << 20;
-        let mut values = vec![0f32; n];
-        fill_indexed(&mut values, |i| key.unit(i));
+        let values = collect_indexed(n, |i| key.unit(i));
         assert!(values.iter().all(|&v| (0.0..1.0).contains(&v)));
         let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
         let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n as f64;
@@ -112,8 +108,7 @@ mod tests {
     #[test]
     fn a_key_decides_the_stream_and_threads_do_not() {
         let key = StreamKey::from_parts(1, 2);
-        let mut threaded = vec![0f32; 100_003];
-        fill_indexed(&mut threaded, |i| key.unit(i));
+        let threaded = collect_indexed(100_003, |i| key.unit(i));
         let serial: Vec<f32> = (0..threaded.len()).map(|i| key.unit(i)).collect();
         assert_eq!(threaded, serial);
         let other = StreamKey::from_parts(1, 3);

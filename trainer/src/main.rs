@@ -4,6 +4,10 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+// mimalloc: see its line in Cargo.toml for why and what it measured.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     // burn puts a few tensors on its default device, notably an optimiser's state restored from a
     // checkpoint (each moves to its parameter's device at the next step). Unset, that default is the
