@@ -1,5 +1,5 @@
 # The two commands of the README. Both run the idempotent set-up step first.
-.PHONY: setup run test bundle
+.PHONY: setup run test bundle demo
 
 setup:
 	scripts/setup.sh
@@ -18,3 +18,9 @@ test: setup
 # .tools/, installed by the set-up step), into dist/.
 bundle: setup
 	PATH="$(CURDIR)/.tools/node_modules/.bin:$$PATH" trunk build --release
+
+# The page on localhost with the newest `make run`'s tickets: the release bundle, then a site
+# folder (runs/site: page, base model, word resources, tickets, manifest.json) served at :8080.
+demo: bundle
+	cargo build --workspace --all-targets
+	"$${CARGO_TARGET_DIR:-target}/debug/rticket" site --serve

@@ -63,3 +63,13 @@ echo "[browser] headless Chromium"
 DIST="$PWD/dist" ASSETS="$ASSETS" TICKET="$WORK/draw/ticket-30.safetensors" DENSE="$WORK/finetune/classifier.safetensors" \
   EXPECTED="$WORK/expected.json" THREE_TICKET="$WORK/draw-topics/ticket-30.safetensors" THREE_EXPECTED="$WORK/expected-three.json" OUT="$OUT" PLAYWRIGHT="$PWD/.tools/node_modules/playwright-core" \
   node tests/browser/e2e.mjs
+
+echo "[browser] the site folder \`rticket site\` assembles (what \`make demo\` serves), served by \`rticket site --serve\`"
+SITE_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
+rticket site --bundle dist --ticket "$WORK/draw/ticket-30.safetensors" --ticket "$WORK/draw-topics/ticket-30.safetensors" \
+  --dense "$WORK/finetune/classifier.safetensors" --out "$WORK/site" --serve --port "$SITE_PORT" > "$WORK/site.log" 2>&1 &
+SITE_PID=$!
+trap 'kill $SITE_PID 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do grep -q "serving" "$WORK/site.log" && break; kill -0 $SITE_PID 2>/dev/null || { cat "$WORK/site.log" >&2; exit 1; }; sleep 1; done
+SITE_URL="http://127.0.0.1:$SITE_PORT/" EXPECTED="$WORK/expected.json" THREE_EXPECTED="$WORK/expected-three.json" OUT="$OUT" \
+  PLAYWRIGHT="$PWD/.tools/node_modules/playwright-core" node tests/browser/site.mjs

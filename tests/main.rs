@@ -9,6 +9,7 @@ mod encoder;
 mod gpu;
 mod attacks;
 mod search;
+mod site;
 mod tickets;
 mod report;
 mod reproduce;

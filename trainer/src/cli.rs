@@ -53,6 +53,9 @@ pub enum Command {
     Report(ReportArgs),
     /// List the wgpu adapters and say which device `--device auto` picks.
     Devices,
+    /// Assemble the page, the base model, the word resources and tickets into a site folder any
+    /// static host can serve (`--serve`: try it on localhost).
+    Site(SiteArgs),
 }
 
 /// Where the texts come from.
@@ -319,6 +322,37 @@ pub struct ReproduceArgs {
     /// The report folder: records go to <results>/data, the report to <results>/README.md.
     #[arg(long, default_value = "results")]
     pub results: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SiteArgs {
+    /// The base model the tickets apply to (stored once in the site).
+    #[command(flatten)]
+    pub model: ModelArg,
+    /// A finished pipeline run whose tickets to publish (repeatable) [default: the newest runs/pipeline-*].
+    #[arg(long)]
+    pub run: Vec<PathBuf>,
+    /// A ticket file to publish (repeatable; with or without --run).
+    #[arg(long)]
+    pub ticket: Vec<PathBuf>,
+    /// A dense fine-tuned classifier the page compares with [default: the run's finetune/classifier.safetensors].
+    #[arg(long)]
+    pub dense: Option<PathBuf>,
+    /// The attacks' neighbour table for the page [default: assets/neighbours-page-v4.safetensors, built once when missing].
+    #[arg(long)]
+    pub neighbours: Option<PathBuf>,
+    /// The page bundle (`make bundle` writes it).
+    #[arg(long, default_value = "dist")]
+    pub bundle: PathBuf,
+    /// The site folder (an earlier site there is replaced) [default: runs/site].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Serve the folder on localhost once written.
+    #[arg(long)]
+    pub serve: bool,
+    /// The port --serve listens on.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
 }
 
 #[derive(Debug, Args)]

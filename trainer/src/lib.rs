@@ -10,6 +10,7 @@ pub mod outputs;
 pub mod report;
 pub mod reproduce;
 pub mod resources;
+pub mod site;
 pub mod stages;
 pub mod train;
 pub mod vectors;

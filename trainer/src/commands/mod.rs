@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Retrain(args) => retrain::run(args, cli.device),
         Command::Reproduce(args) => crate::reproduce::run(args, cli.device),
         Command::Report(args) => crate::report::run(&args),
+        Command::Site(args) => crate::site::run(args, cli.device),
     }
 }
 
