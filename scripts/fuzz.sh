@@ -8,7 +8,10 @@
 # fuzz/corpus/<target> between runs; crashes land in fuzz/artifacts/<target>; logs in fuzz/logs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR="${FUZZ_TARGET_DIR:-$HOME/.cache/rticket/fuzz-target}"
+# The workspace's target folder (the seed writer is a workspace example) and the fuzz build's own
+# (nightly, coverage-instrumented: nothing shared with the workspace's).
+WORKSPACE_TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
+FUZZ_TARGET="${FUZZ_TARGET_DIR:-$HOME/.cache/rticket/fuzz-target}"
 export RTICKET_ASSETS="${RTICKET_ASSETS:-$PWD/assets}"
 SECONDS_EACH=${FUZZ_SECONDS:-600}
 TARGETS=("$@")
@@ -16,17 +19,21 @@ TARGETS=("$@")
 
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
-cargo +nightly fuzz build -s none --release
 if [ ! -d fuzz/seeds ]; then
-  "$CARGO_TARGET_DIR/x86_64-unknown-linux-gnu/release/seeds" fuzz/seeds
+  CARGO_TARGET_DIR="$WORKSPACE_TARGET" cargo build --workspace --all-targets
+  "$WORKSPACE_TARGET/debug/examples/fuzz_seeds" fuzz/seeds
 fi
+export CARGO_TARGET_DIR="$FUZZ_TARGET"
+cargo +nightly fuzz build -s none --release
 mkdir -p fuzz/logs
+crashed=()
 for target in "${TARGETS[@]}"; do
   mkdir -p "fuzz/corpus/$target"
   echo "[fuzz] $target for ${SECONDS_EACH}s"
   cargo +nightly fuzz run -s none --release "$target" "fuzz/corpus/$target" "fuzz/seeds/$target" -- \
     -max_total_time="$SECONDS_EACH" -malloc_limit_mb=256 -rss_limit_mb=2048 -print_final_stats=1 \
-    >"fuzz/logs/$target.log" 2>&1 || { echo "[fuzz] $target: CRASH, see fuzz/logs/$target.log and fuzz/artifacts/$target" >&2; exit 1; }
+    >"fuzz/logs/$target.log" 2>&1 || { echo "[fuzz] $target: CRASH, see fuzz/logs/$target.log and fuzz/artifacts/$target" >&2; crashed+=("$target"); continue; }
   runs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "fuzz/logs/$target.log" | grep -oE '[0-9]+$' || echo '?')
   echo "[fuzz] $target: $runs executions, no crash; corpus $(ls "fuzz/corpus/$target" | wc -l) files"
 done
+[ ${#crashed[@]} -eq 0 ] || { echo "[fuzz] crashed: ${crashed[*]} (each crash input becomes a regression test)" >&2; exit 1; }

@@ -17,18 +17,8 @@ fn tiny_ticket(model_dir: &std::path::Path, keep_every: usize) -> Vec<u8> {
     let masks: Vec<Vec<bool>> =
         model.bert.dense_layers().iter().map(|(_, d)| (0..d.shape()[0] * d.shape()[1]).map(|i| i % keep_every == 0).collect()).collect();
     let meta = TicketMeta {
-        base_model: "tiny".into(),
-        base_model_sha256: files.weights_sha256(),
-        tokenizer_sha256: sha256_hex(&files.tokenizer),
-        max_len: 32,
-        window: rticket_core::Window::Head,
-        classifier: config,
-        gated: Vec::new(),
-        shapes: Vec::new(),
-        sparsity: 0.0,
-        density: Vec::new(),
-        training: serde_json::json!({}),
         metrics: serde_json::json!({"test": {"accuracy": 0.75}}),
+        ..TicketMeta::new("tiny", files.weights_sha256(), sha256_hex(&files.tokenizer), 32, rticket_core::Window::Head, config)
     };
     Ticket::from_classifier(&model, &masks, None, meta).unwrap().to_bytes().unwrap()
 }

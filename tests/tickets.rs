@@ -29,21 +29,9 @@ fn fixture() -> Fixture {
 }
 
 fn meta(f: &Fixture) -> TicketMeta {
-    TicketMeta {
-        base_model: "tiny".into(),
-        base_model_sha256: f.files.weights_sha256(),
-        tokenizer_sha256: sha256_hex(&f.files.tokenizer),
-        max_len: 32,
-        // Not the default, so that the round trips show it is kept.
-        window: rticket_core::Window::Tail,
-        classifier: f.config.clone(),
-        gated: Vec::new(),
-        shapes: Vec::new(),
-        sparsity: 0.0,
-        density: Vec::new(),
-        training: serde_json::json!({"test": true}),
-        metrics: serde_json::json!({"dev": 0.5}),
-    }
+    // A tail window (not the default), so that the round trips show it is kept.
+    let meta = TicketMeta::new("tiny", f.files.weights_sha256(), sha256_hex(&f.files.tokenizer), 32, rticket_core::Window::Tail, f.config.clone());
+    TicketMeta { training: serde_json::json!({"test": true}), metrics: serde_json::json!({"dev": 0.5}), ..meta }
 }
 
 fn logits(model: &SequenceClassifier) -> Vec<f32> {

@@ -43,20 +43,7 @@ fn fixture() -> &'static Fixture {
                     .collect()
             })
             .collect();
-        let meta = TicketMeta {
-            base_model: "tiny".into(),
-            base_model_sha256: sha(&base),
-            tokenizer_sha256: "0".repeat(64),
-            max_len: 16,
-            window: rticket_core::Window::Head,
-            classifier: config.clone(),
-            gated: Vec::new(),
-            shapes: Vec::new(),
-            sparsity: 0.0,
-            density: Vec::new(),
-            training: serde_json::json!({}),
-            metrics: serde_json::json!({}),
-        };
+        let meta = TicketMeta::new("tiny", sha(&base), "0".repeat(64), 16, rticket_core::Window::Head, config.clone());
         let mut tickets = Vec::new();
         for values in [None, Some(ValueDtype::F16)] {
             for encoding in [MaskEncoding::Bits, MaskEncoding::Ans] {

@@ -70,6 +70,35 @@ pub struct TicketMeta {
     pub metrics: serde_json::Value,
 }
 
+impl TicketMeta {
+    /// The description of a ticket of `classifier` on the base model with these hashes, before
+    /// [`Ticket::from_classifier`] fills in the masks' layout and sparsity; no training record
+    /// or metrics yet (both JSON null).
+    pub fn new(
+        base_model: impl Into<String>,
+        base_model_sha256: impl Into<String>,
+        tokenizer_sha256: impl Into<String>,
+        max_len: usize,
+        window: Window,
+        classifier: SequenceClassifierConfig,
+    ) -> Self {
+        Self {
+            base_model: base_model.into(),
+            base_model_sha256: base_model_sha256.into(),
+            tokenizer_sha256: tokenizer_sha256.into(),
+            max_len,
+            window,
+            classifier,
+            gated: Vec::new(),
+            shapes: Vec::new(),
+            sparsity: 0.0,
+            density: Vec::new(),
+            training: serde_json::Value::Null,
+            metrics: serde_json::Value::Null,
+        }
+    }
+}
+
 /// A ticket in memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Ticket {

@@ -215,20 +215,15 @@ impl StageContext {
         } else {
             self.settings.model_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
         };
-        TicketMeta {
+        let meta = TicketMeta::new(
             base_model,
-            base_model_sha256: self.files.weights_sha256(),
-            tokenizer_sha256: sha256_hex(&self.files.tokenizer),
-            max_len: self.settings.max_len,
-            window: self.settings.window,
-            classifier: self.classifier_config(),
-            gated: Vec::new(),
-            shapes: Vec::new(),
-            sparsity: 0.0,
-            density: Vec::new(),
-            training,
-            metrics: serde_json::Value::Null,
-        }
+            self.files.weights_sha256(),
+            sha256_hex(&self.files.tokenizer),
+            self.settings.max_len,
+            self.settings.window,
+            self.classifier_config(),
+        );
+        TicketMeta { training, ..meta }
     }
 
     /// Evaluates the best model on test and writes `metrics.json`.

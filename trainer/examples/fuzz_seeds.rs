@@ -1,6 +1,8 @@
-//! Writes each fuzz target's seed corpus into `seeds/<target>/`: small valid files of every kind
-//! the target reads, so that libFuzzer starts from the formats' structure instead of noise.
-//! WordNet seeds are cut from the real files (`$RTICKET_ASSETS/wordnet`).
+//! Writes the seed corpus of each fuzz target (`fuzz/fuzz_targets/`) into `<dir>/<target>/`:
+//! small valid files of every kind the target reads, so that libFuzzer starts from the formats'
+//! structure instead of noise. WordNet seeds are cut from the real files (`$RTICKET_ASSETS/wordnet`).
+//! Built with the workspace (not in the fuzz crate: a plain binary there would be linked
+//! against libFuzzer's coverage hooks); `scripts/fuzz.sh` runs it.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,20 +41,7 @@ fn main() {
 
     let masks: Vec<Vec<bool>> =
         model.bert.dense_layers().iter().map(|(_, d)| (0..d.shape()[0] * d.shape()[1]).map(|i| i % 5 != 0).collect()).collect();
-    let meta = TicketMeta {
-        base_model: "tiny".into(),
-        base_model_sha256: "0".repeat(64),
-        tokenizer_sha256: "0".repeat(64),
-        max_len: 16,
-        window: Window::Head,
-        classifier: config.clone(),
-        gated: Vec::new(),
-        shapes: Vec::new(),
-        sparsity: 0.0,
-        density: Vec::new(),
-        training: serde_json::json!({}),
-        metrics: serde_json::json!({}),
-    };
+    let meta = TicketMeta::new("tiny", "0".repeat(64), "0".repeat(64), 16, Window::Head, config.clone());
     for values in [None, Some(ValueDtype::F16)] {
         for encoding in [MaskEncoding::Bits, MaskEncoding::Ans] {
             let mut ticket = Ticket::from_classifier(&model, &masks, values, meta.clone()).expect("a tiny ticket");
