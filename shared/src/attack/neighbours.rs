@@ -155,7 +155,11 @@ impl NeighbourTable {
         if let Some(n) = neighbours.iter().find(|n| **n != NONE && **n as usize >= words.len()) {
             return Err(bad(format!("neighbour index {n} is past the {} words", words.len())));
         }
-        let cosines = cos.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect();
+        let cosines: Vec<f32> = cos.data().chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect();
+        // f16 rounds a cosine of 1 to at most 1.0; NaN fails the range too.
+        if let Some(i) = (0..cosines.len()).find(|&i| neighbours[i] != NONE && !(-1.0..=1.0).contains(&cosines[i])) {
+            return Err(bad(format!("the cosine of {}'s neighbour {} is {}, not in [-1, 1]: the table is corrupt", words[i / k.max(1)], i % k.max(1), cosines[i])));
+        }
         let index = words.iter().enumerate().map(|(i, w)| (w.clone(), i as u32)).collect();
         let vectors = md.get("vectors").cloned().ok_or_else(|| bad("no `vectors` entry naming the vector space".into()))?;
         Ok(Self { words, index, k, neighbours, cosines, vectors, source_sha256: md.get("source_sha256").cloned().unwrap_or_default() })

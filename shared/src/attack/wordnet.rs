@@ -257,7 +257,9 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
     fields.next()?; // lex_filenum
     let satellite = fields.next()? == "s";
     let count = usize::from_str_radix(fields.next()?, 16).ok()?;
-    let mut words = Vec::with_capacity(count);
+    // A word and its lex_id take at least four bytes of the line: a larger count is a corrupt
+    // line (found by fuzzing: `ffffffffff` reserved 206 GB), refused below when the fields run out.
+    let mut words = Vec::with_capacity(count.min(body.len() / 4));
     for _ in 0..count {
         let word = fields.next()?;
         fields.next()?; // lex_id
@@ -275,7 +277,9 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
         let target: u64 = fields.next()?.parse().ok()?;
         let pos = fields.next()?.chars().next()?;
         let source_target = fields.next()?;
-        if symbol == "!" && source_target.len() == 4 {
+        // Two hex digits each; a multi-byte character would split inside it.
+        let hex_pair = source_target.len() == 4 && source_target.is_ascii();
+        if symbol == "!" && hex_pair {
             let source = usize::from_str_radix(&source_target[..2], 16).ok()?;
             let target_word = usize::from_str_radix(&source_target[2..], 16).ok()?;
             let pos = if pos == 's' { 'a' } else { pos };
@@ -284,7 +288,7 @@ fn parse_synset(line: &str) -> Option<(u64, Synset)> {
             heads.push(target);
         } else if symbol == "^" && matches!(pos, 'a' | 's') {
             also_see.push(target);
-        } else if symbol == "\\" && matches!(pos, 'a' | 's') && source_target.len() == 4 {
+        } else if symbol == "\\" && matches!(pos, 'a' | 's') && hex_pair {
             let source = usize::from_str_radix(&source_target[..2], 16).ok()?;
             let target_word = usize::from_str_radix(&source_target[2..], 16).ok()?;
             pertainyms.push((source, target, target_word));

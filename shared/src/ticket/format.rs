@@ -296,7 +296,12 @@ impl Ticket {
         let mut kept_total = 0usize;
         let mut total = 0usize;
         for (i, ((name, [out, inp]), density)) in meta.gated.iter().zip(&meta.shapes).zip(&meta.density).enumerate() {
-            let n = out.checked_mul(*inp).ok_or_else(|| bad(name, "shape overflows".into()))?;
+            let n = out.checked_mul(*inp).filter(|&n| n <= MAX_MATRIX_WEIGHTS).ok_or_else(|| {
+                bad(name, format!("shape [{out}, {inp}] is past the {MAX_MATRIX_WEIGHTS} weights a gated matrix may have"))
+            })?;
+            if total + n > MAX_GATED_WEIGHTS {
+                return Err(TicketError::BadMetadata { key: "shapes", reason: format!("more than {MAX_GATED_WEIGHTS} gated weights in all") });
+            }
             let key = format!("mask.{name}");
             let mask = match mask_encoding {
                 MaskEncoding::Bits => raw(&tensors, &key, Dtype::U8, &[n.div_ceil(8)])?,
@@ -322,7 +327,7 @@ impl Ticket {
             }
             if let Some(dtype) = value_dtype {
                 let key = format!("values.{name}");
-                values.push(decode(&raw(&tensors, &key, safetensors_dtype(dtype), &[kept])?, dtype));
+                values.push(finite(&key, decode(&raw(&tensors, &key, safetensors_dtype(dtype), &[kept])?, dtype))?);
             }
             kept_total += kept;
             total += n;
@@ -333,8 +338,8 @@ impl Ticket {
         }
         let (labels, hidden) = (meta.classifier.labels.len(), meta.classifier.bert.hidden_size);
         let head = (
-            f32_values(&raw(&tensors, "classifier.weight", Dtype::F32, &[labels, hidden])?),
-            f32_values(&raw(&tensors, "classifier.bias", Dtype::F32, &[labels])?),
+            finite("classifier.weight", f32_values(&raw(&tensors, "classifier.weight", Dtype::F32, &[labels, hidden])?))?,
+            finite("classifier.bias", f32_values(&raw(&tensors, "classifier.bias", Dtype::F32, &[labels])?))?,
         );
         let mut rest = Vec::new();
         if let Some(dtype) = value_dtype {
@@ -344,7 +349,8 @@ impl Ticket {
                     if view.dtype() != expected {
                         return Err(bad(&name, format!("dtype {:?}, expected {expected:?}", view.dtype())));
                     }
-                    rest.push((name.clone(), view.shape().to_vec(), decode(view.data(), dtype)));
+                    let values = finite(&name, decode(view.data(), dtype))?;
+                    rest.push((name.clone(), view.shape().to_vec(), values));
                 }
             }
             rest.sort_by(|a, b| a.0.cmp(&b.0));
@@ -453,6 +459,22 @@ fn raw(tensors: &SafeTensors, key: &str, dtype: Dtype, shape: &[usize]) -> Resul
         return Err(bad(key, format!("shape {:?}, expected {shape:?}", view.shape())));
     }
     Ok(view.data().to_vec())
+}
+
+/// The most weights one gated matrix may have (bert-large's largest has 4.2M; a 7B decoder's
+/// 45M): the ANS decoder expands a mask to one byte a weight, so a header's shape must not ask
+/// for gigabytes from a few bytes of code.
+pub const MAX_MATRIX_WEIGHTS: usize = 1 << 26;
+/// The most gated weights a ticket may have in all (their packed masks: 128 MB).
+pub const MAX_GATED_WEIGHTS: usize = 1 << 30;
+
+/// `values`, or an error naming the tensor when one is NaN or infinite (a corrupt file: no
+/// trained ticket holds one, and a model would answer NaN with it).
+fn finite(name: &str, values: Vec<f32>) -> Result<Vec<f32>, TicketError> {
+    match values.iter().position(|v| !v.is_finite()) {
+        None => Ok(values),
+        Some(i) => Err(bad(name, format!("value {i} is {}: the file is corrupt; export it again", values[i]))),
+    }
 }
 
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
