@@ -75,6 +75,27 @@ fn a_site_holds_the_page_the_model_once_and_content_named_tickets_and_refuses_wh
     assert!(site.join(&manifest.wordnet).join("data.noun").exists() && site.join(&manifest.wordnet).join("verb.exc").exists());
     assert_eq!(manifest.dense, None);
 
+    // From a finished pipeline run: its two tickets under their roles, TextFooler's figures from
+    // its attacks, and its fine-tuned classifier as the dense model.
+    let run_dir = w("pipeline-quick-1");
+    std::fs::create_dir_all(run_dir.join("finetune")).unwrap();
+    std::fs::write(run_dir.join("finetune/classifier.safetensors"), std::fs::read(model.path().join("model.safetensors")).unwrap()).unwrap();
+    let attack = |under: f64| serde_json::json!([{"recipe": "text-fooler", "examples": 50, "clean_accuracy": 0.7, "accuracy_under_attack": under}]);
+    let metrics = serde_json::json!({
+        "ticket": {"path": t1}, "ticket_mask_only": {"path": t2},
+        "attacks": {"fine-tune": attack(0.04), "robust ticket": attack(0.3), "mask-only ticket": attack(0.2)},
+    });
+    std::fs::write(run_dir.join("metrics.json"), serde_json::to_vec(&metrics).unwrap()).unwrap();
+    let mut from_run = args(&[], &w("site-from-run"), &dist);
+    from_run.extend(["--run".into(), run_dir.to_str().unwrap().into()]);
+    let (ok, _, stderr) = run(from_run);
+    assert!(ok, "{stderr}");
+    let manifest: Manifest = serde_json::from_slice(&std::fs::read(w("site-from-run/manifest.json")).unwrap()).unwrap();
+    let names: Vec<&str> = manifest.tickets.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["robust ticket", "mask-only ticket"]);
+    assert_eq!(manifest.tickets[1].attack.as_ref().unwrap()["accuracy_under_attack"], 0.2);
+    assert!(w("site-from-run").join(manifest.dense.expect("the run's classifier")).exists());
+
     // Again into the same folder: the earlier site is replaced.
     let (ok, _, stderr) = run(args(&[&t1], &site, &dist));
     assert!(ok, "{stderr}");

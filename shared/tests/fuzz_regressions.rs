@@ -21,9 +21,18 @@ fn inputs(prefix: &str) -> Vec<(String, Vec<u8>)> {
 fn a_ticket_with_a_nan_weight_is_refused_as_corrupt() {
     // The fuzzer's input read as a ticket whose head held NaN, which wrote back to bytes that
     // read as another ticket (NaN != NaN): now the reader refuses it.
-    for (name, bytes) in inputs("ticket-") {
+    for (name, bytes) in inputs("ticket-nan-") {
         let err = Ticket::from_bytes(&bytes).expect_err(&name).to_string();
         assert!(err.contains(" is NaN: the file is corrupt") || err.contains(" is inf: the file is corrupt"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn a_ticket_listing_a_matrix_twice_is_refused() {
+    // Read, it wrote back two tensors of one name, and safetensors' writer panicked.
+    for (name, bytes) in inputs("ticket-twice-") {
+        let err = Ticket::from_bytes(&bytes).expect_err(&name).to_string();
+        assert!(err.contains("is listed twice"), "{name}: {err}");
     }
 }
 

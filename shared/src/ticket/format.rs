@@ -265,6 +265,10 @@ impl Ticket {
         if meta.gated.len() != meta.shapes.len() || meta.gated.len() != meta.density.len() {
             return Err(TicketError::BadMetadata { key: "gated", reason: "gated, shapes and density differ in length".into() });
         }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = meta.gated.iter().find(|name| !seen.insert(name.as_str())) {
+            return Err(TicketError::BadMetadata { key: "gated", reason: format!("{twice} is listed twice") });
+        }
         meta.classifier.validate()?;
         let value_dtype = match text("values")?.as_str() {
             "none" => None,

@@ -50,13 +50,24 @@ pub fn tickets_of_run(run: &Path) -> Result<(Vec<TicketSource>, Option<PathBuf>)
     for (key, name, attacked) in [("ticket", "robust ticket", "robust ticket"), ("ticket_mask_only", "mask-only ticket", "mask-only ticket")] {
         let Some(path) = metrics[key]["path"].as_str() else { continue };
         let attack = metrics["attacks"][attacked].as_array().and_then(|a| a.iter().find(|s| s["recipe"] == "text-fooler")).cloned();
-        tickets.push(TicketSource { name: name.into(), path: PathBuf::from(path), attack });
+        tickets.push(TicketSource { name: name.into(), path: locate(run, Path::new(path)), attack });
     }
     if tickets.is_empty() {
         bail!("{} names no ticket: the run holds no tickets to publish (pass --ticket FILE)", metrics_path.display());
     }
     let dense = Some(run.join("finetune").join("classifier.safetensors")).filter(|p| p.exists());
     Ok((tickets, dense))
+}
+
+/// A path the run's metrics.json recorded (relative to where the pipeline ran): as it is when it
+/// exists, else the same file inside `run` (a run folder moved, or a site assembled from elsewhere).
+fn locate(run: &Path, recorded: &Path) -> PathBuf {
+    if recorded.exists() {
+        return recorded.to_path_buf();
+    }
+    let name = run.file_name();
+    let inside: PathBuf = recorded.components().skip_while(|c| Some(c.as_os_str()) != name).skip(1).collect();
+    if inside.as_os_str().is_empty() { recorded.to_path_buf() } else { run.join(inside) }
 }
 
 #[cfg(test)]
@@ -81,6 +92,10 @@ mod tests {
         .unwrap();
         let (tickets, dense) = tickets_of_run(&run).unwrap();
         assert_eq!(tickets.len(), 1);
+        // Recorded relative to where the pipeline ran: found inside the run folder.
+        std::fs::create_dir_all(run.join("retrain")).unwrap();
+        std::fs::write(run.join("retrain/ticket.safetensors"), b"t").unwrap();
+        assert_eq!(locate(&run, Path::new("runs/pipeline-quick-1/retrain/ticket.safetensors")), run.join("retrain/ticket.safetensors"));
         assert_eq!(tickets[0].attack.as_ref().unwrap()["accuracy_under_attack"], 0.5);
         assert!(dense.is_none());
         std::fs::remove_dir_all(&dir).unwrap();
