@@ -148,9 +148,17 @@ fn a_killed_run_resumes_to_exactly_the_uninterrupted_result() {
     // Without --resume the unfinished run is protected.
     let (ok, stderr) = finetune_cli(&model, &interrupted, &[], None);
     assert!(!ok && stderr.contains("pass --resume"), "{stderr}");
-    // Mark the killed run's epoch as long, to see the resumed stage's time count it.
+    // A checkpoint drawn from other random streams (here: one written before the versions, v1)
+    // is refused on resume, with the fix; it stays as it was.
     let state_path = interrupted.join("checkpoint/state.json");
     let mut state: serde_json::Value = serde_json::from_slice(&std::fs::read(&state_path).unwrap()).unwrap();
+    assert_eq!(state["config"]["random_streams"], rticket_core::random::RANDOM_STREAMS);
+    let mut old = state.clone();
+    old["config"].as_object_mut().unwrap().remove("random_streams");
+    std::fs::write(&state_path, serde_json::to_vec(&old).unwrap()).unwrap();
+    let (ok, stderr) = finetune_cli(&model, &interrupted, &["--resume"], None);
+    assert!(!ok && stderr.contains("random streams v1") && stderr.contains("delete the folder"), "{stderr}");
+    // Mark the killed run's epoch as long, to see the resumed stage's time count it.
     state["history"][0]["seconds"] = serde_json::json!(1000.0);
     std::fs::write(&state_path, serde_json::to_vec(&state).unwrap()).unwrap();
     let (ok, stderr) = finetune_cli(&model, &interrupted, &["--resume"], None);
