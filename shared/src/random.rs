@@ -15,6 +15,12 @@ use burn::tensor::{Device, Distribution, Tensor};
 /// gate arithmetic reordered, so their bits differ from version 1 too).
 pub const RANDOM_STREAMS: u32 = 2;
 
+/// The streams of a record written before they were versioned (version 1): the serde default
+/// of every `random_streams` field that old files lack.
+pub fn unversioned_streams() -> u32 {
+    1
+}
+
 /// Elements a worker takes at a time when a fill is split over threads.
 const CHUNK: usize = 1 << 14;
 

@@ -87,7 +87,7 @@ pub struct ModelRecord {
     pub command: String,
     /// The oldest random streams among its stages (`rticket_core::random::RANDOM_STREAMS`; 1 in
     /// records made before the versions): a record of v1 stands, it was drawn differently.
-    #[serde(default = "crate::stages::streams_v1")]
+    #[serde(default = "rticket_core::random::unversioned_streams")]
     pub random_streams: u32,
 }
 

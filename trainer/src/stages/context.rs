@@ -39,13 +39,8 @@ pub struct StageSummary {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rollbacks: Vec<Rollback>,
     /// The random streams the stage drew from ([`RANDOM_STREAMS`]; 1 in summaries before them).
-    #[serde(default = "streams_v1")]
+    #[serde(default = "rticket_core::random::unversioned_streams")]
     pub random_streams: u32,
-}
-
-/// What a record made before streams were versioned was drawn from.
-pub fn streams_v1() -> u32 {
-    1
 }
 
 impl StageSummary {

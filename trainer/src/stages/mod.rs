@@ -14,7 +14,7 @@ mod search;
 mod settings;
 
 pub use baselines::{IMP_RATE, ImpRound, SharedImpRun, freelb_settings, gated_shapes, imp_masks, imp_schedule, random_masks};
-pub use context::{StageContext, StageSummary, streams_v1};
+pub use context::{StageContext, StageSummary};
 pub use dev_attack::DevAttackOnSplit;
 pub use draw::{DrawnTicket, SearchScores, draw_tickets, export_draws, percent_label, scores_from_file, scores_pooling};
 pub use export::{TicketReport, binary_entropy, export_ticket};

@@ -53,7 +53,7 @@ pub struct FitConfig {
     /// The random streams gate noise and dropout are drawn from
     /// ([`rticket_core::random::RANDOM_STREAMS`]); a checkpoint made by other streams cannot
     /// be resumed bit-exactly, so it is refused. Absent (1) in runs before the versions.
-    #[serde(default = "crate::stages::streams_v1")]
+    #[serde(default = "rticket_core::random::unversioned_streams")]
     pub random_streams: u32,
 }
 
