@@ -15,12 +15,12 @@
 # The second call joins the model (checked against setup.sh's sha256), then runs `rticket --device gpu
 # reproduce ARGS` for each quoted ARGS at once on the GPU (they share it: at batch 16-32 a step is
 # launch-bound; give each its own --seeds, and the same --results/--work as the CPU runs of that
-# folder), each under a 540 s limit, and brings back every results/*/data in $OUT/records.tar.gz and
+# folder), each under a 540 s limit, and brings back every results/**/data in $OUT/records.tar.gz and
 # the logs in $OUT/logs.tar.gz; untar the records in the repository root. The machine keeps the work
 # folders while warm, so the same call again continues cut runs from their checkpoints. Session 22
 # ran, with this folder's flags ("--phases core --train-limit 3200 --train-epochs 4 --retrain-epochs 1
 # --search-epochs 4 --search-train-limit 3200 --search-eta 0.3 --search-lambda 5.0 --results
-# results/equal-data-eta-lambda-retrain-1 --work runs/equal-data-eta-lambda-retrain-1"), "--methods
+# results/experiments/equal-data-eta-lambda-retrain-1 --work runs/equal-data-eta-lambda-retrain-1"), "--methods
 # no-adversary,reinit --seeds 2", the same for seed 3, and "--methods reinit --seeds 1".
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,7 +70,7 @@ run)
   sampler=$!
   wait "${pids[@]}"
   kill "$sampler"
-  tar -czf "$OUT/records.tar.gz" results/*/data
+  tar -czf "$OUT/records.tar.gz" $(find results -type d -name data)
   tar -czf "$OUT/logs.tar.gz" -C "$OUT" logs && rm -rf "$OUT/logs"
   find results -name '*.json' -newer "$stash/ready" | sort
   ;;

@@ -1,6 +1,6 @@
 """How much a linear head can read from a frozen encoder's sentence features, per pooling.
 
-The evidence behind the mask-only search's mean pooling (results/NOTES.md): embeds 4000 random MR
+The evidence behind the mask-only search's mean pooling (results/experiments/NOTES.md): embeds 4000 random MR
 sentences with `rticket embed --pooling {mean,pooler,cls}`, trains a linear head (AdamW, lr 1e-2,
 batch 16) on 3200 and tests on the other 800. Needs torch (the bench venv) and a built `rticket`.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""How much two mask searches agree: the diagnostic behind results/NOTES.md's reading of the search.
+"""How much two mask searches agree: the diagnostic behind results/experiments/NOTES.md's reading of the search.
 
 Usage: bench/score_agreement.py A/scores.safetensors B/scores.safetensors [sparsity]
        bench/score_agreement.py A/scores.safetensors assets/minilm/model.safetensors [sparsity]

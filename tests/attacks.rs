@@ -357,7 +357,7 @@ fn attack_subsets_of_the_real_test_splits_have_both_classes() {
         // run class by class, so its first 100 are one class.
         let first: Vec<usize> = split.test.iter().take(100).map(|e| e.label).collect();
         if data == DatasetName::Mr {
-            assert!(first.iter().all(|&l| l == first[0]), "MR's first 100 test sentences are mixed now; revisit the note in results/NOTES.md");
+            assert!(first.iter().all(|&l| l == first[0]), "MR's first 100 test sentences are mixed now; revisit the note in results/experiments/NOTES.md");
         }
         let subset = balanced_subset(split.test.clone(), 100, SPLIT_SEED);
         assert_eq!(subset.iter().filter(|e| e.label == 1).count(), 50, "{data:?}");

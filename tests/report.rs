@@ -25,14 +25,15 @@ fn the_committed_report_matches_its_records() {
         "{} is missing: the reproduction's records belong in the repository (`rticket reproduce`)",
         results.join("data/plan.json").display()
     );
-    // Side experiments (e.g. `results/long-search`) keep their own records and report.
+    // Side experiments (e.g. `results/experiments/long-search`) keep their own records and report.
     let mut folders = vec![results.clone()];
-    for entry in std::fs::read_dir(&results).expect("results/ lists") {
-        let path = entry.expect("results/ lists").path();
+    for entry in std::fs::read_dir(results.join("experiments")).expect("results/experiments/ lists") {
+        let path = entry.expect("results/experiments/ lists").path();
         if path.join("data/plan.json").is_file() {
             folders.push(path);
         }
     }
+    assert!(folders.len() > 1, "no side experiment with records found under {}/experiments", results.display());
     for folder in folders {
         let stale = rticket::report::drift(&folder).expect("the records load");
         assert!(stale.is_empty(), "{stale:?} differ from what {}/data gives: run `rticket report --results {}`", folder.display(), folder.display());
@@ -86,6 +87,7 @@ fn attack(seed: u64, method: &str, sparsity: f64, clean: f64, under: f64) -> Att
             seconds: 10.0,
             forward_passes: 1,
         },
+        neighbours: Some("glove-6b-50d-counter-fitted-wordnet v4".into()),
         device: "test".into(),
         command: "rticket reproduce".into(),
     }
@@ -345,6 +347,28 @@ fn the_report_names_the_epochs_kept_under_attack_on_dev() {
         ),
         "{report}"
     );
+}
+
+#[test]
+fn the_report_says_which_neighbour_tables_the_attacks_drew_from() {
+    let table = "glove-6b-50d-counter-fitted-wordnet v4";
+    for (tables, said) in [
+        (vec![Some(table), Some(table)], format!("substitutes from the neighbour table `{table}`")),
+        (vec![None, None], "candidates are cosine neighbours in MiniLM's input word-piece embeddings".to_string()),
+        (vec![Some(table), None], format!("mixed: some records name `{table}`, the others used cosine neighbours")),
+    ] {
+        let tmp = TempDir::new("report-neighbours");
+        let data = tmp.0.join("data");
+        write(&data, "plan.json", &quick_plan(vec![1, 2], Phase::Core));
+        for (seed, table) in (1..).zip(tables) {
+            let mut record = attack(seed, "fine-tune", 0.0, 0.8, 0.1);
+            record.neighbours = table.map(str::to_string);
+            write_attacked(&data, &model(seed, "fine-tune", 0.0, 0.8), &record);
+        }
+        rticket::report::write(&tmp.0).unwrap();
+        let report = std::fs::read_to_string(tmp.0.join("README.md")).unwrap();
+        assert!(report.contains(&said), "{said}: {report}");
+    }
 }
 
 #[test]

@@ -87,6 +87,11 @@ impl AttackKit {
         Ok(Some(MaskedLmHead::load(&self.files.config, &weights, &self.encoder, device).context("loading the masked-LM head")?))
     }
 
+    /// The neighbour table's vector space and version, as attack records name it.
+    pub fn neighbours_name(&self) -> String {
+        format!("{} v{TABLE_VERSION}", self.neighbours.vectors)
+    }
+
     /// The word resources, without a masked language model.
     pub fn resources(&self) -> Resources<'_> {
         Resources { neighbours: Some(&self.neighbours), wordnet: Some(&self.wordnet), masked_lm: None }

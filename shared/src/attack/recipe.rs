@@ -62,7 +62,7 @@ pub struct SimilarityConstraint {
 
 /// TextFooler's similarity floor on MiniLM (USE's is 0.840845): the windowed angular similarity
 /// that keeps 95% of single WordNet-synonym swaps in MR's dev sentences (`rticket calibrate`;
-/// results/attack-calibration/similarity.json: synonym swaps' median 0.889, random swaps' 0.828).
+/// results/experiments/attack-calibration/similarity.json: synonym swaps' median 0.889, random swaps' 0.828).
 pub const TEXT_FOOLER_MIN_SIMILARITY: f32 = 0.778;
 
 /// TextFooler's floor on neighbour cosines: TextAttack's (and PAPER.md's) 0.5, set for 300-d
@@ -71,7 +71,7 @@ pub const TEXT_FOOLER_MIN_SIMILARITY: f32 = 0.778;
 /// floor for the table (the one separating WordNet synonyms from the other neighbours best:
 /// 0.83 on MR's dev words), which `--min-cosine` applies; it is not the default because one
 /// global floor leaves strong sentiment words none at all (tedious, mediocre, forgettable keep
-/// no neighbour at 0.83, boring only `drilling`; results/attack-calibration/README.md).
+/// no neighbour at 0.83, boring only `drilling`; results/experiments/attack-calibration/README.md).
 pub const TEXT_FOOLER_MIN_COSINE: f32 = 0.5;
 
 /// Everything that defines an attack run.

@@ -4,6 +4,7 @@
 mod markdown;
 mod plots;
 mod records;
+mod setup;
 mod stats;
 
 use std::path::{Path, PathBuf};

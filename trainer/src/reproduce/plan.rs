@@ -131,7 +131,7 @@ pub struct SearchOverrides {
     #[arg(long)]
     #[serde(default)]
     pub search_eta: Option<f64>,
-    /// The gate scores' peak learning rate instead of PAPER.md's 0.1 (results/NOTES.md: at 0.1
+    /// The gate scores' peak learning rate instead of PAPER.md's 0.1 (results/experiments/NOTES.md: at 0.1
     /// a search can fall into an input-independent [CLS]; lower rates avoid it but spread the
     /// scores less).
     #[arg(long)]
@@ -143,7 +143,7 @@ pub struct SearchOverrides {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub search_lambda: Option<f64>,
     /// Lets each search redo an epoch that ends with one class predicted for all of dev (an
-    /// absorbing state; results/NOTES.md), up to N times, each at half the gate learning rate
+    /// absorbing state; results/experiments/NOTES.md), up to N times, each at half the gate learning rate
     /// [default: never, as the reference code].
     #[arg(long)]
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -230,6 +230,11 @@ pub struct AttackRecord {
     #[serde(default)]
     pub labels: Vec<usize>,
     pub summary: AttackSummary,
+    /// The neighbour table the word substitutes came from: its vector space and version, e.g.
+    /// `glove-6b-50d-counter-fitted-wordnet v4` (absent in records made before it was kept,
+    /// all of them with the encoder's input embeddings: the weak attacks of before issue 38).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neighbours: Option<String>,
     pub device: String,
     pub command: String,
 }

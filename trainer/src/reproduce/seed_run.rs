@@ -375,6 +375,7 @@ impl<'a> SeedRun<'a> {
             sparsity: model.sparsity,
             labels: label_counts(&chosen),
             summary,
+            neighbours: Some(kit.neighbours_name()),
             device: self.device_name.into(),
             command: command_line(),
         };

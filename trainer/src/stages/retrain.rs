@@ -22,7 +22,7 @@ pub enum RetrainHead {
     /// The head fine-tuning started from (both drawn from the training seed): what every
     /// retraining did before 2026-11-28. Fine-tuning moves that head little and the search
     /// fits the mask to it, so the masked pre-trained encoder starts retraining already
-    /// fitting the training set (98% on MR at equal data; results/NOTES.md).
+    /// fitting the training set (98% on MR at equal data; results/experiments/NOTES.md).
     FineTuneInit,
 }
 

@@ -36,7 +36,7 @@ impl SearchMode {
     /// own sentence embedding, mean pooling: all-MiniLM-L6-v2 was trained for it, and its
     /// untrained pooler gives a linear probe 66% on MR where mean pooling gives 75%
     /// (bench/linear_probe.py), and a head on [CLS] alone dies with it when the masks make [CLS]
-    /// stop depending on the sentence (results/NOTES.md, "Why searches collapse").
+    /// stop depending on the sentence (results/experiments/NOTES.md, "Why searches collapse").
     pub fn pooling(self, settings: Pooling) -> Pooling {
         match self {
             SearchMode::Paper => settings,

@@ -74,7 +74,7 @@ impl StageSettings {
         let mut fit = base_fit(preset);
         if document && preset == Preset::Quick {
             // PAPER.md's 3 epochs: after one (64 steps) the pooler head still reads noise and
-            // dev accuracy is at chance (53%); after three, 65% (results/NOTES.md).
+            // dev accuracy is at chance (53%); after three, 65% (results/experiments/NOTES.md).
             fit.epochs = 3;
         }
         Self {

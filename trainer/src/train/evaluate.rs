@@ -69,7 +69,7 @@ pub fn constant_prediction_warning(predicted: &[usize], examples: &[Example]) ->
     (several_labels && predicted.iter().all(|&p| p == first)).then(|| {
         format!(
             "every one of the {} dev examples is predicted as class {first}: the model no longer reads its input \
-             (a collapsed search; steps.jsonl shows when, results/NOTES.md \"Why searches collapse\" why)",
+             (a collapsed search; steps.jsonl shows when, results/experiments/NOTES.md \"Why searches collapse\" why)",
             predicted.len()
         )
     })

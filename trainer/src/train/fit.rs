@@ -58,7 +58,7 @@ pub struct FitConfig {
 }
 
 /// What a run does when an epoch ends with every dev example predicted as the same class. In a
-/// gated search that is an absorbing state (results/NOTES.md, "Why searches collapse"): the
+/// gated search that is an absorbing state (results/experiments/NOTES.md, "Why searches collapse"): the
 /// masks have made the head's input independent of the sentence, so no gradient can undo it.
 /// The run goes back to the start of that epoch (model, optimiser states and step count as they
 /// were) and redoes it with the gate scores' learning rate scaled by `gate_lr_factor`, at most

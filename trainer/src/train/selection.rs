@@ -3,7 +3,7 @@
 //! Keeping the epoch with the best clean dev accuracy is PAPER.md's rule, but the quantity the
 //! paper reports is accuracy under attack, and the two can disagree: on MR at equal data a
 //! ticket's retraining gains clean accuracy epoch by epoch while it loses robustness
-//! (results/NOTES.md). Selecting on dev under attack picks the retraining length on dev, not test.
+//! (results/experiments/NOTES.md). Selecting on dev under attack picks the retraining length on dev, not test.
 
 use anyhow::Result;
 use rticket_core::SequenceClassifier;
