@@ -159,3 +159,21 @@ fn a_ticket_with_an_impossible_dropout_is_an_error() {
     let err = Ticket::from_bytes(&bytes).unwrap_err().to_string();
     assert!(err.contains("classifier_dropout = 1.1"), "{err}");
 }
+
+/// A stranger's ticket cannot ask for a length the model could not embed (the page builds its
+/// tokenizer from this field before reading a weight).
+#[test]
+fn a_ticket_reading_past_the_models_positions_is_an_error() {
+    let f = fixture();
+    let ticket = Ticket::from_bytes(&f.tickets[0]).unwrap();
+    let positions = ticket.meta.classifier.bert.max_position_embeddings;
+    for max_len in [positions + 1, 1 << 40, 2] {
+        let mut stranger = ticket.clone();
+        stranger.meta.max_len = max_len;
+        let err = Ticket::from_bytes(&stranger.to_bytes().unwrap()).unwrap_err().to_string();
+        assert!(err.contains("max_len") && err.contains(&format!("{max_len} tokens")), "max_len {max_len}: {err}");
+    }
+    let mut longest = ticket.clone();
+    longest.meta.max_len = positions;
+    assert_eq!(Ticket::from_bytes(&longest.to_bytes().unwrap()).unwrap(), longest);
+}

@@ -116,7 +116,30 @@ async function demo(label, flags, noWebGpu) {
       const shown = await page.textContent('[data-testid="error"]');
       check(shown.includes(message), `${label}: a bad ticket file is refused with a clear message: "${shown}"`);
     }
+    // A ticket over the size cap is refused unread (a 200 MB file made in the page, never sent over).
+    await page.evaluate((bytes) => {
+      const files = new DataTransfer();
+      files.items.add(new File([new Uint8Array(bytes)], "huge.safetensors"));
+      const input = document.querySelector('[data-testid="ticket-file"]');
+      input.files = files.files;
+      input.dispatchEvent(new Event("change"));
+    }, 200_000_001);
+    await page.waitForFunction(() => document.querySelector('[data-testid="error"]').textContent.startsWith("huge.safetensors"));
+    const huge = await page.textContent('[data-testid="error"]');
+    check(huge.includes("200.0 MB is over the 200.0 MB a ticket may have"), `${label}: a 200 MB ticket is refused unread: "${huge}"`);
     check((await page.textContent('[data-testid="sparsity"]')) === "30.0%", `${label}: the loaded ticket stays after a refused file`);
+    // A stranger's ticket whose labels and base model name are markup: shown as text, never run.
+    const hostile = withMetadata(good, (md) => {
+      const head = JSON.parse(md.classifier);
+      head.labels = ['<img src=x onerror="window.pwned=1">', "<script>window.pwned=2</script>"];
+      return { ...md, classifier: JSON.stringify(head), base_model: '<img src=y onerror="window.pwned=3">' };
+    });
+    await page.setInputFiles('[data-testid="ticket-file"]', { name: "hostile.safetensors", mimeType: "application/octet-stream", buffer: hostile });
+    await page.waitForFunction(() => document.querySelector('[data-testid="ticket-result"]').textContent.includes("<script>"), null, { timeout: 600_000 });
+    const injected = await page.evaluate(() => ({ pwned: window.pwned ?? null, elements: document.querySelectorAll('[data-testid="ticket-panel"] img, [data-testid="ticket-result"] img, [data-testid="ticket-result"] script').length }));
+    const panel = await page.textContent('[data-testid="ticket-panel"]');
+    check(injected.pwned === null && injected.elements === 0 && panel.includes('<img src=y onerror="window.pwned=3">'),
+      `${label}: a ticket's labels and base model name are shown as text, never run (${JSON.stringify(injected)})`);
     // A 3-class ticket trained on a CSV of the user's own: three named probabilities, as natively.
     await page.fill('[data-testid="input"]', three.text);
     await page.setInputFiles('[data-testid="ticket-file"]', { name: "topics.safetensors", mimeType: "application/octet-stream", buffer: fs.readFileSync(env("THREE_TICKET")) });
@@ -145,6 +168,18 @@ await run("auto", ["--enable-unsafe-webgpu"], async (page) => {
   check(backend.startsWith("CPU") && backend.includes("the WebGPU adapter is software"), `auto: a software WebGPU adapter is passed over: "${backend}"`);
 });
 
+/** `ticket` with its safetensors metadata replaced by `edit(metadata)`: a stranger's file. */
+function withMetadata(ticket, edit) {
+  const length = Number(ticket.readBigUInt64LE(0));
+  const header = JSON.parse(ticket.subarray(8, 8 + length).toString("utf8"));
+  header.__metadata__ = edit(header.__metadata__);
+  let json = JSON.stringify(header);
+  json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  return Buffer.concat([prefix, Buffer.from(json, "utf8"), ticket.subarray(8 + length)]);
+}
+
 await run("embed", [], async (page) => {
   await page.goto(`${origin}/examples/embed.html?base=../assets/minilm/&ticket=../assets/ticket.safetensors`);
   await page.waitForSelector('[data-testid="label"]', { timeout: 600_000 });
@@ -155,6 +190,24 @@ await run("embed", [], async (page) => {
   check(got.label === expected.ticket.label && close(got.probability, expected.ticket.probability),
     `embed: the example page says ${got.label} ${got.probability.toFixed(6)}; native ${expected.ticket.label} ${expected.ticket.probability.toFixed(6)}`);
   await page.screenshot({ path: path.join(out, "embed.png"), fullPage: true });
+  // rticket.js's limits on a ticket, on the module a site imports: a ticket that does not load in
+  // time is stopped and the model restarts with the ticket it had; over the cap, refused unread.
+  const limits = await page.evaluate(async (text) => {
+    const { load, TICKET_LIMITS } = await import("/js/rticket.js");
+    const refused = (promise) => promise.then(() => null, (e) => e.message);
+    const rt = await load({ base: "/assets/minilm/", ticket: "/assets/ticket.safetensors", ticketSeconds: 0.001 });
+    const bytes = await (await fetch("/assets/ticket.safetensors")).arrayBuffer();
+    const late = await refused(rt.loadTicket(bytes));
+    const after = (await rt.classify(text)).ticket;
+    const huge = await refused(rt.loadTicket(new Blob([new Uint8Array(TICKET_LIMITS.maxBytes + 1)])));
+    const capped = await refused(load({ base: "/assets/minilm/", ticket: "/assets/ticket.safetensors", maxTicketBytes: 100_000 }));
+    return { late, after, huge, capped, limits: TICKET_LIMITS };
+  }, expected.text);
+  check(limits.late?.includes("did not load within 0.001 s: stopped, and the model restarted with the ticket it had"), `embed: a ticket that loads too slowly is stopped: "${limits.late}"`);
+  check(limits.after.label === expected.ticket.label && close(Math.max(...limits.after.probabilities), expected.ticket.probability),
+    `embed: after the restart the first ticket answers as natively: ${JSON.stringify(limits.after)}`);
+  check(limits.huge?.includes("over the 200.0 MB a ticket may have") && limits.limits.seconds === 60, `embed: the default cap refuses a larger ticket unread: "${limits.huge}"`);
+  check(limits.capped?.includes("over the 0.1 MB it may have"), `embed: a ticket URL over the cap is refused while fetching: "${limits.capped}"`);
 });
 
 server.close();

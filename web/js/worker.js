@@ -6,14 +6,20 @@ import init, { Session, webgpu_device } from "../rticket-web.js";
 const CACHE = "rticket-v1";
 let session = null;
 
-async function fetchBytes(url, what, id) {
+// `limit`: the bytes the file may have (a ticket's cap, rticket.js TICKET_LIMITS), checked on the
+// stated length before anything is cached and again while reading.
+async function fetchBytes(url, what, id, limit = Infinity) {
+  const tooLarge = (bytes) => new Error(`${what} at ${url} has ${(bytes / 1e6).toFixed(1)} MB or more, over the `
+    + `${(limit / 1e6).toFixed(1)} MB it may have: refused (load({ maxTicketBytes }) raises the cap)`);
   const cache = "caches" in self ? await caches.open(CACHE) : null;
   let response = cache ? await cache.match(url) : undefined;
   const cached = response !== undefined;
   if (!response) {
     response = await fetch(url);
     if (!response.ok) throw new Error(`cannot fetch ${what} from ${url}: HTTP ${response.status}`);
-    if (cache) await cache.put(url, response.clone());
+    if (Number(response.headers.get("content-length")) > limit) throw tooLarge(Number(response.headers.get("content-length")));
+    // A capped file is cached once read within its cap (below), not before.
+    if (cache && limit === Infinity) await cache.put(url, response.clone());
   }
   const total = Number(response.headers.get("content-length")) || 0;
   const reader = response.body.getReader();
@@ -24,11 +30,16 @@ async function fetchBytes(url, what, id) {
     if (done) break;
     chunks.push(value);
     loaded += value.length;
+    if (loaded > limit) {
+      await reader.cancel();
+      throw tooLarge(loaded);
+    }
     postMessage({ type: "progress", id, what, loaded, total, cached });
   }
   const bytes = new Uint8Array(loaded);
   let offset = 0;
   for (const c of chunks) { bytes.set(c, offset); offset += c.length; }
+  if (cache && !cached && limit !== Infinity) await cache.put(url, new Response(bytes, { headers: { "content-length": String(loaded) } }));
   return bytes;
 }
 
@@ -44,7 +55,7 @@ async function softwareAdapter() {
 }
 
 const handlers = {
-  async load({ urls, webgpu }, id) {
+  async load({ urls, webgpu, maxTicketBytes }, id) {
     await init();
     const get = (key, what) => fetchBytes(urls[key], what, id);
     const [config, weights, tokenizer] = await Promise.all([
@@ -66,7 +77,7 @@ const handlers = {
     }
     let ticket = null;
     if (urls.dense) session.load_dense(await get("dense", "dense classifier"));
-    if (urls.ticket) ticket = JSON.parse(session.load_ticket(await get("ticket", "ticket")));
+    if (urls.ticket) ticket = JSON.parse(session.load_ticket(await fetchBytes(urls.ticket, "the ticket", id, maxTicketBytes)));
     if (urls.neighbours) session.load_neighbours(await get("neighbours", "neighbour table"));
     if (urls.wordnet) {
       const files = ["noun", "verb", "adj", "adv"].flatMap((p) => [`data.${p}`, `${p}.exc`]);

@@ -270,6 +270,12 @@ impl Ticket {
             return Err(TicketError::BadMetadata { key: "gated", reason: format!("{twice} is listed twice") });
         }
         meta.classifier.validate()?;
+        // The page builds a tokenizer for this length before any weight is read: a length past the
+        // model's positions could not be embedded, and one under 3 leaves no room for a word.
+        let positions = meta.classifier.bert.max_position_embeddings;
+        if !(3..=positions).contains(&meta.max_len) {
+            return Err(TicketError::BadMetadata { key: "max_len", reason: format!("{} tokens: the model reads 3 to {positions}", meta.max_len) });
+        }
         let value_dtype = match text("values")?.as_str() {
             "none" => None,
             "f16" => Some(ValueDtype::F16),
