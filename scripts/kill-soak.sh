@@ -16,7 +16,9 @@ if [ ! -f "$start" ]; then
   say "fine-tuning the start (64 sentences, 1 epoch)"
   "$BIN" --device cpu finetune --preset quick --train-limit 64 --epochs 1 --out "$OUT/finetune" >/dev/null 2>"$OUT/finetune.log"
 fi
-search=(--device cpu search --mode paper --preset quick --train-limit 48 --epochs 10 --adv-steps 1 --start "$start")
+# Long enough (30 short epochs) that KILLS tries, each resuming and training an epoch or two, end
+# before the run does.
+search=(--device cpu search --mode paper --preset quick --train-limit 48 --epochs 30 --adv-steps 1 --start "$start")
 
 rm -rf "$OUT/straight" "$OUT/killed"
 say "the uninterrupted run"
@@ -37,8 +39,8 @@ for i in $(seq 1 "$KILLS"); do
     sleep "0.$(( RANDOM % 400 ))"
     when="after an epoch line"
   else
-    # Over the first quarter of a whole run's length: a try resumes, trains an epoch or two at most.
-    delay=$(echo "scale=2; $length * $RANDOM / 32767 / 4" | bc)
+    # Over the first tenth of a whole run's length: a try resumes, trains an epoch or two at most.
+    delay=$(echo "scale=2; $length * $RANDOM / 32767 / 10" | bc)
     sleep "$delay"
     when="at ${delay}s"
   fi
@@ -72,4 +74,5 @@ steps = [open(f"{d}/steps.jsonl").read() for d in sys.argv[1:3]]
 print(f"[kill-soak] scores: {len(a) - len(bad)}/{len(a)} tensors bit-identical; step log identical: {steps[0] == steps[1]}")
 sys.exit(1 if bad or steps[0] != steps[1] else 0)
 PY
-say "$resumes kills, resumed each time: the final scores equal the uninterrupted run's"
+say "$resumes of $KILLS kills made, resumed each time: the final scores equal the uninterrupted run's"
+(( resumes == KILLS )) || { say "the run finished before all $KILLS kills: lengthen it"; exit 1; }

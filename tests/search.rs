@@ -160,6 +160,41 @@ fn every_search_constant_can_be_set_from_the_command_line_and_is_recorded() {
 }
 
 #[test]
+fn a_straight_through_search_then_a_draw_with_its_head_refit_on_the_tickets_features() {
+    let model = tiny_model_dir("straight-through");
+    let out = TempDir::new("straight-through-out");
+    let (search, draw) = (out.path().join("search"), out.path().join("draw"));
+    let m = model.path().to_str().unwrap();
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "search", "--model", m, "--mode", "mask-only", "--gates", "straight-through", "--train-limit", "32",
+        "--out", search.to_str().unwrap(),
+    ]);
+    assert!(ok, "search failed: {stderr}");
+    let run: serde_json::Value = serde_json::from_slice(&std::fs::read(search.join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["stage_settings"]["gates"]["straight_through"], true, "{run}");
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "draw", "--model", m, "--search", search.to_str().unwrap(), "--sparsity", "0.3", "--train-limit", "32",
+        "--refit-head", "2", "--out", draw.to_str().unwrap(),
+    ]);
+    assert!(ok, "draw failed: {stderr}");
+    // The head was trained again on the ticket's features (2 epochs logged in its own folder),
+    // and the ticket keeps the searched head's accuracy beside its own.
+    let steps = rticket::train::read_step_log(&draw.join("refit-30/steps.jsonl")).unwrap();
+    assert_eq!(steps.iter().map(|s| s.epoch).max(), Some(2));
+    let ticket = Ticket::from_bytes(&std::fs::read(draw.join("ticket-30.safetensors")).unwrap()).unwrap();
+    let scores = std::fs::read(search.join("scores.safetensors")).unwrap();
+    let searched = rticket_core::Weights::from_bytes(&scores).unwrap();
+    let labels = ticket.meta.classifier.labels.len();
+    let searched_head = searched.values("classifier.weight", &[labels, ticket.meta.classifier.bert.hidden_size]).unwrap();
+    assert_ne!(ticket.head.0, searched_head, "the exported head is the searched one");
+    let refit = &ticket.meta.training["head_refit"];
+    assert_eq!(refit["fit"]["epochs"], 2, "{refit}");
+    assert!(refit["searched_head"]["dev"]["accuracy"].is_number(), "{refit}");
+    let reports: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(draw.join("metrics.json")).unwrap()).unwrap();
+    assert_eq!(reports[0]["dev"], ticket.meta.metrics["dev"], "metrics.json reports another head than the ticket's");
+}
+
+#[test]
 fn a_killed_search_resumes_to_exactly_the_uninterrupted_scores() {
     // The gate scores have their own optimiser; a resumed search must still route their
     // gradients to it (and clip as before), or the scores drift from the uninterrupted run's.

@@ -28,6 +28,14 @@ pub struct HardConcreteConfig {
     /// The uniform noise is drawn from (eps, 1 - eps) to keep its logit finite.
     #[config(default = 1e-4)]
     pub noise_eps: f64,
+    /// Binary gates with a straight-through gradient instead of hard-concrete samples: the
+    /// forward pass (search and evaluation alike) sees `W * 1[log_alpha > 0]`, exactly the
+    /// masked weights a draw at the search's own sparsity exports, and the scores' gradient is
+    /// the slope of the deterministic gate, `(zeta - gamma) sigmoid'(log_alpha)` (the masking of
+    /// Zhao et al. 2020, with the L0 penalty unchanged). No noise: what the head learns to read
+    /// is what the ticket computes.
+    #[config(default = false)]
+    pub straight_through: bool,
 }
 
 /// A gate per weight of one matrix.
@@ -39,6 +47,7 @@ pub struct HardConcreteGate {
     limit_high: f64,
     temperature: f64,
     noise_eps: f64,
+    straight_through: bool,
 }
 
 impl HardConcreteConfig {
@@ -56,6 +65,7 @@ impl HardConcreteConfig {
             limit_high: self.limit_high,
             temperature: self.temperature,
             noise_eps: self.noise_eps,
+            straight_through: self.straight_through,
         }
     }
 }
@@ -93,8 +103,12 @@ impl HardConcreteGate {
         straight_through(log_alpha, weighted_slope, weighted_z)
     }
 
-    /// The deterministic gate, whatever the device.
+    /// The deterministic gate, whatever the device: soft (`clamp(sigmoid(log_alpha) (zeta -
+    /// gamma) + gamma, 0, 1)`), or binary for straight-through gates.
     pub fn deterministic(&self) -> Tensor<2> {
+        if self.straight_through {
+            return self.log_alpha.val().greater_elem(0.0).float();
+        }
         self.stretch(sigmoid(self.log_alpha.val()))
     }
 
@@ -105,6 +119,9 @@ impl HardConcreteGate {
     fn sample(&self, scale: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
         let log_alpha = self.log_alpha.val();
         let device = log_alpha.device();
+        if self.straight_through {
+            return self.binary(log_alpha, scale);
+        }
         match StreamKey::draw(&device) {
             Some(key) => self.sample_on_host(log_alpha, scale, key),
             None => self.sample_on_device(log_alpha, scale),
@@ -140,6 +157,23 @@ impl HardConcreteGate {
         });
         let tensor = |v: Vec<f32>| Tensor::from_data(TensorData::new(v, shape), &device);
         (tensor(values), tensor(slopes))
+    }
+
+    /// Straight-through gates, untracked: `(scale * 1[a > 0], scale * (zeta - gamma) s (1 - s))`
+    /// with s = sigmoid(a). The slope is the soft deterministic gate's without its clamp, so a
+    /// closed weight's score still feels the loss and can reopen.
+    fn binary(&self, log_alpha: Tensor<2>, scale: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
+        let log_alpha = log_alpha.detach();
+        let z = log_alpha.clone().greater_elem(0.0).float();
+        let s = sigmoid(log_alpha);
+        let slope = s.clone() * (s.neg() + 1.0) * (self.limit_high - self.limit_low);
+        match scale {
+            Some(w) => {
+                let w = w.detach();
+                (w.clone() * z, w * slope)
+            }
+            None => (z, slope),
+        }
     }
 
     /// Other devices' sample: their own generator, the same arithmetic in tensor ops.
@@ -251,6 +285,35 @@ mod tests {
         let grads = gate.values().sum().backward();
         let grad = gate.log_alpha.val().grad(&grads).expect("log_alpha has a gradient");
         assert!(grad.abs().sum().into_scalar::<f32>() > 0.0);
+    }
+
+    #[test]
+    fn straight_through_gates_are_binary_and_pass_the_deterministic_slope() {
+        let config = HardConcreteConfig::new().with_straight_through(true);
+        let scores = [-2.0f32, -0.01, 0.01, 0.5, 3.0, -7.0];
+        let (w, r) = ([0.5f32, -1.0, 2.0, 0.25, -0.75, 1.5], [1.0f32, 2.0, -1.0, 0.5, 3.0, -2.0]);
+        let device = Device::flex().autodiff();
+        let tensor = |v: &[f32]| Tensor::<2>::from_data(TensorData::new(v.to_vec(), [2, 3]), &device);
+        let gate = config.init_with_scores(tensor(&scores).require_grad());
+        let gated = gate.gate_weight(tensor(&w));
+        let open: Vec<f32> = scores.iter().map(|&a| if a > 0.0 { 1.0 } else { 0.0 }).collect();
+        // Forward: exactly W * 1[a > 0], twice the same (no noise).
+        let want: Vec<f32> = w.iter().zip(&open).map(|(w, z)| w * z).collect();
+        assert_eq!(host(gated.clone()), want);
+        assert_eq!(host(gate.gate_weight(tensor(&w))), want);
+        // Backward of sum(W_eff * r): r * W * 1.2 sigmoid(a) (1 - sigmoid(a)), closed weights too.
+        let grads = (gated * tensor(&r)).sum().backward();
+        let got = host(gate.log_alpha.val().grad(&grads).expect("the scores have a gradient"));
+        for i in 0..scores.len() {
+            let s = 1.0 / (1.0 + (-scores[i]).exp());
+            let want = r[i] * w[i] * 1.2 * s * (1.0 - s);
+            assert!((got[i] - want).abs() < 1e-6, "weight {i}: gradient {} against {want}", got[i]);
+        }
+        // Evaluation (no autodiff) sees the same binary mask.
+        let plain = Device::flex();
+        let eval = config.init_with_scores(Tensor::<2>::from_data(TensorData::new(scores.to_vec(), [2, 3]), &plain));
+        assert_eq!(host(eval.deterministic()), open);
+        assert_eq!(host(eval.values()), open);
     }
 
     fn host(t: Tensor<2>) -> Vec<f32> {

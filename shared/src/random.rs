@@ -21,7 +21,8 @@ pub fn unversioned_streams() -> u32 {
     1
 }
 
-/// Elements a worker takes at a time when a fill is split over threads.
+/// Elements a worker takes at a time when a fill is split over threads (wasm32 fills on one).
+#[cfg(not(target_arch = "wasm32"))]
 const CHUNK: usize = 1 << 14;
 
 /// The key of one counter-based draw: 64 bits from the device's generator.

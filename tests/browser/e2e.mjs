@@ -126,7 +126,7 @@ async function demo(label, flags, noWebGpu) {
     }, 200_000_001);
     await page.waitForFunction(() => document.querySelector('[data-testid="error"]').textContent.startsWith("huge.safetensors"));
     const huge = await page.textContent('[data-testid="error"]');
-    check(huge.includes("200.0 MB is over the 200.0 MB a ticket may have"), `${label}: a 200 MB ticket is refused unread: "${huge}"`);
+    check(huge.includes("200,000,001 bytes is over the 200,000,000 bytes a ticket may have"), `${label}: a 200 MB ticket is refused unread: "${huge}"`);
     check((await page.textContent('[data-testid="sparsity"]')) === "30.0%", `${label}: the loaded ticket stays after a refused file`);
     // A stranger's ticket whose labels and base model name are markup: shown as text, never run.
     const hostile = withMetadata(good, (md) => {
@@ -206,8 +206,8 @@ await run("embed", [], async (page) => {
   check(limits.late?.includes("did not load within 0.001 s: stopped, and the model restarted with the ticket it had"), `embed: a ticket that loads too slowly is stopped: "${limits.late}"`);
   check(limits.after.label === expected.ticket.label && close(Math.max(...limits.after.probabilities), expected.ticket.probability),
     `embed: after the restart the first ticket answers as natively: ${JSON.stringify(limits.after)}`);
-  check(limits.huge?.includes("over the 200.0 MB a ticket may have") && limits.limits.seconds === 60, `embed: the default cap refuses a larger ticket unread: "${limits.huge}"`);
-  check(limits.capped?.includes("over the 0.1 MB it may have"), `embed: a ticket URL over the cap is refused while fetching: "${limits.capped}"`);
+  check(limits.huge?.includes("200,000,001 bytes is over the 200,000,000 bytes a ticket may have") && limits.limits.seconds === 60, `embed: the default cap refuses a larger ticket unread: "${limits.huge}"`);
+  check(limits.capped?.includes("bytes or more, over the 100,000 bytes it may have"), `embed: a ticket URL over the cap is refused while fetching: "${limits.capped}"`);
 });
 
 server.close();

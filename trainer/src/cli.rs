@@ -475,6 +475,10 @@ pub struct SearchArgs {
     /// Search without the adversarial loss (the paper's ablation).
     #[arg(long)]
     pub no_adversary: bool,
+    /// The gates' estimator: hard-concrete samples (PAPER.md) or binary gates with a
+    /// straight-through gradient (no noise; what the head reads is what the ticket computes).
+    #[arg(long, value_enum, default_value = "hard-concrete")]
+    pub gates: GateEstimator,
     #[command(flatten)]
     pub tuning: SearchTuning,
     #[arg(long)]
@@ -525,6 +529,22 @@ impl SearchTuning {
     }
 }
 
+/// How the search's gates pass the gradient to their scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GateEstimator {
+    /// Hard-concrete samples, a fresh one per pass (PAPER.md, Louizos et al. 2018).
+    HardConcrete,
+    /// Binary gates `1[log_alpha > 0]`, straight-through gradient (Zhao et al. 2020's masking).
+    StraightThrough,
+}
+
+impl GateEstimator {
+    /// The gate constants of this estimator (PAPER.md's otherwise).
+    pub fn config(self) -> rticket_core::gate::HardConcreteConfig {
+        rticket_core::gate::HardConcreteConfig::new().with_straight_through(self == GateEstimator::StraightThrough)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum L0FormArg {
     MeanOverWeights,
@@ -552,6 +572,10 @@ pub struct DrawArgs {
     pub sparsity: Vec<f64>,
     #[arg(long, value_enum, default_value = "ans")]
     pub mask_encoding: MaskEncodingArg,
+    /// Train each ticket's head again, EPOCHS epochs on the ticket's own features (masked encoder
+    /// frozen; best dev epoch kept): a mask-only search's head learnt on noisy gates.
+    #[arg(long, value_name = "EPOCHS")]
+    pub refit_head: Option<usize>,
     #[arg(long)]
     pub out: PathBuf,
 }

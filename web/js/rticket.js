@@ -104,8 +104,9 @@ class Client {
     const size = source.size ?? source.byteLength;
     const { maxBytes, seconds } = this.limits;
     if (size > maxBytes) {
-      throw new Error(`${(size / 1e6).toFixed(1)} MB is over the ${(maxBytes / 1e6).toFixed(1)} MB a ticket may have `
-        + `(MiniLM's are 1-45 MB): refused unread; a site serving larger models raises load({ maxTicketBytes })`);
+      const bytes = (n) => `${n.toLocaleString("en-US")} bytes`;
+      throw new Error(`${bytes(size)} is over the ${bytes(maxBytes)} a ticket may have (MiniLM's are 1-45 MB): `
+        + `refused unread; a site serving larger models raises load({ maxTicketBytes })`);
     }
     const bytes = source instanceof Blob ? await source.arrayBuffer() : source;
     let timer;

@@ -9,8 +9,8 @@ let session = null;
 // `limit`: the bytes the file may have (a ticket's cap, rticket.js TICKET_LIMITS), checked on the
 // stated length before anything is cached and again while reading.
 async function fetchBytes(url, what, id, limit = Infinity) {
-  const tooLarge = (bytes) => new Error(`${what} at ${url} has ${(bytes / 1e6).toFixed(1)} MB or more, over the `
-    + `${(limit / 1e6).toFixed(1)} MB it may have: refused (load({ maxTicketBytes }) raises the cap)`);
+  const tooLarge = (bytes) => new Error(`${what} at ${url} has ${bytes.toLocaleString("en-US")} bytes or more, over the `
+    + `${limit.toLocaleString("en-US")} bytes it may have: refused (load({ maxTicketBytes }) raises the cap)`);
   const cache = "caches" in self ? await caches.open(CACHE) : null;
   let response = cache ? await cache.match(url) : undefined;
   const cached = response !== undefined;

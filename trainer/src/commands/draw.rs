@@ -6,7 +6,7 @@ use rticket_core::model::SavedMeta;
 use crate::cli::DrawArgs;
 use crate::device::{self, DeviceChoice};
 use crate::model_files::read;
-use crate::stages::{StageContext, export_draws, scores_path};
+use crate::stages::{StageContext, export_draws, head_refit_config, scores_path};
 
 pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
     args.stage.refuse_selection("draw", "trains nothing")?;
@@ -22,11 +22,12 @@ pub fn run(args: DrawArgs, device: DeviceChoice) -> Result<()> {
     let searched = SavedMeta::read(&scores).with_context(|| format!("reading {}", scores_file.display()))?;
     settings.window = args.stage.window_of(searched.window, &scores_file)?;
     settings.max_len = searched.max_len.unwrap_or(settings.max_len);
-    let extra = serde_json::json!({ "search": args.search, "sparsities": args.sparsity });
+    let extra = serde_json::json!({ "search": args.search, "sparsities": args.sparsity, "refit_head_epochs": args.refit_head });
     let ctx = StageContext::open(&settings, "draw", &args.out, args.stage.resume, &selected.device, &selected.description, extra)?;
     let search_run: serde_json::Value = serde_json::from_slice(&read(&args.search.join("run.json"), "the search's run.json")?)?;
     let training = serde_json::json!({ "search": search_run, "drawn_by": "global top-k on log_alpha" });
-    let draws = export_draws(&ctx, &scores, &args.sparsity, args.mask_encoding.into(), training)?;
+    let refit = args.refit_head.map(|epochs| head_refit_config(&ctx, epochs));
+    let draws = export_draws(&ctx, &scores, &args.sparsity, args.mask_encoding.into(), training, refit.as_ref())?;
     let reports: Vec<_> = draws.iter().map(|(_, report)| report).collect();
     ctx.run.write_json("metrics.json", &reports)?;
     println!("| sparsity | dev acc | test acc | bytes | mask bits / weight | H(density) | file |");

@@ -62,7 +62,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
         let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
         let training = serde_json::json!({ "pipeline": "mask-only", "preset": preset_name, "search": mask_only_settings.fit });
         let scores = read(&scores_path(&mask_only_dir), "search scores")?;
-        export_draws(&ctx, &scores, &[args.sparsity], MaskEncoding::Ans, training)?.remove(0).1
+        export_draws(&ctx, &scores, &[args.sparsity], MaskEncoding::Ans, training, None)?.remove(0).1
     };
 
     // Robustness: the same fixed test examples against each model.

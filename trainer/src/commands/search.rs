@@ -1,7 +1,6 @@
 //! `rticket search`: stage 2 from the command line.
 
 use anyhow::{Context, Result};
-use rticket_core::gate::HardConcreteConfig;
 use rticket_core::model::SavedMeta;
 
 use crate::cli::SearchArgs;
@@ -29,7 +28,7 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
         &settings,
         args.mode,
         args.start.as_deref(),
-        &HardConcreteConfig::new(),
+        &args.gates.config(),
         &args.out,
         args.stage.resume,
         &selected.device,

@@ -17,12 +17,22 @@ pub use stats::{cell, mean_sd};
 use crate::cli::ReportArgs;
 use crate::outputs::RunDir;
 
-/// The report's files (README.md and the plots) as they follow from the records.
+/// The hand-written summary a results folder may have, shown on top of its report.
+pub const FINDINGS: &str = "FINDINGS.md";
+
+/// The report's files (README.md and the plots) as they follow from the records (and the
+/// folder's hand-written FINDINGS.md, when it has one).
 pub fn render(results: &Path) -> Result<Vec<(String, String)>> {
     let records = Records::load(&results.join("data"))?;
     let plots = plots::draw(&records)?;
     let names: Vec<(&str, &str)> = plots.iter().map(|(n, s)| (n.as_str(), s.as_str())).collect();
-    let markdown = markdown::render(&records, &names);
+    // What we found, written by hand from the records, goes on top when the folder has it.
+    let findings = match std::fs::read_to_string(results.join(FINDINGS)) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(anyhow::Error::new(e).context(format!("reading {}", results.join(FINDINGS).display()))),
+    };
+    let markdown = markdown::render(&records, &names, findings.as_deref());
     let mut files = vec![("README.md".to_string(), markdown)];
     files.extend(plots);
     Ok(files)

@@ -191,7 +191,7 @@ impl<'a> SeedRun<'a> {
                     let ctx = StageContext::open(&self.base, "draw", &dir, true, self.device, self.device_name, serde_json::json!({ "sparsity": sparsity }))?;
                     let training = serde_json::json!({ "pipeline": "mask-only", "preset": self.plan.preset, "search": settings.fit });
                     let scores = read(&scores_path(&self.work.join("search-mask-only")), "search scores")?;
-                    export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training)?;
+                    export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training, None)?;
                 }
                 let draw_time = StageTime::timed("draw", dir, started.elapsed().as_secs_f64());
                 let mut record = self.ticket_record(method, &file, vec![search_time, draw_time])?;

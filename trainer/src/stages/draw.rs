@@ -1,12 +1,14 @@
 //! Stage 3a: draw tickets from searched scores by global top-k at exact sparsities.
 
 use anyhow::{Context, Result, bail};
+use burn::module::Module;
 use rticket_core::mask::draw_global;
 use rticket_core::model::{Dense, SavedMeta};
-use rticket_core::ticket::MaskEncoding;
+use rticket_core::ticket::{MaskEncoding, Ticket};
 use rticket_core::{Pooling, SequenceClassifier, Weights};
 
 use super::{StageContext, TicketReport, export_ticket};
+use crate::train::FitConfig;
 
 /// Gate scores read back from a search, HF layout.
 pub struct SearchScores {
@@ -55,13 +57,16 @@ pub fn draw_tickets(scores: &SearchScores, sparsities: &[f64]) -> Vec<DrawnTicke
 /// Draws from a search's scores file at each sparsity and exports each draw as a ticket of
 /// masks plus the searched head (`ticket-<percent>.safetensors` in the stage folder), measured
 /// on dev and test as loaded back onto the base weights. For a mask-only search these are the
-/// final tickets; a paper-mode draw is retrained next.
+/// final tickets; a paper-mode draw is retrained next. With `refit_head`, each ticket's head is
+/// then trained again on the ticket's own features (`refit-<percent>/`, see [`super::refit_head`])
+/// and the ticket exported with it; its training record keeps the searched head's accuracy.
 pub fn export_draws(
     ctx: &StageContext,
     scores_bytes: &[u8],
     sparsities: &[f64],
     mask_encoding: MaskEncoding,
     training: serde_json::Value,
+    refit_head: Option<&FitConfig>,
 ) -> Result<Vec<(DrawnTicket, TicketReport)>> {
     let recorded = SavedMeta::read(scores_bytes).context("the scores file is corrupt or truncated")?.base_model_sha256;
     if recorded.as_deref() != Some(ctx.files.weights_sha256().as_str()) {
@@ -84,7 +89,18 @@ pub fn export_draws(
     let mut out = Vec::new();
     for drawn in draw_tickets(&scores, sparsities) {
         let name = format!("ticket-{}.safetensors", percent_label(drawn.sparsity));
-        let report = export_ticket(ctx, &model, &drawn, None, mask_encoding, training.clone(), &name)?;
+        let mut report = export_ticket(ctx, &model, &drawn, None, mask_encoding, training.clone(), &name)?;
+        if let Some(config) = refit_head {
+            let ticket = Ticket::from_bytes(&std::fs::read(&report.path)?)?;
+            let sparse = ticket.classifier(&Weights::from_bytes(&ctx.files.weights)?, &ctx.files.weights_sha256(), &ctx.device)?;
+            let dir = ctx.run.path.join(format!("refit-{}", percent_label(drawn.sparsity)));
+            let refitted = super::refit_head(ctx, sparse, config, &dir)?;
+            let mut with_head = model.clone();
+            with_head.classifier = refitted.classifier.valid().fork(&ctx.device);
+            let mut training = training.clone();
+            training["head_refit"] = serde_json::json!({ "fit": config, "searched_head": { "dev": report.dev, "test": report.test } });
+            report = export_ticket(ctx, &with_head, &drawn, None, mask_encoding, training, &name)?;
+        }
         out.push((drawn, report));
     }
     Ok(out)
