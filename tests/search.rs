@@ -167,11 +167,18 @@ fn a_straight_through_search_then_a_draw_with_its_head_refit_on_the_tickets_feat
     let m = model.path().to_str().unwrap();
     let (ok, _, stderr) = rticket(&[
         "--device", "cpu", "search", "--model", m, "--mode", "mask-only", "--gates", "straight-through", "--train-limit", "32",
-        "--out", search.to_str().unwrap(),
+        "--head-warmup", "1", "--out", search.to_str().unwrap(),
     ]);
     assert!(ok, "search failed: {stderr}");
     let run: serde_json::Value = serde_json::from_slice(&std::fs::read(search.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["stage_settings"]["gates"]["straight_through"], true, "{run}");
+    assert_eq!(run["stage_settings"]["head_warmup_epochs"], 1, "{run}");
+    // The head trained alone first, one epoch, in its own folder (no gate in its step log).
+    let warmup = rticket::train::read_step_log(&search.join("head-warmup/steps.jsonl")).unwrap();
+    assert!(!warmup.is_empty() && warmup.iter().all(|s| s.epoch == 1 && s.density.is_none()), "{warmup:?}");
+    // A paper-mode search keeps its fine-tuned head: a warm-up there is refused before any work.
+    let (ok, _, stderr) = rticket(&["--device", "cpu", "search", "--model", m, "--head-warmup", "1", "--out", out.path().join("paper").to_str().unwrap()]);
+    assert!(!ok && stderr.contains("--head-warmup is for mask-only searches"), "{stderr}");
     let (ok, _, stderr) = rticket(&[
         "--device", "cpu", "draw", "--model", m, "--search", search.to_str().unwrap(), "--sparsity", "0.3", "--train-limit", "32",
         "--refit-head", "2", "--out", draw.to_str().unwrap(),

@@ -479,6 +479,10 @@ pub struct SearchArgs {
     /// straight-through gradient (no noise; what the head reads is what the ticket computes).
     #[arg(long, value_enum, default_value = "hard-concrete")]
     pub gates: GateEstimator,
+    /// mask-only: train the fresh head alone for EPOCHS epochs on the frozen, ungated encoder
+    /// before the gates start (best dev epoch kept), instead of learning it with them from chance.
+    #[arg(long, value_name = "EPOCHS")]
+    pub head_warmup: Option<usize>,
     #[command(flatten)]
     pub tuning: SearchTuning,
     #[arg(long)]

@@ -39,7 +39,7 @@ pub fn run(args: BaselineArgs, device: DeviceChoice) -> Result<()> {
             let finetune = run_finetune(&settings, &out.join("finetune"), args.stage.resume, dev, name)?;
             let search = search_settings(&settings, SearchMode::Paper, false);
             let start = finetune.outputs[0].clone();
-            run_search(&search, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), &out.join("search"), args.stage.resume, dev, name)?;
+            run_search(&search, SearchMode::Paper, Some(&start), None, &HardConcreteConfig::new(), &out.join("search"), args.stage.resume, dev, name)?;
             let model = files.classifier(&crate::stages::StageContext::classifier_config_for(&files, &settings)?, dev)?;
             let scores = scores_from_file(&read(&scores_path(&out.join("search")), "search scores")?, &model)?;
             draw_tickets(&scores, &[args.sparsity]).remove(0).masks

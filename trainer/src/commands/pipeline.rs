@@ -39,7 +39,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
 
     // Stage 2: robust mask search on the frozen fine-tuned model.
     let paper_settings = search_settings(&base, SearchMode::Paper, true);
-    let search = run_search(&paper_settings, SearchMode::Paper, Some(&finetuned), &gates, &out.join("search"), args.stage.resume, dev, name)?;
+    let search = run_search(&paper_settings, SearchMode::Paper, Some(&finetuned), None, &gates, &out.join("search"), args.stage.resume, dev, name)?;
 
     // Stage 3: draw, retrain on the pre-trained weights, export.
     let (retrain_ctx, retrain, robust_ticket) = {
@@ -57,7 +57,7 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
     // Mask-only: search on the pre-trained weights with a trainable head; the ticket is masks + head.
     let mask_only_settings = search_settings(&base, SearchMode::MaskOnly, true);
     let mask_only_dir = out.join("search-mask-only");
-    let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, &gates, &mask_only_dir, args.stage.resume, dev, name)?;
+    let mask_only = run_search(&mask_only_settings, SearchMode::MaskOnly, None, None, &gates, &mask_only_dir, args.stage.resume, dev, name)?;
     let mask_only_ticket = {
         let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
         let training = serde_json::json!({ "pipeline": "mask-only", "preset": preset_name, "search": mask_only_settings.fit });

@@ -28,6 +28,7 @@ pub fn run(args: SearchArgs, device: DeviceChoice) -> Result<()> {
         &settings,
         args.mode,
         args.start.as_deref(),
+        args.head_warmup,
         &args.gates.config(),
         &args.out,
         args.stage.resume,

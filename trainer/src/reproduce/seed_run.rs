@@ -182,7 +182,7 @@ impl<'a> SeedRun<'a> {
             Method::MaskOnly => {
                 let settings = self.search_settings(SearchMode::MaskOnly, true);
                 let (_, search_time) = self.stage("search-mask-only", |dir| {
-                    run_search(&settings, SearchMode::MaskOnly, None, &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
+                    run_search(&settings, SearchMode::MaskOnly, None, None, &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
                 })?;
                 let dir = self.work.join(format!("draw-mask-only-{pct}"));
                 let file = dir.join(format!("ticket-{pct}.safetensors"));
@@ -213,7 +213,7 @@ impl<'a> SeedRun<'a> {
         let settings = self.search_settings(SearchMode::Paper, adversarial);
         let name = if adversarial { "search" } else { "search-no-adversary" };
         let (_, search) = self.stage(name, |dir| {
-            run_search(&settings, SearchMode::Paper, Some(&start), &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
+            run_search(&settings, SearchMode::Paper, Some(&start), None, &HardConcreteConfig::new(), dir, true, self.device, self.device_name)
         })?;
         Ok((scores_path(&search.dir), vec![finetune, search]))
     }

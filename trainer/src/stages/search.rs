@@ -86,21 +86,28 @@ pub fn search_settings(base: &StageSettings, mode: SearchMode, adversarial: bool
     settings
 }
 
-/// Runs the search. `start` is the fine-tuned classifier for `paper` mode. Writes
-/// `scores.safetensors`: the gate scores (log_alpha) of the last epoch, one `scores.<name>`
-/// per gated matrix in HF `[out, in]` layout, plus the head.
+/// Runs the search. `start` is the fine-tuned classifier for `paper` mode. `head_warmup`
+/// (mask-only): first train the fresh head alone for that many epochs on the frozen, ungated
+/// encoder (`head-warmup/`, best dev epoch), so that the gates start under a head that reads
+/// the sentences instead of one at chance. Writes `scores.safetensors`: the gate scores
+/// (log_alpha) of the last epoch, one `scores.<name>` per gated matrix in HF `[out, in]` layout,
+/// plus the head.
 #[allow(clippy::too_many_arguments)]
 pub fn run_search(
     settings: &StageSettings,
     mode: SearchMode,
     start: Option<&Path>,
+    head_warmup: Option<usize>,
     gates: &HardConcreteConfig,
     out: &Path,
     resume: bool,
     device: &Device,
     device_name: &str,
 ) -> Result<StageSummary> {
-    let extra = serde_json::json!({ "mode": mode, "start": start, "gates": gates });
+    if head_warmup.is_some() && mode != SearchMode::MaskOnly {
+        anyhow::bail!("--head-warmup is for mask-only searches: a paper-mode search keeps its fine-tuned head");
+    }
+    let extra = serde_json::json!({ "mode": mode, "start": start, "gates": gates, "head_warmup_epochs": head_warmup });
     let ctx = StageContext::open(settings, "search", out, resume, device, device_name, extra)?;
     let model = match mode {
         SearchMode::Paper => {
@@ -132,11 +139,17 @@ pub fn run_search(
             let weights = Weights::from_bytes(&bytes).with_context(|| format!("loading {}", path.display()))?;
             SequenceClassifier::load(&ctx.classifier_config(), &weights, &ctx.train_device())?.no_grad()
         }
-        SearchMode::MaskOnly => {
-            let mut model = ctx.pretrained()?;
-            model.bert = model.bert.no_grad();
-            model
-        }
+        SearchMode::MaskOnly => match head_warmup {
+            Some(epochs) => {
+                let plain = ctx.files.classifier(&ctx.classifier_config(), &ctx.device)?;
+                super::refit_head(&ctx, plain, &super::head_refit_config(&ctx, epochs), &ctx.run.path.join("head-warmup"))?
+            }
+            None => {
+                let mut model = ctx.pretrained()?;
+                model.bert = model.bert.no_grad();
+                model
+            }
+        },
     };
     let mut model = model;
     model.bert = model.bert.with_gates(gates);
