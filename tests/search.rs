@@ -176,6 +176,14 @@ fn a_straight_through_search_then_a_draw_with_its_head_refit_on_the_tickets_feat
     // The head trained alone first, one epoch, in its own folder (no gate in its step log).
     let warmup = rticket::train::read_step_log(&search.join("head-warmup/steps.jsonl")).unwrap();
     assert!(!warmup.is_empty() && warmup.iter().all(|s| s.epoch == 1 && s.density.is_none()), "{warmup:?}");
+    // The warm-up's fresh head is drawn from the seed: the same command gives the same scores.
+    let again = out.path().join("search-again");
+    let (ok, _, stderr) = rticket(&[
+        "--device", "cpu", "search", "--model", m, "--mode", "mask-only", "--gates", "straight-through", "--train-limit", "32",
+        "--head-warmup", "1", "--out", again.to_str().unwrap(),
+    ]);
+    assert!(ok, "search failed: {stderr}");
+    assert!(std::fs::read(search.join("scores.safetensors")).unwrap() == std::fs::read(again.join("scores.safetensors")).unwrap(), "the same search gave other scores");
     // A paper-mode search keeps its fine-tuned head: a warm-up there is refused before any work.
     let (ok, _, stderr) = rticket(&["--device", "cpu", "search", "--model", m, "--head-warmup", "1", "--out", out.path().join("paper").to_str().unwrap()]);
     assert!(!ok && stderr.contains("--head-warmup is for mask-only searches"), "{stderr}");

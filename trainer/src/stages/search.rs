@@ -141,6 +141,8 @@ pub fn run_search(
         }
         SearchMode::MaskOnly => match head_warmup {
             Some(epochs) => {
+                // The fresh head drawn from the training seed, as `pretrained` draws it.
+                ctx.device.seed(settings.fit.seed);
                 let plain = ctx.files.classifier(&ctx.classifier_config(), &ctx.device)?;
                 super::refit_head(&ctx, plain, &super::head_refit_config(&ctx, epochs), &ctx.run.path.join("head-warmup"))?
             }
