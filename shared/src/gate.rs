@@ -167,13 +167,7 @@ impl HardConcreteGate {
         let z = log_alpha.clone().greater_elem(0.0).float();
         let s = sigmoid(log_alpha);
         let slope = s.clone() * (s.neg() + 1.0) * (self.limit_high - self.limit_low);
-        match scale {
-            Some(w) => {
-                let w = w.detach();
-                (w.clone() * z, w * slope)
-            }
-            None => (z, slope),
-        }
+        scaled(z, slope, scale)
     }
 
     /// Other devices' sample: their own generator, the same arithmetic in tensor ops.
@@ -186,13 +180,7 @@ impl HardConcreteGate {
         let inside = stretched.clone().greater_elem(0.0).float() * stretched.clone().lower_elem(1.0).float();
         let slope = s.clone() * (s.neg() + 1.0) * inside * ((self.limit_high - self.limit_low) / self.temperature);
         let z = stretched.clamp(0.0, 1.0);
-        match scale {
-            Some(w) => {
-                let w = w.detach();
-                (w.clone() * z, w * slope)
-            }
-            None => (z, slope),
-        }
+        scaled(z, slope, scale)
     }
 
     fn stretch(&self, soft: Tensor<2>) -> Tensor<2> {
@@ -213,6 +201,17 @@ impl HardConcreteGate {
     /// Whether the gate covers no weight.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// `(scale * z, scale * slope)`, untracked (`(z, slope)` without a scale).
+fn scaled(z: Tensor<2>, slope: Tensor<2>, scale: Option<Tensor<2>>) -> (Tensor<2>, Tensor<2>) {
+    match scale {
+        Some(w) => {
+            let w = w.detach();
+            (w.clone() * z, w * slope)
+        }
+        None => (z, slope),
     }
 }
 

@@ -17,7 +17,8 @@ async function fetchBytes(url, what, id, limit = Infinity) {
   if (!response) {
     response = await fetch(url);
     if (!response.ok) throw new Error(`cannot fetch ${what} from ${url}: HTTP ${response.status}`);
-    if (Number(response.headers.get("content-length")) > limit) throw tooLarge(Number(response.headers.get("content-length")));
+    const stated = Number(response.headers.get("content-length"));
+    if (stated > limit) throw tooLarge(stated);
     // A capped file is cached once read within its cap (below), not before.
     if (cache && limit === Infinity) await cache.put(url, response.clone());
   }

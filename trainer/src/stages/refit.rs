@@ -23,9 +23,9 @@ pub fn head_refit_config(ctx: &StageContext, epochs: usize) -> FitConfig {
     config
 }
 
-/// Trains the head of `sparse` (a ticket's classifier on the plain device: masks applied to the
-/// base weights) with its encoder frozen; checkpoints and the step log go to `dir`. Returns the
-/// best-dev model.
+/// Trains the head of `sparse` (a ticket's classifier, masks applied to the base weights, or the
+/// pre-trained encoder with a fresh head; on any device) with its encoder frozen; checkpoints and
+/// the step log go to `dir`. Returns the best-dev model.
 pub fn refit_head(ctx: &StageContext, sparse: SequenceClassifier, refit: &FitConfig, dir: &Path) -> Result<SequenceClassifier> {
     std::fs::create_dir_all(dir)?;
     let device = ctx.train_device();

@@ -140,12 +140,7 @@ pub fn run_search(
             SequenceClassifier::load(&ctx.classifier_config(), &weights, &ctx.train_device())?.no_grad()
         }
         SearchMode::MaskOnly => match head_warmup {
-            Some(epochs) => {
-                // The fresh head drawn from the training seed, as `pretrained` draws it.
-                ctx.device.seed(settings.fit.seed);
-                let plain = ctx.files.classifier(&ctx.classifier_config(), &ctx.device)?;
-                super::refit_head(&ctx, plain, &super::head_refit_config(&ctx, epochs), &ctx.run.path.join("head-warmup"))?
-            }
+            Some(epochs) => super::refit_head(&ctx, ctx.pretrained()?, &super::head_refit_config(&ctx, epochs), &ctx.run.path.join("head-warmup"))?,
             None => {
                 let mut model = ctx.pretrained()?;
                 model.bert = model.bert.no_grad();
