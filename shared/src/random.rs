@@ -21,8 +21,7 @@ pub fn unversioned_streams() -> u32 {
     1
 }
 
-/// Elements a worker takes at a time when a fill is split over threads (wasm32 fills on one).
-#[cfg(not(target_arch = "wasm32"))]
+/// Elements a worker fills at a time (wasm32 fills every chunk on one thread).
 const CHUNK: usize = 1 << 14;
 
 /// The key of one counter-based draw: 64 bits from the device's generator.
@@ -54,37 +53,37 @@ impl StreamKey {
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^= z >> 31;
-        (z >> 40) as f32 * (1.0 / (1u32 << 24) as f32)
+        // Through i32 (exact below 2^24): the one integer-to-float conversion SSE2 has in vector form.
+        ((z >> 40) as i32) as f32 * (1.0 / (1u32 << 24) as f32)
     }
 }
 
-/// `[value(0), .., value(len - 1)]`, over all cores natively (one core in wasm32), written in
-/// place (no zero-filled buffer first).
-pub fn collect_indexed(len: usize, value: impl Fn(usize) -> f32 + Sync + Send) -> Vec<f32> {
-    let mut out = Vec::with_capacity(len);
+/// A vector of `len` values written chunk by chunk, over all cores natively (one in wasm32):
+/// `fill(start, chunk)` writes the values of indices `start..start + chunk.len()`. Chunks, not
+/// a closure per element, so the fill's loops are plain loops over slices that the compiler
+/// vectorises (issue 40: a per-element closure behind rayon ran fully scalar).
+pub fn fill_chunks(len: usize, fill: impl Fn(usize, &mut [f32]) + Sync + Send) -> Vec<f32> {
+    let mut out = vec![0.0; len];
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        (0..len).into_par_iter().with_min_len(CHUNK).map(value).collect_into_vec(&mut out);
+        out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| fill(c * CHUNK, chunk));
     }
     #[cfg(target_arch = "wasm32")]
-    out.extend((0..len).map(value));
+    out.chunks_mut(CHUNK).enumerate().for_each(|(c, chunk)| fill(c * CHUNK, chunk));
     out
 }
 
-/// Two vectors from one pass over the indices (a gate's value and slope), as [`collect_indexed`].
-pub fn collect_indexed_pair(len: usize, value: impl Fn(usize) -> (f32, f32) + Sync + Send) -> (Vec<f32>, Vec<f32>) {
-    let (mut first, mut second) = (Vec::with_capacity(len), Vec::with_capacity(len));
+/// Two vectors filled together, as [`fill_chunks`] (a gate's values and slopes).
+pub fn fill_chunk_pairs(len: usize, fill: impl Fn(usize, &mut [f32], &mut [f32]) + Sync + Send) -> (Vec<f32>, Vec<f32>) {
+    let (mut first, mut second) = (vec![0.0; len], vec![0.0; len]);
     #[cfg(not(target_arch = "wasm32"))]
     {
         use rayon::prelude::*;
-        (0..len).into_par_iter().with_min_len(CHUNK).map(value).unzip_into_vecs(&mut first, &mut second);
+        first.par_chunks_mut(CHUNK).zip(second.par_chunks_mut(CHUNK)).enumerate().for_each(|(c, (a, b))| fill(c * CHUNK, a, b));
     }
     #[cfg(target_arch = "wasm32")]
-    (0..len).map(value).for_each(|(a, b)| {
-        first.push(a);
-        second.push(b);
-    });
+    first.chunks_mut(CHUNK).zip(second.chunks_mut(CHUNK)).enumerate().for_each(|(c, (a, b))| fill(c * CHUNK, a, b));
     (first, second)
 }
 
@@ -96,7 +95,7 @@ mod tests {
     fn units_are_uniform_and_independent_of_their_neighbours() {
         let key = StreamKey::from_parts(7, 11);
         let n = 1 << 20;
-        let values = collect_indexed(n, |i| key.unit(i));
+        let values = fill_chunks(n, |start, out| out.iter_mut().enumerate().for_each(|(j, v)| *v = key.unit(start + j)));
         assert!(values.iter().all(|&v| (0.0..1.0).contains(&v)));
         let mean = values.iter().map(|&v| v as f64).sum::<f64>() / n as f64;
         let var = values.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n as f64;
@@ -115,7 +114,7 @@ mod tests {
     #[test]
     fn a_key_decides_the_stream_and_threads_do_not() {
         let key = StreamKey::from_parts(1, 2);
-        let threaded = collect_indexed(100_003, |i| key.unit(i));
+        let threaded = fill_chunks(100_003, |start, out| out.iter_mut().enumerate().for_each(|(j, v)| *v = key.unit(start + j)));
         let serial: Vec<f32> = (0..threaded.len()).map(|i| key.unit(i)).collect();
         assert_eq!(threaded, serial);
         let other = StreamKey::from_parts(1, 3);

@@ -3,7 +3,7 @@
 use burn::nn::Dropout;
 use burn::tensor::{Tensor, TensorData};
 
-use crate::random::{StreamKey, collect_indexed};
+use crate::random::{StreamKey, fill_chunks};
 
 /// `layer.forward(input)`, with the same rules (identity unless the device tracks gradients,
 /// the layer is training and `p > 0`; kept values scaled by `1 / (1 - p)`), but on the CPU
@@ -20,7 +20,11 @@ pub fn dropout<const D: usize>(layer: &Dropout, input: Tensor<D>) -> Tensor<D> {
     let keep = (1.0 - layer.prob) as f32;
     let kept = 1.0 / keep;
     let shape = input.shape();
-    let multipliers = collect_indexed(shape.num_elements(), |i| if key.unit(i) < keep { kept } else { 0.0 });
+    let multipliers = fill_chunks(shape.num_elements(), |start, out| {
+        for (j, m) in out.iter_mut().enumerate() {
+            *m = if key.unit(start + j) < keep { kept } else { 0.0 };
+        }
+    });
     input * Tensor::from_data(TensorData::new(multipliers, shape), &device)
 }
 

@@ -8,7 +8,10 @@ use burn::config::Config;
 use burn::module::{Module, Param};
 use burn::tensor::{Device, Distribution, Tensor, TensorData, activation::sigmoid};
 
-use crate::random::{StreamKey, collect_indexed_pair};
+mod host;
+
+use crate::random::StreamKey;
+use host::HostSample;
 
 /// Constants of a hard-concrete gate.
 #[derive(Config, Debug, PartialEq)]
@@ -128,7 +131,7 @@ impl HardConcreteGate {
         }
     }
 
-    /// The CPU's sample: counter-based noise and the whole gate in one threaded pass.
+    /// The CPU's sample: counter-based noise and the whole gate in one threaded pass ([`host`]).
     fn sample_on_host(&self, log_alpha: Tensor<2>, scale: Option<Tensor<2>>, key: StreamKey) -> (Tensor<2>, Tensor<2>) {
         let device = log_alpha.device();
         let shape = log_alpha.dims();
@@ -136,25 +139,8 @@ impl HardConcreteGate {
         let scores = scores.as_slice::<f32>().expect("gate scores are f32");
         let scale = scale.map(|w| w.inner().into_data());
         let scale = scale.as_ref().map(|w| w.as_slice::<f32>().expect("a gated weight is f32"));
-        let (low, high, beta, eps) = (self.limit_low as f32, self.limit_high as f32, self.temperature as f32, self.noise_eps as f32);
-        let (span, slope_factor, power) = (high - low, (high - low) / beta, 1.0 / beta);
-        // sigmoid((ln u - ln(1 - u) + a) / beta) = 1 / (1 + ((1 - u) / u)^(1 / beta) e^(-a / beta)):
-        // one exp and a square root (beta = 2/3) per weight instead of two logs and an exp.
-        let odds_power = |odds: f32| if power == 1.5 { odds * odds.sqrt() } else { odds.powf(power) };
-        let (values, slopes) = collect_indexed_pair(scores.len(), |i| {
-            let u = eps + key.unit(i) * (1.0 - 2.0 * eps);
-            let s = 1.0 / (1.0 + odds_power((1.0 - u) / u) * (-scores[i] * power).exp());
-            let stretched = s * span + low;
-            let (z, slope) = if stretched <= 0.0 {
-                (0.0, 0.0)
-            } else if stretched >= 1.0 {
-                (1.0, 0.0)
-            } else {
-                (stretched, slope_factor * s * (1.0 - s))
-            };
-            let w = scale.map_or(1.0, |w| w[i]);
-            (w * z, w * slope)
-        });
+        let sample = HostSample::new(key, self.limit_low, self.limit_high, self.temperature, self.noise_eps);
+        let (values, slopes) = sample.run(scores, scale);
         let tensor = |v: Vec<f32>| Tensor::from_data(TensorData::new(v, shape), &device);
         (tensor(values), tensor(slopes))
     }
