@@ -149,3 +149,61 @@ fn imp_in_the_sweep_reads_the_rounds_it_shares_with_the_tables_imp() {
     // training stages, not thirteen.
     assert!(report.contains("| mr | 1 | 9 |"), "the wall time counts each shared round once: {report}");
 }
+
+/// The mask-only method with its own lambda and a head refit after the draw: the search runs at
+/// the mask-only lambda (the paper pipeline's stays the plan's), the ticket carries the refit head
+/// (its training record keeps the searched head's accuracy), the page says both; and a ticket
+/// that lacks the refit (a run killed during it) is drawn and refit again, not taken as done.
+#[test]
+fn the_mask_only_method_searches_at_its_own_lambda_and_refits_the_drawn_tickets_head() {
+    minilm_dir();
+    let tmp = TempDir::new("reproduce-mask-only-refit");
+    let (results, work) = (tmp.0.join("results"), tmp.0.join("work"));
+    let reproduce = || {
+        #[rustfmt::skip]
+        let args = [
+            "--device", "cpu", "reproduce", "--phases", "recipes", "--methods", "mask-only", "--seeds", "1",
+            "--recipe-examples", "2", "--train-limit", "32", "--search-train-limit", "32", "--search-epochs", "1",
+            "--search-lambda", "5", "--mask-only-lambda", "0.7", "--mask-only-refit-head", "1",
+            "--results", results.to_str().unwrap(), "--work", work.to_str().unwrap(),
+        ];
+        rticket(&args)
+    };
+    let (ok, _, err) = reproduce();
+    assert!(ok, "{err}");
+    let plan: serde_json::Value = serde_json::from_slice(&std::fs::read(results.join("data/plan.json")).unwrap()).unwrap();
+    assert_eq!((plan["mask_only_lambda"].as_f64(), plan["mask_only_refit_head"].as_u64()), (Some(0.7), Some(1)), "{plan}");
+    let run = work.join("mr/seed-1");
+    let search: serde_json::Value = serde_json::from_slice(&std::fs::read(run.join("search-mask-only/run.json")).unwrap()).unwrap();
+    assert_eq!(search["settings"]["fit"]["objective"]["l0"]["lambda"].as_f64(), Some(0.7), "{search}");
+
+    let draw = run.join("draw-mask-only-30");
+    let ticket_path = draw.join("ticket-30.safetensors");
+    let ticket = rticket_core::ticket::Ticket::from_bytes(&std::fs::read(&ticket_path).unwrap()).unwrap();
+    let refit = &ticket.meta.training["head_refit"];
+    assert_eq!(refit["fit"]["epochs"].as_u64(), Some(1), "{}", ticket.meta.training);
+    assert!(refit["searched_head"]["dev"]["accuracy"].is_number(), "{refit}");
+    assert!(draw.join("refit-30/steps.jsonl").exists(), "the refit's step log");
+    let record: ModelRecord = serde_json::from_slice(&std::fs::read(results.join("data/mr/seed-1/mask-only-30.json")).unwrap()).unwrap();
+    assert_eq!(record.ticket.as_ref().unwrap().sha256, rticket::model_files::sha256_hex(&std::fs::read(&ticket_path).unwrap()));
+    let page = std::fs::read_to_string(results.join("README.md")).unwrap();
+    assert!(page.contains("mask-only search's sparsity penalty ends at lambda = 0.7"), "{page}");
+    assert!(page.contains("head is trained again for 1 epoch(s)"), "{page}");
+
+    // Killed during the refit: the folder holds the searched head's ticket and no record yet.
+    let searched_head = tmp.0.join("searched-head");
+    #[rustfmt::skip]
+    let (ok, _, err) = rticket(&[
+        "--device", "cpu", "draw", "--search", run.join("search-mask-only").to_str().unwrap(), "--seed", "1", "--train-limit", "32",
+        "--sparsity", "0.3", "--out", searched_head.to_str().unwrap(),
+    ]);
+    assert!(ok, "{err}");
+    std::fs::copy(searched_head.join("ticket-30.safetensors"), &ticket_path).unwrap();
+    std::fs::remove_file(results.join("data/mr/seed-1/mask-only-30.json")).unwrap();
+    let (ok, _, err) = reproduce();
+    assert!(ok, "{err}");
+    let again = rticket_core::ticket::Ticket::from_bytes(&std::fs::read(&ticket_path).unwrap()).unwrap();
+    assert!(again.meta.training.get("head_refit").is_some(), "the unfinished draw was refit: {}", again.meta.training);
+    let again_record: ModelRecord = serde_json::from_slice(&std::fs::read(results.join("data/mr/seed-1/mask-only-30.json")).unwrap()).unwrap();
+    assert_eq!(again_record.dev_accuracy, record.dev_accuracy, "the refit resumed from its finished checkpoint to the same head");
+}

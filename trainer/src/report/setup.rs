@@ -53,6 +53,12 @@ pub(super) fn setup(r: &mut String, records: &Records) {
     if let Some(lambda) = search.search_lambda {
         let _ = writeln!(r, "- The search's sparsity penalty ends at lambda = {lambda} instead of 0.5.");
     }
+    if let Some(lambda) = search.mask_only_lambda {
+        let _ = writeln!(r, "- The mask-only search's sparsity penalty ends at lambda = {lambda} (its weights are frozen; the paper pipeline's searches keep the lambda above).");
+    }
+    if let Some(epochs) = search.mask_only_refit_head {
+        let _ = writeln!(r, "- Each mask-only ticket's head is trained again for {epochs} epoch(s) on the ticket's own masked, frozen encoder after the draw (best dev epoch; not in the paper, whose mask-only ablation keeps the searched head).");
+    }
     if let Some(lr) = search.search_gate_lr {
         let _ = writeln!(r, "- The search's gate scores learn at a peak rate of {lr} instead of 0.1.");
     }

@@ -20,7 +20,7 @@ use crate::outputs::write_atomically;
 use crate::resources::AttackKit;
 use crate::stages::{
     AttackSetup, DrawnTicket, SearchMode, SharedImpRun, StageContext, StageSettings, StageSummary, TicketReport,
-    attack_examples, draw_tickets, export_draws, export_ticket, gated_shapes, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
+    attack_examples, draw_tickets, export_draws, export_ticket, gated_shapes, head_refit_config, imp_masks, percent_label, random_masks, run_finetune, run_retrain,
     run_search, scores_from_file, scores_path, scores_pooling, search_settings,
 };
 
@@ -187,11 +187,13 @@ impl<'a> SeedRun<'a> {
                 let dir = self.work.join(format!("draw-mask-only-{pct}"));
                 let file = dir.join(format!("ticket-{pct}.safetensors"));
                 let started = std::time::Instant::now();
-                if !file.exists() {
+                let refit_epochs = self.plan.search.mask_only_refit_head;
+                if !drawn_as_planned(&file, refit_epochs.is_some())? {
                     let ctx = StageContext::open(&self.base, "draw", &dir, true, self.device, self.device_name, serde_json::json!({ "sparsity": sparsity }))?;
                     let training = serde_json::json!({ "pipeline": "mask-only", "preset": self.plan.preset, "search": settings.fit });
                     let scores = read(&scores_path(&self.work.join("search-mask-only")), "search scores")?;
-                    export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training, None)?;
+                    let refit = refit_epochs.map(|epochs| head_refit_config(&ctx, epochs));
+                    export_draws(&ctx, &scores, &[sparsity], MaskEncoding::Ans, training, refit.as_ref())?;
                 }
                 let draw_time = StageTime::timed("draw", dir, started.elapsed().as_secs_f64());
                 let mut record = self.ticket_record(method, &file, vec![search_time, draw_time])?;
@@ -221,7 +223,10 @@ impl<'a> SeedRun<'a> {
     /// A search's settings: the preset's, with the plan's search overrides.
     fn search_settings(&self, mode: SearchMode, adversarial: bool) -> StageSettings {
         let mut settings = search_settings(&self.base, mode, adversarial);
-        self.plan.search.apply(&mut settings);
+        match mode {
+            SearchMode::MaskOnly => self.plan.search.apply_mask_only(&mut settings),
+            SearchMode::Paper => self.plan.search.apply(&mut settings),
+        }
         settings
     }
 
@@ -443,4 +448,18 @@ fn command_line() -> String {
 /// trained: a draw alone draws nothing).
 fn oldest_streams(stages: &[StageTime]) -> u32 {
     stages.iter().filter_map(|s| s.random_streams).min().unwrap_or(rticket_core::random::RANDOM_STREAMS)
+}
+
+/// Whether a mask-only draw's ticket is finished: written, and, when the plan refits heads, with
+/// its refit head (the draw writes the searched head's ticket first, so a run killed during the
+/// refit leaves one without).
+fn drawn_as_planned(file: &Path, refit: bool) -> Result<bool> {
+    if !file.exists() {
+        return Ok(false);
+    }
+    if !refit {
+        return Ok(true);
+    }
+    let ticket = Ticket::from_bytes(&read(file, "ticket")?).with_context(|| format!("reading {}", file.display()))?;
+    Ok(ticket.meta.training.get("head_refit").is_some())
 }
