@@ -19,16 +19,20 @@ pub fn default_model_dir() -> PathBuf {
     assets_dir().join("minilm")
 }
 
-/// Reads a whole file, saying what it is and how to get it when it is missing.
+/// Reads a whole file, saying what it is when it cannot.
 pub fn read(path: &Path, what: &str) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| {
-        format!(
-            "cannot read the {what} at {} (for the default assets run scripts/setup.sh; \
-             for your own model pass a folder with config.json, model.safetensors and tokenizer.json)",
-            path.display()
-        )
-    })
+    std::fs::read(path).with_context(|| format!("cannot read the {what} at {}", path.display()))
 }
+
+/// [`read`], the error ending with how to get the file (`fix`), for files a user does not make
+/// by hand: the model's, the built-in corpora, WordNet.
+pub fn read_or(path: &Path, what: &str, fix: &str) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read the {what} at {}: {fix}", path.display()))
+}
+
+/// How to get a model folder's files.
+const MODEL_FIX: &str = "for the default assets run scripts/setup.sh; for your own model pass a folder with config.json, \
+                         model.safetensors and tokenizer.json";
 
 /// sha256 of a byte buffer, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -45,13 +49,13 @@ pub struct ModelFiles {
 
 impl ModelFiles {
     pub fn open(dir: &Path) -> Result<Self> {
-        let config_bytes = read(&dir.join("config.json"), "model config")?;
+        let config_bytes = read_or(&dir.join("config.json"), "model config", MODEL_FIX)?;
         let config = BertConfig::from_json(&config_bytes).with_context(|| format!("in {}", dir.join("config.json").display()))?;
         Ok(Self {
             dir: dir.to_path_buf(),
             config,
-            weights: read(&dir.join("model.safetensors"), "model weights")?,
-            tokenizer: read(&dir.join("tokenizer.json"), "tokenizer")?,
+            weights: read_or(&dir.join("model.safetensors"), "model weights", MODEL_FIX)?,
+            tokenizer: read_or(&dir.join("tokenizer.json"), "tokenizer", MODEL_FIX)?,
         })
     }
 

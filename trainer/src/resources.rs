@@ -9,20 +9,23 @@ use rticket_core::{BertModel, Weights};
 use rticket_core::attack::neighbours::TABLE_VERSION;
 use rticket_core::attack::{NeighbourTable, Pos, Resources, WordNet};
 
-use crate::model_files::{ModelFiles, assets_dir, read};
+use crate::model_files::{ModelFiles, assets_dir, read_or};
+
+/// How to get WordNet's files.
+const WORDNET_FIX: &str = "scripts/setup.sh fetches WordNet into the assets folder (assets/, or $RTICKET_ASSETS)";
 
 /// WordNet from its `data.*` files and `*.exc` exception lists in `dir` (default `assets/wordnet`).
 pub fn load_wordnet(dir: Option<&Path>) -> Result<WordNet> {
     let dir = dir.map(Path::to_path_buf).unwrap_or_else(|| assets_dir().join("wordnet"));
     let files = Pos::ALL
         .iter()
-        .map(|&pos| Ok((pos, read(&dir.join(format!("data.{}", pos.file_suffix())), "WordNet data file")?)))
+        .map(|&pos| Ok((pos, read_or(&dir.join(format!("data.{}", pos.file_suffix())), "WordNet data file", WORDNET_FIX)?)))
         .collect::<Result<Vec<_>>>()?;
     let borrowed: Vec<(Pos, &[u8])> = files.iter().map(|(p, b)| (*p, b.as_slice())).collect();
     let mut wordnet = WordNet::from_data_files(&borrowed).with_context(|| format!("parsing WordNet in {}", dir.display()))?;
     for pos in Pos::ALL {
         let path = dir.join(format!("{}.exc", pos.file_suffix()));
-        wordnet.add_exceptions(pos, &read(&path, "WordNet exception list")?).with_context(|| format!("in {}", path.display()))?;
+        wordnet.add_exceptions(pos, &read_or(&path, "WordNet exception list", WORDNET_FIX)?).with_context(|| format!("in {}", path.display()))?;
     }
     Ok(wordnet)
 }

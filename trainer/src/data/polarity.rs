@@ -39,7 +39,7 @@ pub struct Corpus {
 
 /// Reads a `label,text` CSV with labels "1"/"-1" (a UTF-8 byte-order mark is allowed).
 pub fn load_polarity_csv(path: &Path) -> Result<Corpus> {
-    let bytes = crate::model_files::read(path, "dataset")?;
+    let bytes = crate::model_files::read_or(path, "dataset", "scripts/setup.sh fetches the built-in corpora into the assets folder (assets/, or $RTICKET_ASSETS)")?;
     parse_polarity_csv(&bytes).with_context(|| format!("in {}", path.display()))
 }
 

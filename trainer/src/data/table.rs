@@ -107,7 +107,7 @@ pub struct Row {
 
 /// Reads the table in `path`.
 pub fn read_table(path: &Path, format: TableFormat, columns: &Columns) -> Result<Vec<Row>> {
-    let bytes = crate::model_files::read(path, "data file")?;
+    let bytes = crate::model_files::read_or(path, "data file", "check the path given to --data, --train, --dev or --test")?;
     parse_table(&bytes, format, columns).with_context(|| format!("reading the data file {}", path.display()))
 }
 
@@ -274,6 +274,13 @@ mod tests {
 
     fn row(line: usize, text: &str, label: &str) -> Row {
         Row { line, text: text.into(), label: label.into() }
+    }
+
+    #[test]
+    fn a_missing_data_file_names_the_options_not_the_models_set_up() {
+        let e = format!("{:#}", read_table(Path::new("no/such/reviews.csv"), TableFormat::Csv, &Columns::default()).unwrap_err());
+        assert!(e.contains("no/such/reviews.csv") && e.contains("--data, --train, --dev or --test"), "{e}");
+        assert!(!e.contains("model.safetensors"), "{e}");
     }
 
     #[test]
