@@ -170,6 +170,12 @@ fn the_pipeline_and_a_baseline_run_on_a_users_csv() {
     }
     let report = std::fs::read_to_string(out.path().join("pipeline/report.md")).unwrap();
     assert!(report.contains(&format!("data `{data}`")), "{report}");
+    // The mask-only ticket's head is trained again on its own features by default.
+    assert!(report.contains("mask-only ticket (head refit for 2 epoch(s))"), "{report}");
+    let mask_only = out.path().join("pipeline/draw-mask-only");
+    assert!(mask_only.join("refit-30/steps.jsonl").exists(), "no refit step log under {}", mask_only.display());
+    let meta = Ticket::from_bytes(&std::fs::read(mask_only.join("ticket-30.safetensors")).unwrap()).unwrap().meta;
+    assert_eq!(meta.training["head_refit"]["fit"]["epochs"].as_u64(), Some(2), "{}", meta.training);
 }
 
 /// `reproduce` and `report` on a user's 3-class CSV: records under the file's own key, the plan

@@ -16,7 +16,7 @@ use crate::device::{self, DeviceChoice};
 use crate::model_files::read;
 use crate::outputs::RunDir;
 use crate::stages::{
-    SearchMode, StageContext, StageSettings, StageSummary, TicketReport, draw_tickets, export_draws, export_ticket,
+    SearchMode, StageContext, StageSettings, StageSummary, TicketReport, draw_tickets, export_draws, export_ticket, head_refit_config,
     run_finetune, run_retrain, run_search, scores_from_file, scores_path, search_settings,
 };
 
@@ -62,7 +62,8 @@ pub fn run(args: PipelineArgs, device: DeviceChoice) -> Result<()> {
         let ctx = StageContext::open(&base, "draw", &out.join("draw-mask-only"), true, dev, name, serde_json::json!({"sparsity": args.sparsity}))?;
         let training = serde_json::json!({ "pipeline": "mask-only", "preset": preset_name, "search": mask_only_settings.fit });
         let scores = read(&scores_path(&mask_only_dir), "search scores")?;
-        export_draws(&ctx, &scores, &[args.sparsity], MaskEncoding::Ans, training, None)?.remove(0).1
+        let refit = (args.mask_only_refit_head > 0).then(|| head_refit_config(&ctx, args.mask_only_refit_head));
+        export_draws(&ctx, &scores, &[args.sparsity], MaskEncoding::Ans, training, refit.as_ref())?.remove(0).1
     };
 
     // Robustness: the same fixed test examples against each model.
@@ -110,7 +111,11 @@ fn report(
     writeln!(r, "| search (soft gates, expected density {:.3}) | - | {} | {} | {:.0} |", density(search), pct(&search.dev), pct(&search.test), search.seconds)?;
     writeln!(r, "| robust ticket (drawn, retrained) | {:.1}% | {} | {} | {:.0} |", 100.0 * ticket.sparsity, pct(&ticket.dev), pct(&ticket.test), retrain.seconds)?;
     writeln!(r, "| mask-only search (soft gates, expected density {:.3}) | - | {} | {} | {:.0} |", density(mask_only), pct(&mask_only.dev), pct(&mask_only.test), mask_only.seconds)?;
-    writeln!(r, "| mask-only ticket | {:.1}% | {} | {} | - |", 100.0 * mask_only_ticket.sparsity, pct(&mask_only_ticket.dev), pct(&mask_only_ticket.test))?;
+    let head = match args.mask_only_refit_head {
+        0 => "the searched head".to_string(),
+        epochs => format!("head refit for {epochs} epoch(s)"),
+    };
+    writeln!(r, "| mask-only ticket ({head}) | {:.1}% | {} | {} | - |", 100.0 * mask_only_ticket.sparsity, pct(&mask_only_ticket.dev), pct(&mask_only_ticket.test))?;
     writeln!(r, "\n## Tickets\n")?;
     writeln!(r, "| ticket | file | bytes | mask bits / gated weight | entropy bound H(density) |")?;
     writeln!(r, "|---|---|---|---|---|")?;
