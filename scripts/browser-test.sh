@@ -66,7 +66,9 @@ DIST="$PWD/dist" ASSETS="$ASSETS" TICKET="$WORK/draw/ticket-30.safetensors" DENS
 
 echo "[browser] the site folder \`rticket site\` assembles (what \`make demo\` serves), served by \`rticket site --serve\`"
 SITE_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
-rticket site --bundle dist --ticket "$WORK/draw/ticket-30.safetensors" --ticket "$WORK/draw-topics/ticket-30.safetensors" \
+# The binary itself in the background, not the `rticket` function: `$!` of a backgrounded function is
+# its subshell, and killing that left the server running after the tests.
+"$BIN" --device cpu site --bundle dist --ticket "$WORK/draw/ticket-30.safetensors" --ticket "$WORK/draw-topics/ticket-30.safetensors" \
   --dense "$WORK/finetune/classifier.safetensors" --out "$WORK/site" --serve --port "$SITE_PORT" > "$WORK/site.log" 2>&1 &
 SITE_PID=$!
 trap 'kill $SITE_PID 2>/dev/null || true' EXIT
